@@ -1,0 +1,79 @@
+"""The `grader` command: `check` a submission, `release` the assignments from the reference.
+
+Exit status of `grader check`: 0 when every check passed, 1 when one failed,
+2 for a usage error (unknown assignment, a path that does not exist).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from grader.oracles import ORACLE_NAMES
+from grader.suites import ASSIGNMENTS
+
+USAGE_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.run(args, parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="grade one submission and show every check")
+    check.add_argument("assignment", choices=ASSIGNMENTS)
+    check.add_argument("path", nargs="?", type=Path,
+                       help="a .py file, a .ipynb notebook or a folder holding one (default: assignments/ASSIGNMENT/)")
+    check.add_argument("--json", type=Path, metavar="FILE", help="also write a Gradescope results.json here")
+    check.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
+    check.add_argument("--profile", choices=("quick", "thorough"), default="quick",
+                       help="quick: local feedback in seconds; thorough: the official grade's profile")
+    check.add_argument("--oracle", choices=ORACLE_NAMES, default="auto",
+                       help="where expected values come from (auto: the reference when installed, else PyTorch)")
+    check.set_defaults(run=run_check)
+
+    release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
+    release.add_argument("--root", type=Path, default=Path("."), help="the course repository (default: here)")
+    release.add_argument("--check", action="store_true", help="only report files that are out of sync; exit 1 if any")
+    release.set_defaults(run=run_release)
+    return parser
+
+
+def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from grader.reports import terminal
+    from grader.runner import grade
+
+    path = args.path or Path("assignments") / args.assignment
+    if not path.exists():
+        parser.error(f"{path} does not exist: name your .py, .ipynb or its folder")
+    report = grade(args.assignment, path, profile=args.profile, seed_value=args.seed, oracle=args.oracle)
+    print(terminal.render(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report.to_gradescope(), indent=2) + "\n")
+    return 0 if report.all_passed else 1
+
+
+def run_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from grader.release import out_of_sync, release
+
+    if not (args.root / "reference").is_dir():
+        parser.error(f"{args.root.resolve()} has no reference/ folder: run this in the course repository")
+    if args.check:
+        problems = out_of_sync(args.root)
+        print("\n".join(problems) if problems else "assignments/ is in sync with reference/")
+        return 1 if problems else 0
+    for path in release(args.root):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Compare what a student function returned with what was expected, and say precisely how it differs.
+
+Arrays are validated before their values are compared: a plain
+``numpy.ndarray`` (not a list, not a subclass), a numeric dtype equal to the
+expected one (outputs keep the input dtype), the expected shape, finite
+values. Values then compare with a dtype-aware tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from grader.sandbox import wire
+
+TOLERANCES: Mapping[str, tuple[float, float]] = {
+    "float64": (1e-6, 1e-8),
+    "float32": (1e-4, 1e-5),
+}
+MAX_SHOWN_ELEMENTS = 64
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why a returned array is not the expected one, with the evidence for the report."""
+
+    message: str
+    details: Mapping[str, Any]
+
+
+def describe_type(value: Any) -> str:
+    """A student-readable name for a value's type: 'a list', 'a numpy.ndarray subclass M', 'None'."""
+    if value is None:
+        return "None"
+    if isinstance(value, wire.Foreign):
+        return f"a {value.type_name}"
+    if isinstance(value, np.ndarray):
+        return f"a numpy.ndarray of dtype {value.dtype}"
+    if isinstance(value, np.generic):
+        return f"a numpy {value.dtype} scalar"
+    if isinstance(value, wire.Handle):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def check_array(what: str, actual: Any, expected: np.ndarray) -> Mismatch | None:
+    """Return why ``actual`` is not ``expected`` (type, dtype, shape, finiteness, values), or None."""
+    if type(actual) is not np.ndarray:
+        hint = " (convert it with np.asarray)" if isinstance(actual, (list, tuple, int, float)) else ""
+        return Mismatch(f"{what} is {describe_type(actual)}; expected a numpy.ndarray{hint}", {})
+    if actual.dtype.kind not in "fiu":
+        return Mismatch(f"{what} has dtype {actual.dtype}; expected {expected.dtype}", {})
+    if actual.dtype != expected.dtype:
+        return Mismatch(f"{what} has dtype {actual.dtype}; expected {expected.dtype} (outputs keep the input's dtype)", {})
+    if actual.shape != expected.shape:
+        return Mismatch(f"{what} has shape {actual.shape}; expected {expected.shape}", {})
+    if not np.all(np.isfinite(actual)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
+        return Mismatch(f"{what} contains {actual[bad]} at index {bad}", value_details(actual, expected))
+    rtol, atol = TOLERANCES.get(expected.dtype.name, (0.0, 0.0))
+    close = np.isclose(actual, expected, rtol=rtol, atol=atol)
+    if close.all():
+        return None
+    details = value_details(actual, expected, close)
+    where = details["worst_index"]
+    return Mismatch(
+        f"{what} differs from the expected values in {details['mismatches']} of {actual.size} entries; "
+        f"the largest error is {details['max_abs_error']:.4g} at index {where} "
+        f"(got {actual[where]:.6g}, expected {expected[where]:.6g})",
+        details,
+    )
+
+
+def value_details(actual: np.ndarray, expected: np.ndarray, close: np.ndarray | None = None) -> dict[str, Any]:
+    """Largest absolute and relative errors, where they are, and small arrays for the report."""
+    with np.errstate(all="ignore"):
+        error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+        error = np.where(np.isfinite(error), error, np.inf)
+        relative = np.where(error == 0, 0.0, error / np.abs(expected.astype(np.float64)))
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape)) if error.size else ()
+    details: dict[str, Any] = {
+        "max_abs_error": float(error.max()) if error.size else 0.0,
+        "max_rel_error": float(relative.max()) if error.size else 0.0,
+        "worst_index": worst,
+        "mismatches": int((~close).sum()) if close is not None else int(error.size),
+    }
+    if actual.size <= MAX_SHOWN_ELEMENTS:
+        details["actual"] = actual.tolist()
+        details["expected"] = expected.tolist()
+        if close is not None:
+            details["differs"] = (~close).tolist()
+    return details
+
+
+def check_value(what: str, actual: Any, expected: Any) -> str | None:
+    """Return why a plain value (int, or a tuple of ints) differs from ``expected``, or None."""
+    if isinstance(expected, tuple):
+        if isinstance(actual, list):
+            return f"{what} is a list {actual}; return a tuple"
+        if not isinstance(actual, tuple):
+            return f"{what} is {describe_type(actual)}; expected the tuple {expected}"
+        if len(actual) != len(expected) or any(check_value(what, a, e) for a, e in zip(actual, expected)):
+            return f"{what} is {actual!r}; expected {expected!r}"
+        return None
+    if isinstance(expected, (int, np.integer)) and not isinstance(expected, bool):
+        if isinstance(actual, bool) or not isinstance(actual, (int, np.integer)):
+            if isinstance(actual, (float, np.floating)) and float(actual).is_integer():
+                return f"{what} is the float {actual!r}; return an int (use // for whole-number division)"
+            return f"{what} is {describe_type(actual)} ({wire_text(actual)}); expected the int {expected}"
+        return None if int(actual) == int(expected) else f"{what} is {int(actual)}; expected {expected}"
+    return None if actual == expected else f"{what} is {actual!r}; expected {expected!r}"
+
+
+def wire_text(value: Any) -> str:
+    """The repr of a value, or what the child said about a value it could not send."""
+    return value.text if isinstance(value, wire.Foreign) else repr(value)[:80]

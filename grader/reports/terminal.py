@@ -1,0 +1,31 @@
+"""The terminal report of `grader check`: every check with its points, and for a failure why and on what."""
+
+from __future__ import annotations
+
+import textwrap
+
+from grader.results import PASSED, GradeReport
+
+LABELS = {"passed": "PASS", "failed": "FAIL", "timed out": "TIMEOUT", "crashed": "CRASH",
+          "not gradable here": "N/A"}
+INDENT = " " * 17
+
+
+def render(report: GradeReport) -> str:
+    """The whole report as text, ending with the score and what the profile means."""
+    lines = [f"Grading {report.assignment}: {report.submission}",
+             f"{report.profile} profile, seed {report.seed}, oracle: {report.oracle or 'none'}, "
+             f"sandbox: {report.sandbox}", ""]
+    for message in report.load_messages:
+        lines.append(f"  Loading your code: {message}")
+    if report.load_messages:
+        lines.append("")
+    for result in report.results:
+        points = f"{result.score:g}/{result.max_score:g}"
+        lines.append(f"  {LABELS.get(result.status, result.status):<8}{points:>6}   {result.title}")
+        if result.status != PASSED:
+            lines.append(textwrap.indent(result.feedback(), INDENT))
+    lines += ["", report.summary()]
+    if report.profile == "quick":
+        lines.append("The official grade runs the same checks with the thorough profile (more inputs, another seed).")
+    return "\n".join(lines)

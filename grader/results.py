@@ -1,0 +1,129 @@
+"""The outcome of grading one submission, and its Gradescope ``results.json`` form (a contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import textwrap
+from typing import Any
+
+PASSED, FAILED, TIMED_OUT, CRASHED, NOT_GRADABLE = "passed", "failed", "timed out", "crashed", "not gradable here"
+
+
+@dataclass
+class CheckResult:
+    """One check's verdict, with the evidence a student needs to fix a failure."""
+
+    name: str
+    title: str
+    functions: tuple[str, ...]
+    max_score: float
+    score: float
+    status: str
+    message: str = ""
+    counterexample: dict[str, Any] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    output: str = ""
+    examples_run: int = 0
+    seconds: float = 0.0
+    visibility: str = "visible"
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def feedback(self) -> str:
+        """The text a student reads for this check: the reason, the smallest failing input, their output."""
+        if self.status == NOT_GRADABLE:
+            return f"Not gradable here: {self.message}. This check neither adds nor removes points."
+        if self.passed:
+            return f"Passed on {self.examples_run} inputs."
+        lines = [self.message]
+        if self.counterexample:
+            lines.append(f"Smallest failing input: {self.counterexample['description']}")
+            for name, values in self.counterexample.get("arrays", {}).items():
+                lines.append(textwrap.indent(f"{name} = {format_array(values)}", "  "))
+        if self.details.get("traceback"):
+            lines.append("Traceback (your code):\n" + self.details["traceback"].rstrip())
+        if self.output.strip():
+            lines.append("Your code printed:\n" + self.output.rstrip())
+        return "\n".join(lines)
+
+
+@dataclass
+class GradeReport:
+    """Every check's result for one submission, and how it was graded."""
+
+    assignment: str
+    submission: str
+    profile: str
+    seed: int
+    oracle: str
+    sandbox: str
+    results: list[CheckResult]
+    load_messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_score for r in self.results)
+
+    @property
+    def all_passed(self) -> bool:
+        return all(r.passed or r.status == NOT_GRADABLE for r in self.results)
+
+    def summary(self) -> str:
+        """One honest line: how many checks ran and passed, in which profile."""
+        graded = [r for r in self.results if r.status != NOT_GRADABLE]
+        passed = sum(r.passed for r in graded)
+        verdict = "all passed" if passed == len(graded) else f"{len(graded) - passed} failed"
+        return (f"{self.assignment}: {self.score:g}/{self.max_score:g} points; {passed} of {len(graded)} checks "
+                f"passed ({verdict}), {self.profile} profile, seed {self.seed}")
+
+    def to_gradescope(self) -> dict[str, Any]:
+        """A results.json that Gradescope accepts; everything else goes under ``extra_data``."""
+        output = [self.summary()] + [f"Loading your code: {m}" for m in self.load_messages]
+        return {
+            "score": round(self.score, 4),
+            "execution_time": round(self.seconds, 3),
+            "output": "\n".join(output),
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [
+                {
+                    "name": r.title,
+                    "number": str(i),
+                    "score": r.score,
+                    "max_score": r.max_score,
+                    "status": "passed" if r.passed or r.status == NOT_GRADABLE else "failed",
+                    "output": r.feedback(),
+                    "tags": list(r.functions),
+                    "visibility": r.visibility,
+                    "extra_data": {"check": r.name, "status": r.status, "examples_run": r.examples_run,
+                                   "seconds": round(r.seconds, 3), "counterexample": r.counterexample,
+                                   "details": r.details},
+                }
+                for i, r in enumerate(self.results, start=1)
+            ],
+            "extra_data": {
+                "assignment": self.assignment,
+                "submission": self.submission,
+                "profile": self.profile,
+                "seed": self.seed,
+                "oracle": self.oracle,
+                "sandbox": self.sandbox,
+                "load_messages": self.load_messages,
+                "timings": {r.name: round(r.seconds, 3) for r in self.results},
+            },
+        }
+
+
+def format_array(values: list) -> str:
+    """A nested list printed the way numpy prints an array, indented to sit under its name."""
+    import numpy as np
+
+    text = np.array2string(np.asarray(values), separator=", ", threshold=64)
+    return text.replace("\n\n", "\n").replace("\n", "\n" + " " * 4)

@@ -1,0 +1,147 @@
+"""Grade one submission against an assignment's suite: load it into a sandbox, run every check.
+
+Each check is a Hypothesis property run with a fixed seed and no example
+database, so grading is deterministic. A failure is shrunk to the smallest
+input that still fails; a timeout or crash stops that check at once. Nothing
+one check does (or fails to do) keeps the other checks from running.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Verbosity, example, given, seed, settings
+from hypothesis.errors import Flaky
+
+from grader.oracles import choose_oracle
+from grader.results import CRASHED, FAILED, PASSED, TIMED_OUT, CheckResult, GradeReport
+from grader.sandbox.process import LoadReport, Sandbox
+from grader.submission import SubmissionError, load_submission
+from grader.suites import get_suite
+from grader.suites.framework import Check, CheckAborted, CheckFailed, Context, Suite
+
+MAX_SHOWN_ARRAY = 64
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How hard to look: the quick profile for students' local checks, thorough for the official grade."""
+
+    name: str
+    max_examples: int
+    seed: int
+    shrink_examples: int
+
+
+PROFILES = {
+    "quick": Profile("quick", max_examples=25, seed=0, shrink_examples=60),
+    "thorough": Profile("thorough", max_examples=150, seed=20261, shrink_examples=300),
+}
+
+
+class ShrinkBudgetSpent(BaseException):
+    """Stops Hypothesis after a fixed number of tries at shrinking a failure (a count, so grading stays
+    deterministic); the smallest failing case found so far is kept."""
+
+
+def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int | None = None,
+          oracle: str = "auto") -> GradeReport:
+    """Grade the submission at ``path`` (a .py, a .ipynb, or a folder holding one)."""
+    suite, chosen = get_suite(assignment), PROFILES[profile]
+    run_seed = chosen.seed if seed_value is None else seed_value
+    started = time.monotonic()
+    report = GradeReport(assignment, str(path), chosen.name, run_seed, "", "process", [])
+    try:
+        submission = load_submission(Path(path), assignment)
+    except SubmissionError as error:
+        report.load_messages.append(str(error))
+        report.results = [unrun(check, str(error)) for check in suite.checks]
+        report.seconds = time.monotonic() - started
+        return report
+    the_oracle = choose_oracle(oracle)
+    report.oracle = the_oracle.name
+    with Sandbox(submission, suite.policy) as sandbox:
+        loaded = sandbox.load()
+        report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
+        context = Context(sandbox, the_oracle)
+        for check in suite.checks:
+            report.results.append(run_check(check, context, loaded, chosen, run_seed))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int) -> CheckResult:
+    """Run one check's property and turn its outcome into a result; never raises for student faults."""
+    started = time.monotonic()
+    missing = missing_functions(check, loaded)
+    if missing:
+        return unrun(check, missing)
+    seen: dict[str, Any] = {"case": None, "count": 0, "failure": None, "first_failure": None}
+
+    def prove(case: Any) -> None:
+        first = seen["first_failure"]
+        if first is not None and seen["count"] - first >= profile.shrink_examples:
+            raise ShrinkBudgetSpent
+        seen["case"], seen["count"] = case, seen["count"] + 1
+        try:
+            check.body(ctx, case)
+        except CheckFailed as failure:
+            seen["failure"], seen["failing_case"] = failure, case
+            seen["first_failure"] = seen["count"] if first is None else first
+            raise
+
+    test = given(check.cases)(prove)
+    for case in reversed(check.examples):
+        test = example(case)(test)
+    test = settings(max_examples=profile.max_examples, database=None, deadline=None, derandomize=False,
+                    report_multiple_bugs=False, verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
+                    print_blob=False)(test)
+    result = CheckResult(check.name, check.title, check.functions, check.points, 0.0, FAILED,
+                         visibility=check.visibility)
+    try:
+        seed(run_seed)(test)()
+        result.status, result.score = PASSED, check.points
+    except (CheckFailed, ShrinkBudgetSpent):
+        failure = seen["failure"]
+        result.message, result.details = failure.message, failure.details
+        result.counterexample = counterexample(seen["failing_case"], check.shows)
+    except CheckAborted as abort:
+        result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(abort.error.kind, FAILED)
+        result.message = abort.error.message
+        result.counterexample = counterexample(seen["case"], check.shows)
+    except Flaky:
+        result.message = ("it failed on an input and then passed on the same input: the result depends on "
+                          "something besides the arguments (randomness, or state kept between calls)")
+    result.examples_run, result.seconds = seen["count"], time.monotonic() - started
+    result.output = ctx.sandbox.take_output()
+    return result
+
+
+def missing_functions(check: Check, loaded: LoadReport) -> str:
+    """Why this check cannot call the student's functions at all, or '' if it can."""
+    if loaded.failure is not None:
+        return loaded.failure.message
+    absent = [f for f in check.functions if loaded.names.get(f) not in ("function", "class")]
+    if not absent:
+        return ""
+    because = f" (loading it reported: {loaded.cell_errors[0]})" if loaded.cell_errors else ""
+    return f"{' and '.join(absent)} is not defined in your submission{because}"
+
+
+def unrun(check: Check, reason: str) -> CheckResult:
+    """A check that could not run, failed with the reason."""
+    return CheckResult(check.name, check.title, check.functions, check.points, 0.0, FAILED, reason,
+                       visibility=check.visibility)
+
+
+def counterexample(case: Any, shows: tuple[str, ...] | None) -> dict[str, Any] | None:
+    """The failing input, described, with the arrays the check uses when they are small enough to read."""
+    if case is None:
+        return None
+    inputs = {name: a for name, a in case.arrays().items() if shows is None or name in shows}
+    arrays = {name: a.tolist() for name, a in inputs.items() if a.size <= MAX_SHOWN_ARRAY}
+    shapes = {name: list(a.shape) for name, a in inputs.items()}
+    return {"description": case.describe(), "arrays": arrays, "shapes": shapes}

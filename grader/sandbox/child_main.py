@@ -1,0 +1,210 @@
+"""The sandbox child: runs one student submission and answers the grader's calls.
+
+Started by ``grader.sandbox.process`` as ``python -I -S child_main.py CONFIG``
+in an empty scratch folder, so it inherits none of the grader's imports. It
+applies its resource limits before any student code runs, loads the wire
+format by file path, and then serves requests: ``load`` (execute the
+submission's cells), ``call`` (call one of its functions), ``sync`` (mark the
+end of captured output). It never sees expected values: only inputs arrive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.abc
+import importlib.util
+import json
+import os
+import resource
+import signal
+import sys
+import traceback
+import types
+from collections import OrderedDict
+from typing import Any
+
+MAX_KEPT_OBJECTS = 64
+SUBMISSION_MODULE = "submission"
+
+
+def apply_limits(limits: dict[str, int]) -> None:
+    """Lower this process's resource limits (soft and hard) before student code runs."""
+    settings = {
+        resource.RLIMIT_AS: limits["memory_mib"] << 20,
+        resource.RLIMIT_CPU: limits["cpu_seconds"],
+        resource.RLIMIT_FSIZE: limits["file_size_mib"] << 20,
+        resource.RLIMIT_CORE: 0,
+    }
+    if limits.get("processes"):
+        settings[resource.RLIMIT_NPROC] = limits["processes"]
+    for which, value in settings.items():
+        resource.setrlimit(which, (value, value))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when the grader dies (no orphans left running)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:
+        os._exit(70)
+
+
+class BlockedImports(importlib.abc.MetaPathFinder):
+    """Refuse imports this assignment forbids, with the sentence the student will read."""
+
+    def __init__(self, blocked: dict[str, str]) -> None:
+        self.blocked = blocked
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        reason = self.blocked.get(fullname.partition(".")[0])
+        if reason:
+            raise ImportError(reason)
+
+
+class Server:
+    """Holds the student's module and the objects kept between calls."""
+
+    def __init__(self, wire: types.ModuleType, marker: str) -> None:
+        self.wire = wire
+        self.marker = marker
+        self.module = types.ModuleType(SUBMISSION_MODULE)
+        sys.modules[SUBMISSION_MODULE] = self.module
+        self.kept: OrderedDict[int, Any] = OrderedDict()
+        self.next_number = 1
+
+    def handle(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        op = header.get("op")
+        if op == "load":
+            return self.load(header["cells"]), []
+        if op == "call":
+            return self.call(header, blobs)
+        if op == "sync":
+            flush_output()
+            os.write(1, self.marker.encode())
+            return {"ok": True}, []
+        return {"ok": False, "error": describe_error(ValueError(f"unknown op {op!r}"))}, []
+
+    def load(self, cells: list[dict[str, Any]]) -> dict[str, Any]:
+        """Execute each cell in order; a cell that raises is reported and skipped."""
+        namespace = self.module.__dict__
+        errors = []
+        for cell in cells:
+            padded = "\n" * (cell["first_line"] - 1) + cell["source"]
+            try:
+                exec(compile(padded, cell["label"], "exec"), namespace)
+            except BaseException as error:  # noqa: BLE001 - SystemExit too: the cell failed, the child goes on
+                errors.append({"label": cell["label"], **describe_error(error)})
+        names = {
+            name: ("class" if isinstance(value, type) else "function" if callable(value) else type(value).__name__)
+            for name, value in list(namespace.items())
+            if not name.startswith("__")
+        }
+        return {"ok": True, "cell_errors": errors, "names": names}
+
+    def call(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        """Call one student function on decoded inputs; report its result or its exception."""
+        name = header["function"]
+        target = self.module.__dict__.get(name)
+        if target is None or not callable(target):
+            return {"ok": False, "error": {"type": "Missing", "message": name, "traceback": ""}}, []
+        try:
+            args = self.wire.decode(header["args"], blobs, self.kept)
+            kwargs = self.wire.decode(header.get("kwargs", {"$dict": []}), blobs, self.kept)
+        except KeyError:
+            error = {"type": "StaleHandle", "message": "a cache from an earlier call is gone", "traceback": ""}
+            return {"ok": False, "error": error}, []
+        before = digests(args)
+        try:
+            result = target(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - report anything the student raised, SystemExit included
+            return {"ok": False, "error": describe_error(error)}, []
+        result = self.keep(result, header.get("keep", []))
+        out_blobs: list[bytes] = []
+        value = self.wire.encode(result, out_blobs)
+        changed = [i for i, (old, new) in enumerate(zip(before, digests(args))) if old != new]
+        return {"ok": True, "value": value, "modified_args": changed}, out_blobs
+
+    def keep(self, result: Any, positions: list[int]) -> Any:
+        """Replace the tuple items at ``positions`` with handles; the objects stay here."""
+        if not positions or type(result) is not tuple:
+            return result
+        items = list(result)
+        for position in positions:
+            if position < len(items):
+                self.kept[self.next_number] = items[position]
+                items[position] = self.wire.Handle(self.next_number)
+                self.next_number += 1
+        while len(self.kept) > MAX_KEPT_OBJECTS:
+            self.kept.popitem(last=False)
+        return tuple(items)
+
+
+def digests(values: list[Any]) -> list[str]:
+    """A fingerprint of each array argument, to tell whether the call modified its inputs."""
+    import numpy as np
+
+    return [
+        hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest() if isinstance(v, np.ndarray) else ""
+        for v in values
+    ]
+
+
+def describe_error(error: BaseException) -> dict[str, str]:
+    """Type, message and the student's part of the traceback, as plain text."""
+    try:
+        message = str(error)
+    except Exception:  # noqa: BLE001 - a student's exception may fail to print
+        message = "<the exception's message could not be printed>"
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
+    lines = traceback.format_list(frames)
+    return {"type": type(error).__name__, "message": message[:2000], "traceback": "".join(lines)[-4000:]}
+
+
+def flush_output() -> None:
+    """Flush what the student printed, even if they replaced or closed the streams."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a student's stream object may be anything
+            pass
+
+
+def load_wire(path: str) -> types.ModuleType:
+    """Load the grader's wire module from its file, without putting the grader on sys.path."""
+    spec = importlib.util.spec_from_file_location("_grader_wire", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    die_with_parent()
+    sys.path[:] = config["sys_path"]
+    for name in config["preload"]:
+        __import__(name)
+    wire = load_wire(config["wire"])
+    apply_limits(config["limits"])
+    sys.meta_path.insert(0, BlockedImports(config["blocked"]))
+    requests = os.fdopen(config["request_fd"], "rb", buffering=0)
+    responses = os.fdopen(config["response_fd"], "wb", buffering=0)
+    server = Server(wire, config["marker"])
+    wire.write_message(responses, {"ok": True, "ready": True}, [])
+    while True:
+        try:
+            header, blobs = wire.read_message(requests.read)
+        except wire.WireError:
+            return
+        reply, reply_blobs = server.handle(header, blobs)
+        flush_output()
+        wire.write_message(responses, reply, reply_blobs)
+
+
+if __name__ == "__main__":
+    main()

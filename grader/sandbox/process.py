@@ -1,0 +1,383 @@
+"""The grader's side of the sandbox: a persistent child process per submission.
+
+The child is a fresh ``python -I -S`` interpreter in an empty scratch folder,
+in its own session (so a timeout kills its whole process group), with
+resource limits it applies to itself before student code runs. Requests and
+replies travel over two dedicated pipes; the student's prints go to a third,
+which a thread drains into a capped buffer. A timeout or a crash fails only
+the call it happened in: the next call starts a new child and reloads the
+submission.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from grader.sandbox import wire
+from grader.sandbox.errors import SandboxStartError, StudentCodeError
+from grader.submission import Submission
+
+CHILD_MAIN = Path(__file__).with_name("child_main.py")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission's child may use."""
+
+    call_seconds: float = 10.0
+    load_seconds: float = 20.0
+    memory_mib: int = 2048
+    cpu_seconds: int = 600
+    file_size_mib: int = 16
+    output_bytes: int = 20_000
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How an assignment's submissions run: limits, modules preloaded, imports refused."""
+
+    limits: Limits = field(default_factory=Limits)
+    preload: tuple[str, ...] = ("numpy",)
+    start_seconds: float = 60.0
+    blocked_imports: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What loading the submission showed: cells that failed, and the names it defined."""
+
+    cell_errors: tuple[str, ...]
+    names: Mapping[str, str]
+    failure: StudentCodeError | None = None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """A student function's return value, and which array arguments it modified."""
+
+    value: Any
+    modified_args: tuple[int, ...]
+
+
+class OutputCapture:
+    """Drains the child's stdout and stderr on a thread, keeping the first bytes only."""
+
+    def __init__(self, fd: int, limit: int, marker: bytes) -> None:
+        self.fd, self.limit, self.marker = fd, limit, marker
+        self.kept = bytearray()
+        self.dropped = 0
+        self.tail = b""
+        self.synced = self.closed = False
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while chunk := os.read(self.fd, 65536):
+            with self.lock:
+                room = max(0, self.limit - len(self.kept))
+                self.kept += chunk[:room]
+                self.dropped += len(chunk) - len(chunk[:room])
+                self.tail = (self.tail + chunk)[-2 * len(self.marker) :]
+                if self.marker in self.tail:
+                    self.synced, self.tail = True, b""
+                    self.changed.notify_all()
+        os.close(self.fd)
+        with self.lock:
+            self.closed = True
+            self.changed.notify_all()
+
+    def take(self, timeout: float) -> str:
+        """Return (and forget) what was printed up to the sync marker, with a note if it was cut."""
+        with self.lock:
+            self.changed.wait_for(lambda: self.synced or self.closed, timeout=timeout)
+            text = bytes(self.kept)
+            dropped = self.dropped - (len(self.marker) if self.synced and self.marker not in text else 0)
+            self.kept.clear()
+            self.dropped, self.synced = 0, False
+        note = f"\n[... {dropped:,} more bytes of output not shown]" if dropped > 0 else ""
+        return text.replace(self.marker, b"").decode("utf-8", "replace") + note
+
+
+class Child:
+    """One running child process and its three pipes."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.limits = policy.limits
+        self.marker = f"<<sync-{secrets.token_hex(8)}>>".encode()
+        self.scratch = Path(tempfile.mkdtemp(prefix="grader-child-"))
+        request_read, self.request_fd = os.pipe()
+        self.response_fd, response_write = os.pipe()
+        output_read, output_write = os.pipe()
+        config = {
+            "wire": str(Path(wire.__file__)),
+            "sys_path": child_sys_path(policy.preload),
+            "preload": list(policy.preload),
+            "blocked": dict(policy.blocked_imports),
+            "limits": {
+                "memory_mib": self.limits.memory_mib,
+                "cpu_seconds": self.limits.cpu_seconds,
+                "file_size_mib": self.limits.file_size_mib,
+            },
+            "request_fd": request_read,
+            "response_fd": response_write,
+            "marker": self.marker.decode(),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(CHILD_MAIN), json.dumps(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=output_write,
+            stderr=output_write,
+            pass_fds=(request_read, response_write),
+            cwd=self.scratch,
+            env=child_environment(self.scratch),
+            start_new_session=True,
+        )
+        for fd in (request_read, response_write, output_write):
+            os.close(fd)
+        self.output = OutputCapture(output_read, self.limits.output_bytes, self.marker)
+        os.set_blocking(self.request_fd, False)
+        self._await_ready(policy.start_seconds)
+
+    def _await_ready(self, seconds: float) -> None:
+        """Wait for the child's greeting; a child that cannot start is the grader's problem, not the student's."""
+        deadline = time.monotonic() + seconds
+        try:
+            wire.read_message(lambda n: self._receive(n, deadline))
+        except (TimeoutError, wire.WireError, OSError) as error:
+            self.kill()
+            raise SandboxStartError(f"the sandbox child did not start ({error or 'timed out'}):\n"
+                                    f"{self.output.take(timeout=1.0)}") from None
+
+    def request(self, header: dict[str, Any], blobs: list[bytes], seconds: float) -> tuple[dict[str, Any], list[bytes]]:
+        """Send one request and wait for its reply; raise StudentCodeError on timeout or death."""
+        deadline = time.monotonic() + seconds
+        try:
+            self._send(header, blobs, deadline)
+            return wire.read_message(lambda n: self._receive(n, deadline))
+        except TimeoutError:
+            self.kill()
+            raise StudentCodeError("timeout", f"timed out after {seconds:g} s (the time limit for one call)") from None
+        except (wire.WireError, OSError) as error:
+            self.kill()
+            raise StudentCodeError("crash", self._death_reason(error)) from None
+
+    def _send(self, header: dict[str, Any], blobs: list[bytes], deadline: float) -> None:
+        buffer = io.BytesIO()
+        wire.write_message(buffer, header, blobs)
+        view = memoryview(buffer.getvalue())
+        while view:
+            self._wait(self.request_fd, deadline, writable=True)
+            try:
+                view = view[os.write(self.request_fd, view[: 1 << 16]) :]
+            except BlockingIOError:
+                continue
+
+    def _receive(self, size: int, deadline: float) -> bytes:
+        self._wait(self.response_fd, deadline, writable=False)
+        return os.read(self.response_fd, size)
+
+    @staticmethod
+    def _wait(fd: int, deadline: float, writable: bool) -> None:
+        left = deadline - time.monotonic()
+        ready = select.select([], [fd], [], max(0.0, left)) if writable else select.select([fd], [], [], max(0.0, left))
+        if not any(ready):
+            raise TimeoutError
+
+    def _death_reason(self, error: Exception) -> str:
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return f"the process stopped answering ({error})"
+        if code < 0:
+            name = signal.Signals(-code).name
+            hint = {"SIGSEGV": " (a segmentation fault)", "SIGKILL": " (killed, often for using too much memory)",
+                    "SIGXCPU": " (CPU time limit)"}.get(name, "")
+            return f"the process died from signal {name}{hint}"
+        return f"the process exited with code {code} (a call to os._exit or a fatal error)"
+
+    def take_output(self) -> str:
+        """What the child printed since the last take (synchronised when it is alive)."""
+        if self.alive():
+            try:
+                self.request({"op": "sync"}, [], seconds=2.0)
+            except StudentCodeError:
+                pass
+        return self.output.take(timeout=0.5 if self.alive() else 0.1)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """Kill the child's whole process group and release its pipes and scratch folder."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        for fd in (self.request_fd, self.response_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.request_fd = self.response_fd = -1
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class Sandbox:
+    """A submission running in a child process, restarted and reloaded after a timeout or crash."""
+
+    def __init__(self, submission: Submission, policy: Policy) -> None:
+        self.submission = submission
+        self.policy = policy
+        self.child: Child | None = None
+        self.generation = 0
+        self.report: LoadReport | None = None
+        self.pending_output = ""
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def load(self) -> LoadReport:
+        """Start the child and run the submission's cells; the first report is kept."""
+        try:
+            self._ready()
+        except StudentCodeError:
+            pass
+        assert self.report is not None
+        return self.report
+
+    def call(self, function: str, *args: Any, keep: tuple[int, ...] = (), seconds: float | None = None,
+             **kwargs: Any) -> CallResult:
+        """Call a student function; raise StudentCodeError for anything but a return value."""
+        child = self._ready()
+        for value in args:
+            if isinstance(value, wire.Handle) and value.generation != self.generation:
+                raise StudentCodeError("crash", "the cache from the forward call was lost when the process restarted")
+        blobs: list[bytes] = []
+        header = {"op": "call", "function": function, "args": wire.encode(list(args), blobs),
+                  "kwargs": wire.encode(dict(kwargs), blobs), "keep": list(keep)}
+        reply, reply_blobs = self._request(child, header, blobs, seconds or self.policy.limits.call_seconds)
+        if not reply.get("ok"):
+            raise error_from_reply(function, reply.get("error") or {}, self.policy.limits)
+        try:
+            value = wire.decode(reply.get("value"), reply_blobs)
+        except (wire.WireError, ValueError, TypeError, KeyError) as error:
+            raise StudentCodeError("invalid", f"{function} returned data the grader could not read: {error}") from None
+        return CallResult(self._stamp(value), tuple(int(i) for i in reply.get("modified_args", [])))
+
+    def take_output(self) -> str:
+        """Everything the student's code printed since the last take, capped."""
+        text = self.pending_output
+        self.pending_output = ""
+        if self.child is not None:
+            text += self.child.take_output()
+        return text
+
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.kill()
+            self.child = None
+
+    def _request(self, child: Child, header: dict[str, Any], blobs: list[bytes], seconds: float):
+        try:
+            return child.request(header, blobs, seconds)
+        except StudentCodeError:
+            self.pending_output += child.output.take(timeout=0.1)
+            self.close()
+            raise
+
+    def _ready(self) -> Child:
+        """The live child, started and loaded if needed; raises the load failure if loading failed."""
+        if self.report is not None and self.report.failure is not None:
+            raise self.report.failure
+        if self.child is not None and self.child.alive():
+            return self.child
+        self.close()
+        self.generation += 1
+        self.child = Child(self.policy)
+        report = self._load(self.child)
+        if self.report is None or report.failure is not None:
+            self.report = report
+        if report.failure is not None:
+            raise report.failure
+        return self.child
+
+    def _load(self, child: Child) -> LoadReport:
+        cells = [{"source": c.source, "label": c.label, "first_line": c.first_line} for c in self.submission.cells]
+        try:
+            reply, _ = self._request(child, {"op": "load", "cells": cells}, [], self.policy.limits.load_seconds)
+        except StudentCodeError as error:
+            failure = StudentCodeError(error.kind, f"loading your code {error.message}")
+            return LoadReport((), {}, failure)
+        errors = tuple(f"{e['label']}: {e['type']}: {e['message']}".rstrip(": ") for e in reply.get("cell_errors", []))
+        return LoadReport(errors, dict(reply.get("names", {})))
+
+    def _stamp(self, value: Any) -> Any:
+        """Mark handles with the child generation they belong to."""
+        if isinstance(value, wire.Handle):
+            return wire.Handle(value.number, self.generation)
+        if isinstance(value, tuple):
+            return tuple(self._stamp(v) for v in value)
+        return value
+
+
+def error_from_reply(function: str, error: Mapping[str, str], limits: Limits) -> StudentCodeError:
+    """Turn the child's description of an exception into the sentence the student reads."""
+    kind, message = error.get("type", "Exception"), error.get("message", "")
+    if kind == "Missing":
+        return StudentCodeError("missing", f"{function} is not defined in your submission")
+    if kind == "MemoryError":
+        return StudentCodeError("memory", f"{function} ran out of memory (MemoryError): it may use at most "
+                                f"{limits.memory_mib} MiB", error.get("traceback", ""))
+    if kind == "SystemExit":
+        return StudentCodeError("exception", f"{function} called sys.exit({message}); return a value instead")
+    text = f"{function} raised {kind}: {message}" if message else f"{function} raised {kind}"
+    return StudentCodeError("exception", text, error.get("traceback", ""))
+
+
+def child_sys_path(preload: tuple[str, ...]) -> list[str]:
+    """The import path a child needs for its preloaded libraries, and nothing of the grader's."""
+    paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    for name in preload:
+        spec = importlib.util.find_spec(name)
+        if spec and spec.origin:
+            paths.add(str(Path(spec.origin).resolve().parents[1]))
+    stdlib = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]]
+    dynload = [p for p in sys.path if p.endswith("lib-dynload")]
+    return list(dict.fromkeys(stdlib + dynload + sorted(paths)))
+
+
+def child_environment(scratch: Path) -> dict[str, str]:
+    """A small, fixed environment: no grader variables, one thread for numeric libraries."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }

@@ -1,0 +1,259 @@
+"""Turn what a student hands in (.py, .ipynb or a folder) into code cells for the sandbox child.
+
+Student code is only read as text here: it is never imported or executed in this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat.reader import reads as read_notebook_json
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+_SUFFIXES = (".py", ".ipynb")
+
+
+@dataclass(frozen=True)
+class SourceCell:
+    """One piece of student code to run, with where it came from for messages."""
+
+    source: str  # the code to run
+    label: str  # "conv.py" or "conv.ipynb, cell 7" (1-based, counting every cell as Jupyter shows them)
+    first_line: int  # line number of `source`'s first line in the file (1 for notebook cells)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A student's submission as code cells, with the file's digest to key resumable batch records."""
+
+    path: Path
+    kind: str  # "py" or "ipynb"
+    cells: tuple[SourceCell, ...]
+    digest: str  # sha256 hex of the file's bytes
+
+
+class SubmissionError(Exception):
+    """The submission cannot be read at all; the message is written for the student."""
+
+
+def _what_to_name(assignment: str) -> str:
+    """The naming advice every "which file?" message ends with."""
+    return f"name your file {assignment}.py or {assignment}.ipynb"
+
+
+def _is_candidate(path: Path) -> bool:
+    """Whether a folder entry could be the submission: a visible .py or .ipynb file."""
+    return not path.name.startswith(".") and path.suffix.lower() in _SUFFIXES and path.is_file()
+
+
+def find_submission_file(path: Path, assignment: str) -> Path:
+    """The file to grade: `path`, or in a folder `<assignment>.py`, `<assignment>.ipynb` or the only candidate.
+
+    Only the folder's top level is searched, so __pycache__/ and .ipynb_checkpoints/ never count.
+    """
+    if not path.exists() and not path.is_symlink():
+        raise SubmissionError(f"{path} does not exist; check the path, or {_what_to_name(assignment)}")
+    if not path.is_dir():
+        if path.suffix.lower() not in _SUFFIXES:
+            raise SubmissionError(
+                f"{path.name} is not a .py file or a .ipynb notebook; {_what_to_name(assignment)}"
+            )
+        return path
+    for name in (f"{assignment}.py", f"{assignment}.ipynb"):
+        if (path / name).is_file() or (path / name).is_symlink():
+            return path / name
+    candidates = sorted(entry.name for entry in path.iterdir() if _is_candidate(entry))
+    if len(candidates) == 1:
+        return path / candidates[0]
+    if candidates:
+        raise SubmissionError(
+            f"{path.name} holds several possible submissions ({', '.join(candidates)}); "
+            f"keep only one, or {_what_to_name(assignment)}"
+        )
+    visible = sorted(entry.name for entry in path.iterdir() if not entry.name.startswith("."))
+    found = f"it holds: {', '.join(visible)}" if visible else "it is empty"
+    raise SubmissionError(f"no .py or .ipynb file in {path.name} ({found}); {_what_to_name(assignment)}")
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """The file's bytes, refusing links, non-regular files and files over `limit` bytes."""
+    if path.is_symlink():
+        raise SubmissionError(f"{path.name} is a symbolic link; submit the file itself")
+    if not path.is_file():
+        raise SubmissionError(f"{path.name} is not a regular file; submit a .py file or a .ipynb notebook")
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise SubmissionError(
+            f"{path.name} is larger than {limit // (1024 * 1024)} MiB; submit only your code"
+        )
+    return data
+
+
+def _decode(data: bytes, name: str) -> str:
+    """UTF-8 text (a BOM allowed) with newlines normalised as Python's own reader does."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"{name} is not UTF-8 text: {exc}; save it as UTF-8 from your editor") from exc
+    return _normalise_newlines(text)
+
+
+def _normalise_newlines(text: str) -> str:
+    """Text with \\r\\n and lone \\r turned into \\n, as Python reads source, so line numbers match editors."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _scan_line(line: str, depth: int, quote: str | None) -> tuple[int, str | None, bool]:
+    """Bracket depth, open string delimiter and backslash continuation after `line`.
+
+    A light tokenizer, enough to tell whether the next line starts a new statement.
+    """
+    i, n = 0, len(line)
+    while i < n:
+        char = line[i]
+        if quote is not None:
+            if char == "\\":
+                i += 2
+                continue
+            if line.startswith(quote, i):
+                i += len(quote)
+                quote = None
+                continue
+            i += 1
+            continue
+        if char == "#":
+            return depth, None, False
+        if char in "\"'":
+            quote = line[i : i + 3] if line[i : i + 3] in ('"""', "'''") else char
+            i += len(quote)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    continues = line.endswith("\\")
+    if quote is not None and len(quote) == 1 and not continues:
+        quote = None  # an unterminated one-line string ends with its line
+    return depth, quote, continues and quote is None
+
+
+def strip_magics(source: str) -> str | None:
+    """The cell without IPython magics (`%`) and shell lines (`!`), line numbers kept; None for a `%%` cell.
+
+    An indented dropped line becomes `pass` at its indentation so blocks stay valid; a top-level one, empty.
+    Lines inside brackets, strings or after a backslash are continuations (`!= b`, `% n`) and are kept.
+    """
+    lines = source.split("\n")
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if first.startswith("%%"):
+        return None
+    out = []
+    depth, quote, continued = 0, None, False
+    for line in lines:
+        stripped = line.lstrip()
+        starts_statement = depth == 0 and quote is None and not continued
+        if starts_statement and stripped[:1] in ("%", "!"):
+            indent = line[: len(line) - len(stripped)]
+            out.append(f"{indent}pass" if indent else "")
+            continue
+        out.append(line)
+        depth, quote, continued = _scan_line(line, depth, quote)
+    return "\n".join(out)
+
+
+def _is_check_cell(cell: dict) -> bool:
+    """Whether a notebook cell is tagged "check" (the released worked examples, which the grader skips)."""
+    metadata = cell.get("metadata")
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    return isinstance(tags, list) and "check" in tags
+
+
+def _without_untrusted_parts(raw: dict) -> dict:
+    """A v4 notebook's JSON without what the grader ignores (notebook metadata, outputs, attachments).
+
+    Missing or malformed cell metadata becomes empty, so nbformat reads past it instead of failing.
+    """
+    cells = raw.get("cells") if raw.get("nbformat") == 4 else None
+    if not isinstance(cells, list):
+        return raw
+    raw["metadata"] = {}
+    for cell in cells:
+        if isinstance(cell, dict):
+            cell.pop("attachments", None)
+            if "outputs" in cell:
+                cell["outputs"] = []
+            if not isinstance(cell.get("metadata"), dict):
+                cell["metadata"] = {}
+    return raw
+
+
+def _describe(exc: Exception) -> str:
+    """A short reason why a notebook could not be read, without echoing its bytes."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc}"
+    if isinstance(exc, KeyError):
+        return f"no {exc} entry"
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+
+
+def _read_notebook(data: bytes, name: str) -> nbformat.NotebookNode:
+    """Parse a notebook as nbformat 4 without rejecting schema problems that do not stop reading it."""
+    try:
+        raw = json.loads(data)
+        if not isinstance(raw, dict) or "nbformat" not in raw:
+            raise ValueError("JSON, but not a Jupyter notebook")
+        # nbformat.reads would validate and log every schema problem; we only need the cells.
+        notebook = nbformat.convert(read_notebook_json(json.dumps(_without_untrusted_parts(raw))), 4)
+        if not isinstance(notebook["cells"], list):
+            raise TypeError("'cells' is not a list")
+    except Exception as exc:  # any failure to parse untrusted bytes means "unreadable"
+        raise SubmissionError(
+            f"{name} is not a readable notebook ({_describe(exc)}): re-download it from Jupyter with "
+            "File > Download, or submit the .py"
+        ) from exc
+    return notebook
+
+
+def _notebook_cells(notebook: nbformat.NotebookNode, name: str) -> tuple[SourceCell, ...]:
+    """The notebook's code cells, in order, without check cells, `%%` cells and magic lines."""
+    cells = []
+    for number, cell in enumerate(notebook["cells"], start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_check_cell(cell):
+            continue
+        source = cell.get("source", "")
+        if not isinstance(source, str):
+            raise SubmissionError(
+                f"{name}, cell {number} has no readable source: re-download the notebook from Jupyter "
+                "with File > Download, or submit the .py"
+            )
+        code = strip_magics(_normalise_newlines(source))
+        if code is not None and code.strip():
+            cells.append(SourceCell(code, f"{name}, cell {number}", 1))
+    if sum(len(cell.source.encode("utf-8")) for cell in cells) > MAX_SOURCE_BYTES:
+        raise SubmissionError(
+            f"{name} holds more than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB of code; submit only your code"
+        )
+    return tuple(cells)
+
+
+def load_submission(path: Path, assignment: str) -> Submission:
+    """Read the submission at `path` (file or folder) as code cells, without running any of it."""
+    file = find_submission_file(path, assignment)
+    if file.suffix.lower() == ".py":
+        data = _read_bytes(file, MAX_SOURCE_BYTES)
+        cells: tuple[SourceCell, ...] = (SourceCell(_decode(data, file.name), file.name, 1),)
+        kind = "py"
+    else:
+        data = _read_bytes(file, MAX_NOTEBOOK_BYTES)
+        cells = _notebook_cells(_read_notebook(data, file.name), file.name)
+        kind = "ipynb"
+    return Submission(path=file, kind=kind, cells=cells, digest=hashlib.sha256(data).hexdigest())

@@ -1,0 +1,157 @@
+"""The `conv` assignment: convolution output sizes, zero padding, and the forward and backward pass.
+
+Layout is NCHW; "convolution" means cross-correlation (no kernel flip);
+output sizes round down. Each check below is one sentence of the
+specification, tested on generated inputs and on the lecture's examples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from grader.suites.framework import Context, Suite, numpy_only
+from grader.suites.strategies import ConvCase, PadCase, conv_case, conv_cases, pad_cases
+
+suite = Suite(
+    "conv",
+    functions=("conv_output_size", "zero_pad", "conv_forward", "conv_backward"),
+    policy=numpy_only("conv"),
+)
+
+WORKED_EXAMPLES = (
+    conv_case([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3], [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8],
+               [2, 4, 5, 2, 3, 9]], [[1, 0, -1]] * 3),
+    conv_case([[5, 2, 3, 4], [6, 7, 8, 5], [4, 5, 4, 5], [1, 0, 2, 3]], [[1, 0], [1, -1]]),
+    conv_case([[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]],
+              [[0, 1, 2], [2, 2, 0], [0, 1, 2]]),
+    conv_case([[2, 3, 7, 4, 6, 2, 9], [6, 6, 9, 8, 7, 4, 3], [3, 4, 8, 3, 8, 9, 7], [7, 8, 3, 6, 6, 3, 4],
+               [4, 2, 1, 8, 3, 4, 6], [3, 2, 4, 1, 9, 8, 3], [0, 1, 3, 9, 2, 1, 4]],
+              [[3, 4, 4], [1, 0, 2], [-1, 0, 3]], stride=2),
+)
+FORWARD_INPUTS = ("x", "w", "b")
+EDGE_CASES = (
+    conv_case(np.arange(1, 10).reshape(3, 3), [[2]]),
+    conv_case(np.arange(16).reshape(4, 4) % 5, [[1, 2], [3, 4]], stride=3),
+    conv_case(np.arange(25).reshape(5, 5) % 7, [[1, 0, 2], [0, -1, 1], [3, 1, 0]], stride=2, pad=1),
+    conv_case(np.arange(2 * 2 * 5 * 4).reshape(2, 2, 5, 4) % 6, np.arange(2 * 2 * 2 * 3).reshape(2, 2, 2, 3) % 4 - 1,
+              b=[1.0, -2.0], stride=2, pad=1),
+)
+
+
+@st.composite
+def sizes(draw: st.DrawFn) -> tuple[int, int, int, int]:
+    """(n, f, pad, stride) where the kernel fits the padded input."""
+    f, pad, stride = draw(st.integers(1, 7)), draw(st.integers(0, 3)), draw(st.integers(1, 5))
+    return draw(st.integers(max(1, f - 2 * pad), 40)), f, pad, stride
+
+
+@st.composite
+def impossible_sizes(draw: st.DrawFn) -> tuple[int, int, int, int]:
+    """(n, f, pad, stride) with a kernel wider than the padded input, or a stride below 1."""
+    if draw(st.booleans()):
+        n, pad = draw(st.integers(1, 10)), draw(st.integers(0, 2))
+        return n, draw(st.integers(n + 2 * pad + 1, n + 2 * pad + 5)), pad, draw(st.integers(1, 3))
+    return draw(st.integers(3, 10)), draw(st.integers(1, 3)), draw(st.integers(0, 2)), draw(st.integers(-2, 0))
+
+
+class SizeCase(tuple):
+    """(n, f, pad, stride), described for messages."""
+
+    def describe(self) -> str:
+        n, f, pad, stride = self
+        return f"n={n}, f={f}, pad={pad}, stride={stride}"
+
+    def arrays(self) -> dict:
+        return {}
+
+
+@suite.check("conv_output_size is 1 + (n + 2*pad - f) // stride, rounded down", points=1,
+             functions=["conv_output_size"], cases=sizes().map(SizeCase),
+             examples=[SizeCase((10, 3, 0, 2)), SizeCase((32, 5, 2, 1)), SizeCase((7, 3, 0, 3))])
+def output_size_formula(ctx: Context, case: SizeCase) -> None:
+    n, f, pad, stride = case
+    got = ctx.call("conv_output_size", n, f, pad=pad, stride=stride)
+    ctx.expect_value("conv_output_size", got, ctx.oracle.conv_output_size(n, f, pad, stride), case)
+
+
+@suite.check("conv_output_size raises ValueError when the kernel does not fit or stride < 1", points=1,
+             functions=["conv_output_size"], cases=impossible_sizes().map(SizeCase),
+             examples=[SizeCase((3, 5, 0, 1)), SizeCase((5, 3, 0, 0))])
+def output_size_rejects_impossible(ctx: Context, case: SizeCase) -> None:
+    n, f, pad, stride = case
+    ctx.expect_raises("conv_output_size", "ValueError", case, n, f, pad=pad, stride=stride)
+
+
+@suite.check("zero_pad adds pad zeros on both sides of H and W only, keeping the dtype", points=1,
+             functions=["zero_pad"], cases=pad_cases(), examples=[PadCase(np.ones((1, 1, 2, 3)), 1)])
+def zero_pad_pads_height_and_width(ctx: Context, case: PadCase) -> None:
+    got = ctx.call("zero_pad", case.x, case.pad)
+    ctx.expect_array("zero_pad's result", got, ctx.oracle.zero_pad(case.x, case.pad), case)
+
+
+def forward(ctx: Context, case: ConvCase) -> tuple[np.ndarray, object]:
+    """Call the student's conv_forward, check it returned (out, cache), and keep the cache in the child."""
+    result = ctx.call("conv_forward", case.x, case.w, case.b, case.conv_param, keep=(1,))
+    return ctx.unpack("conv_forward", result, ("out", "cache"))
+
+
+@suite.check("conv_forward reproduces the lecture's worked examples", points=1,
+             functions=["conv_forward"], cases=st.sampled_from(WORKED_EXAMPLES), shows=FORWARD_INPUTS)
+def forward_worked_examples(ctx: Context, case: ConvCase) -> None:
+    out, _ = forward(ctx, case)
+    ctx.expect_array("conv_forward's out", out, ctx.oracle.conv_forward(case.x, case.w, case.b, case.stride,
+                                                                         case.pad), case)
+
+
+@suite.check("conv_forward returns out of shape (N, F, 1 + (H + 2*pad - HH) // stride, 1 + (W + 2*pad - WW) // stride)",
+             points=1, functions=["conv_forward"], cases=conv_cases(), examples=EDGE_CASES, shows=FORWARD_INPUTS)
+def forward_shape(ctx: Context, case: ConvCase) -> None:
+    out, _ = forward(ctx, case)
+    expected = ctx.oracle.conv_forward(case.x, case.w, case.b, case.stride, case.pad)
+    if getattr(out, "shape", None) != expected.shape:
+        ctx.expect_array("conv_forward's out", out, expected, case)
+
+
+@suite.check("conv_forward computes the cross-correlation of x with each filter, plus its bias", points=3,
+             functions=["conv_forward"], cases=conv_cases(dtypes=(np.dtype(np.float64),)),
+             examples=EDGE_CASES + WORKED_EXAMPLES, shows=FORWARD_INPUTS)
+def forward_values(ctx: Context, case: ConvCase) -> None:
+    out, _ = forward(ctx, case)
+    expected = ctx.oracle.conv_forward(case.x, case.w, case.b, case.stride, case.pad)
+    ctx.expect_array("conv_forward's out", out, expected, case)
+
+
+@suite.check("conv_forward keeps float32 inputs in float32, with float32 accuracy", points=1,
+             functions=["conv_forward"], cases=conv_cases(dtypes=(np.dtype(np.float32),)), shows=FORWARD_INPUTS)
+def forward_float32(ctx: Context, case: ConvCase) -> None:
+    forward_values(ctx, case)
+
+
+def gradients(ctx: Context, case: ConvCase) -> tuple[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The student's (dx, dw, db) for this case, and autograd's."""
+    _, cache = forward(ctx, case)
+    result = ctx.call("conv_backward", case.dout, cache)
+    student = ctx.unpack("conv_backward", result, ("dx", "dw", "db"))
+    return student, ctx.oracle.conv_gradients(case.x, case.w, case.b, case.stride, case.pad, case.dout)
+
+
+@suite.check("conv_backward returns dx equal to PyTorch autograd's, for any stride and padding", points=2,
+             functions=["conv_backward"], cases=conv_cases(), examples=EDGE_CASES[2:])
+def backward_dx(ctx: Context, case: ConvCase) -> None:
+    (dx, _, _), (expected, _, _) = gradients(ctx, case)
+    ctx.expect_array("conv_backward's dx", dx, expected, case)
+
+
+@suite.check("conv_backward returns dw equal to PyTorch autograd's, summed over the whole batch", points=2,
+             functions=["conv_backward"], cases=conv_cases(), examples=EDGE_CASES[2:])
+def backward_dw(ctx: Context, case: ConvCase) -> None:
+    (_, dw, _), (_, expected, _) = gradients(ctx, case)
+    ctx.expect_array("conv_backward's dw", dw, expected, case)
+
+
+@suite.check("conv_backward returns db of shape (F,): dout summed over N, H' and W'", points=1,
+             functions=["conv_backward"], cases=conv_cases(), examples=EDGE_CASES[2:])
+def backward_db(ctx: Context, case: ConvCase) -> None:
+    (_, _, db), (_, _, expected) = gradients(ctx, case)
+    ctx.expect_array("conv_backward's db", db, expected, case)

@@ -1,0 +1,164 @@
+"""What a suite is made of: checks (properties over generated inputs) and the context they run in.
+
+A check is a function ``body(ctx, case)`` plus a Hypothesis strategy of cases
+and a few fixed examples. The engine (``grader.runner``) runs it through
+Hypothesis against one submission's sandbox; the body calls student functions
+through ``ctx`` and states what must hold with ``ctx.expect_*``. The first
+failure is shrunk to the smallest case that still fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+
+from grader import compare
+from grader.sandbox import wire
+from grader.sandbox.errors import StudentCodeError
+from grader.sandbox.process import CallResult, Policy
+
+
+class Case(Protocol):
+    """A generated input: it can describe itself in one line and list its arrays."""
+
+    def describe(self) -> str: ...
+
+    def arrays(self) -> Mapping[str, np.ndarray]: ...
+
+
+class CheckFailed(Exception):
+    """The property does not hold for this case; ``details`` holds what the report shows."""
+
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = dict(details or {})
+
+
+class CheckAborted(BaseException):
+    """A timeout or crash: Hypothesis lets a BaseException through, so the check stops without shrinking."""
+
+    def __init__(self, error: StudentCodeError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded property of the student's code."""
+
+    name: str
+    title: str
+    functions: tuple[str, ...]
+    points: float
+    body: Callable[["Context", Any], None]
+    cases: st.SearchStrategy[Any]
+    examples: tuple[Any, ...] = ()
+    visibility: str = "visible"
+    shows: tuple[str, ...] | None = None
+
+
+@dataclass
+class Suite:
+    """An assignment's checks, the functions students write, and how their code may run."""
+
+    assignment: str
+    functions: tuple[str, ...]
+    policy: Policy
+    checks: list[Check] = field(default_factory=list)
+
+    def check(self, title: str, *, points: float, functions: Sequence[str], cases: st.SearchStrategy[Any],
+              examples: Sequence[Any] = (), visibility: str = "visible",
+              shows: Sequence[str] | None = None) -> Callable:
+        """Register the decorated ``body(ctx, case)`` as a check; ``shows`` names the input arrays a failure shows."""
+
+        def register(body: Callable[["Context", Any], None]) -> Callable[["Context", Any], None]:
+            self.checks.append(Check(body.__name__, title, tuple(functions), points, body, cases,
+                                     tuple(examples), visibility, tuple(shows) if shows else None))
+            return body
+
+        return register
+
+    @property
+    def max_score(self) -> float:
+        return sum(check.points for check in self.checks)
+
+
+class Context:
+    """What a check body uses: the student's functions (through the sandbox) and the oracle."""
+
+    def __init__(self, sandbox: Any, oracle: Any) -> None:
+        self.sandbox = sandbox
+        self.oracle = oracle
+        self.gave_up_on: dict[str, StudentCodeError] = {}
+
+    def call(self, function: str, *args: Any, keep: tuple[int, ...] = (), **kwargs: Any) -> Any:
+        """Call a student function; a failure to return, or a modified input, fails the check."""
+        return self._call(function, args, kwargs, keep).value
+
+    def _call(self, function: str, args: tuple, kwargs: dict, keep: tuple[int, ...] = ()) -> CallResult:
+        """Call through the sandbox; a function that timed out, crashed or ran out of memory once is not retried."""
+        earlier = self.gave_up_on.get(function)
+        if earlier is not None:
+            raise CheckAborted(StudentCodeError(earlier.kind, f"not run: in an earlier check, {earlier.message}"))
+        try:
+            result: CallResult = self.sandbox.call(function, *args, keep=keep, **kwargs)
+        except StudentCodeError as error:
+            if error.aborts_check:
+                self.gave_up_on[function] = error
+                raise CheckAborted(error) from None
+            raise CheckFailed(error.message, {"traceback": error.traceback}) from None
+        if result.modified_args:
+            names = ", ".join(f"argument {i + 1}" for i in result.modified_args)
+            raise CheckFailed(f"{function} modified its input ({names}) in place; work on a copy instead")
+        return result
+
+    def unpack(self, function: str, value: Any, names: Sequence[str]) -> tuple[Any, ...]:
+        """Check that a function returned a tuple of ``len(names)`` items, and return them."""
+        if not isinstance(value, tuple) or len(value) != len(names):
+            got = compare.describe_type(value)
+            if isinstance(value, (tuple, list)):
+                got += f" of {len(value)} items"
+            raise CheckFailed(f"{function} returned {got}; it must return a tuple ({', '.join(names)})")
+        return value
+
+    def expect_array(self, what: str, actual: Any, expected: np.ndarray, case: Case) -> None:
+        """Fail unless ``actual`` is a finite array equal to ``expected`` within the dtype's tolerance."""
+        problem = compare.check_array(what, actual, expected)
+        if problem is not None:
+            raise CheckFailed(f"{problem.message} for {case.describe()}", problem.details)
+
+    def expect_value(self, what: str, actual: Any, expected: Any, case: Case) -> None:
+        """Fail unless a plain value (an int, a tuple of ints) equals the expected one exactly."""
+        problem = compare.check_value(what, actual, expected)
+        if problem is not None:
+            raise CheckFailed(f"{problem} for {case.describe()}", {"expected": repr(expected), "actual": repr(actual)})
+
+    def expect_raises(self, function: str, exception: str, case: Case, *args: Any, **kwargs: Any) -> None:
+        """Fail unless calling ``function`` raises the named exception type."""
+        try:
+            value = self._call(function, args, kwargs).value
+        except CheckFailed as failure:
+            if failure.message.startswith(f"{function} raised {exception}"):
+                return
+            raise CheckFailed(f"{failure.message}; expected {exception} for {case.describe()}") from None
+        raise CheckFailed(f"{function} returned {wire_repr(value)}; it must raise {exception} for {case.describe()}")
+
+
+def numpy_only(assignment: str) -> Policy:
+    """The sandbox policy of a numpy-only assignment: numpy preloaded, torch and scipy refused."""
+    refusal = f"{{}} is not allowed in the {assignment} assignment: write it with numpy only"
+    blocked = {name: refusal.format(name) for name in ("torch", "scipy", "tensorflow", "jax")}
+    blocked |= {name: f"{name} cannot be imported from a submission" for name in ("grader", "reference")}
+    return Policy(blocked_imports=blocked)
+
+
+def wire_repr(value: Any) -> str:
+    """A short description of a returned value for a message."""
+    if isinstance(value, wire.Foreign):
+        return f"a {value.type_name}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,220 @@
+"""The `params` assignment: parameter counts, layer output shapes and receptive fields.
+
+A shape is (C, H, W) before 'flatten' and (features,) after it. A layer is a
+tuple: ('conv', out_channels, kernel, stride, pad), ('maxpool', size, stride),
+('avgpool', size, stride), ('relu',), ('flatten',), ('linear', out_features),
+('dropout', p). Output sizes round down, as for convolutions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from hypothesis import strategies as st
+
+from grader.suites.framework import Context, Suite, numpy_only
+
+suite = Suite(
+    "params",
+    functions=("conv2d_param_count", "linear_param_count", "layer_output_shape", "model_param_count",
+               "receptive_field"),
+    policy=numpy_only("params"),
+)
+
+Layer = tuple
+LENET = (("conv", 6, 5, 1, 2), ("relu",), ("maxpool", 2, 2), ("conv", 16, 5, 1, 0), ("relu",), ("maxpool", 2, 2),
+         ("flatten",), ("linear", 120), ("relu",), ("linear", 84), ("relu",), ("linear", 10))
+KERAS_MNIST = (("conv", 32, 3, 1, 1), ("relu",), ("maxpool", 2, 2), ("conv", 64, 3, 1, 1), ("relu",),
+               ("maxpool", 2, 2), ("flatten",), ("linear", 64), ("relu",), ("linear", 10))
+MLP = (("flatten",), ("linear", 512), ("relu",), ("linear", 512), ("relu",), ("linear", 10))
+
+
+@dataclass(frozen=True)
+class ParamsCase:
+    """Arguments to one params function, described for messages."""
+
+    args: tuple
+    text: str
+
+    def describe(self) -> str:
+        return self.text
+
+    def arrays(self) -> Mapping[str, np.ndarray]:
+        return {}
+
+
+def out_side(n: int, kernel: int, stride: int, pad: int = 0) -> int:
+    return 1 + (n + 2 * pad - kernel) // stride
+
+
+@st.composite
+def spatial_layer(draw: st.DrawFn, shape: tuple[int, int, int]) -> Layer:
+    """A conv, pool, relu or dropout layer that fits ``shape``."""
+    c, h, w = shape
+    kind = draw(st.sampled_from(["conv", "conv", "maxpool", "avgpool", "relu", "dropout"]))
+    if kind == "conv":
+        kernel = draw(st.integers(1, min(h, w) + 2))
+        pad = draw(st.integers(max(0, (kernel - min(h, w) + 1) // 2), kernel - 1 if kernel > 1 else 1))
+        return ("conv", draw(st.integers(1, 16)), kernel, draw(st.integers(1, 3)), pad)
+    if kind in ("maxpool", "avgpool"):
+        return (kind, draw(st.integers(1, min(h, w, 3))), draw(st.integers(1, 3)))
+    return ("relu",) if kind == "relu" else ("dropout", draw(st.sampled_from([0.25, 0.5])))
+
+
+def next_shape(shape: tuple[int, ...], layer: Layer) -> tuple[int, ...]:
+    """The shape after ``layer``, for building valid stacks (the students' function is what is graded)."""
+    kind = layer[0]
+    if kind == "conv":
+        return layer[1], out_side(shape[1], layer[2], layer[3], layer[4]), out_side(shape[2], layer[2], layer[3], layer[4])
+    if kind in ("maxpool", "avgpool"):
+        return shape[0], out_side(shape[1], layer[1], layer[2]), out_side(shape[2], layer[1], layer[2])
+    if kind == "flatten":
+        return (int(np.prod(shape)),)
+    if kind == "linear":
+        return (layer[1],)
+    return shape
+
+
+@st.composite
+def input_shapes(draw: st.DrawFn) -> tuple[int, int, int]:
+    return draw(st.integers(1, 4)), draw(st.integers(1, 20)), draw(st.integers(1, 20))
+
+
+@st.composite
+def models(draw: st.DrawFn) -> tuple[tuple[int, int, int], tuple[Layer, ...]]:
+    """An input shape and a valid stack: spatial layers, then optionally flatten and linear layers."""
+    shape = first = draw(input_shapes())
+    layers: list[Layer] = []
+    for _ in range(draw(st.integers(1, 4))):
+        layers.append(draw(spatial_layer(shape)))
+        shape = next_shape(shape, layers[-1])
+    if draw(st.booleans()):
+        layers.append(("flatten",))
+        for _ in range(draw(st.integers(0, 2))):
+            layers.append(("linear", draw(st.integers(1, 32))))
+            if draw(st.booleans()):
+                layers.append(("relu",))
+    return first, tuple(layers)
+
+
+@st.composite
+def layer_cases(draw: st.DrawFn) -> ParamsCase:
+    """(input_shape, layer) for every layer type, the layer fitting its input."""
+    if draw(st.booleans()):
+        shape = (draw(st.integers(1, 300)),)
+        layer = draw(st.sampled_from([("linear", draw(st.integers(1, 50))), ("relu",), ("dropout", 0.5)]))
+    else:
+        shape = draw(input_shapes())
+        layer = draw(st.one_of(spatial_layer(shape), st.just(("flatten",))))
+    return ParamsCase((shape, layer), f"input_shape={shape}, layer={layer}")
+
+
+@st.composite
+def misfits(draw: st.DrawFn) -> ParamsCase:
+    """(input_shape, layer) where a conv or pooling window is larger than the (padded) input."""
+    shape = draw(input_shapes())
+    smallest = min(shape[1:])
+    if draw(st.booleans()):
+        pad = draw(st.integers(0, 2))
+        layer = ("conv", draw(st.integers(1, 8)), smallest + 2 * pad + draw(st.integers(1, 3)), 1, pad)
+    else:
+        layer = (draw(st.sampled_from(["maxpool", "avgpool"])), smallest + draw(st.integers(1, 3)), 1)
+    return ParamsCase((shape, layer), f"input_shape={shape}, layer={layer}")
+
+
+def kernels() -> st.SearchStrategy:
+    return st.one_of(st.integers(1, 7), st.tuples(st.integers(1, 7), st.integers(1, 7)))
+
+
+@st.composite
+def conv_counts(draw: st.DrawFn, bias: bool) -> ParamsCase:
+    args = (draw(st.integers(1, 512)), draw(st.integers(1, 512)), draw(kernels()), bias)
+    return ParamsCase(args, f"in_channels={args[0]}, out_channels={args[1]}, kernel_size={args[2]}, bias={bias}")
+
+
+@st.composite
+def linear_counts(draw: st.DrawFn) -> ParamsCase:
+    args = (draw(st.integers(1, 5000)), draw(st.integers(1, 5000)), draw(st.booleans()))
+    return ParamsCase(args, f"in_features={args[0]}, out_features={args[1]}, bias={args[2]}")
+
+
+def model_case(shape: tuple[int, ...], layers: tuple[Layer, ...], name: str = "") -> ParamsCase:
+    return ParamsCase((shape, layers), name or f"input_shape={shape}, layers={list(layers)}")
+
+
+@st.composite
+def receptive_stacks(draw: st.DrawFn) -> ParamsCase:
+    """Stacks of convolutions and pools with any kernels and strides (no input needed)."""
+    shape, layers = draw(models())
+    return ParamsCase((layers,), f"layers={list(layers)}")
+
+
+@suite.check("conv2d_param_count is (kernel_h * kernel_w * in_channels + 1) * out_channels with a bias",
+             points=1, functions=["conv2d_param_count"], cases=conv_counts(bias=True),
+             examples=[ParamsCase((3, 10, 5, True), "ten 5x5x3 filters"), ParamsCase((3, 10, 3, True), "ten 3x3x3 filters")])
+def conv_count_with_bias(ctx: Context, case: ParamsCase) -> None:
+    inputs, outputs, kernel, bias = case.args
+    got = ctx.call("conv2d_param_count", inputs, outputs, kernel, bias=bias)
+    ctx.expect_value("conv2d_param_count", got, ctx.oracle.conv2d_param_count(inputs, outputs, kernel, bias), case)
+
+
+@suite.check("conv2d_param_count with bias=False counts the weights only", points=1,
+             functions=["conv2d_param_count"], cases=conv_counts(bias=False))
+def conv_count_without_bias(ctx: Context, case: ParamsCase) -> None:
+    conv_count_with_bias(ctx, case)
+
+
+@suite.check("linear_param_count is (in_features + 1) * out_features, or without the + 1 when bias=False",
+             points=1, functions=["linear_param_count"], cases=linear_counts(),
+             examples=[ParamsCase((784, 512, True), "784 -> 512"), ParamsCase((400, 120, False), "400 -> 120, no bias")])
+def linear_count(ctx: Context, case: ParamsCase) -> None:
+    inputs, outputs, bias = case.args
+    got = ctx.call("linear_param_count", inputs, outputs, bias=bias)
+    ctx.expect_value("linear_param_count", got, ctx.oracle.linear_param_count(inputs, outputs, bias), case)
+
+
+@suite.check("layer_output_shape gives each layer's output shape, rounding down", points=2,
+             functions=["layer_output_shape"], cases=layer_cases(),
+             examples=[ParamsCase(((3, 32, 32), ("conv", 8, 5, 1, 2)), "same padding"),
+                       ParamsCase(((1, 7, 7), ("conv", 1, 3, 3, 0)), "a 3x3 kernel at stride 3 on 7x7"),
+                       ParamsCase(((16, 5, 5), ("flatten",)), "flatten 16x5x5")])
+def layer_shape(ctx: Context, case: ParamsCase) -> None:
+    shape, layer = case.args
+    got = ctx.call("layer_output_shape", shape, layer)
+    ctx.expect_value("layer_output_shape", got, ctx.oracle.layer_output_shape(shape, layer), case)
+
+
+@suite.check("layer_output_shape raises ValueError when a kernel or pool window does not fit its input",
+             points=1, functions=["layer_output_shape"], cases=misfits())
+def layer_shape_rejects_misfits(ctx: Context, case: ParamsCase) -> None:
+    ctx.expect_raises("layer_output_shape", "ValueError", case, *case.args)
+
+
+@suite.check("model_param_count reproduces the lecture's models (LeNet-5: 61,706; Keras MNIST CNN: 220,234; "
+             "MLP 784-512-512-10: 669,706)", points=1, functions=["model_param_count"],
+             cases=st.sampled_from([model_case((1, 28, 28), LENET, "LeNet-5 on (1, 28, 28)"),
+                                    model_case((1, 28, 28), KERAS_MNIST, "the Keras MNIST CNN on (1, 28, 28)"),
+                                    model_case((1, 28, 28), MLP, "the MLP 784-512-512-10")]))
+def lecture_models(ctx: Context, case: ParamsCase) -> None:
+    model_count(ctx, case)
+
+
+@suite.check("model_param_count adds up every layer's parameters through a stack of layers", points=2,
+             functions=["model_param_count"], cases=models().map(lambda m: model_case(*m)))
+def model_count(ctx: Context, case: ParamsCase) -> None:
+    shape, layers = case.args
+    got = ctx.call("model_param_count", shape, list(layers))
+    ctx.expect_value("model_param_count", got, ctx.oracle.model_param_count(shape, layers), case)
+
+
+@suite.check("receptive_field grows by (kernel - 1) times the product of the earlier strides", points=2,
+             functions=["receptive_field"], cases=receptive_stacks(),
+             examples=[ParamsCase(([("conv", 8, 3, 1, 1)] * 3,), "three stacked 3x3 convolutions"),
+                       ParamsCase(([("conv", 8, 3, 2, 1), ("maxpool", 2, 2), ("conv", 8, 3, 1, 1)],),
+                                  "a stride-2 conv, a 2x2 pool, a 3x3 conv")])
+def receptive(ctx: Context, case: ParamsCase) -> None:
+    (layers,) = case.args
+    got = ctx.call("receptive_field", list(layers))
+    ctx.expect_value("receptive_field", got, ctx.oracle.receptive_field(layers), case)

@@ -1,0 +1,43 @@
+"""`grader check` exits 0 when everything passed, 1 when a check failed, 2 for a usage error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import SUBMISSIONS
+from grader.cli import main
+
+
+def test_all_passed_exits_zero_and_lists_every_check(capsys, tmp_path: Path) -> None:
+    code = main(["check", "pool", str(SUBMISSIONS / "pool" / "correct_loops.py"), "--json", str(tmp_path / "r.json")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.count("PASS") == 6 and "pool: 10/10 points; 6 of 6 checks passed (all passed)" in out
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 10
+
+
+def test_a_failed_check_exits_one_and_shows_why(capsys, submission) -> None:
+    code = main(["check", "pool", str(submission("pool", "correct_loops.py", "mistakes/stride_is_pool_size.py"))])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL" in out and "max_pool_forward's out has shape" in out and "Smallest failing input" in out
+
+
+def test_missing_path_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "conv", "no/such/file.py"])
+    assert exit_info.value.code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_unknown_assignment_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "lenet9", "x.py"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_release_check_reports_sync(capsys) -> None:
+    assert main(["release", "--check", "--root", str(Path(__file__).resolve().parents[1])]) == 0
+    assert "in sync" in capsys.readouterr().out

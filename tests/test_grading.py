@@ -1,0 +1,96 @@
+"""Grading the fixture submissions: correct ones score full marks, each mistake fails its own function."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import SUBMISSIONS, as_notebook, shared
+from grader.runner import grade
+
+CORRECT = [(a, f) for a in ("conv", "pool", "params") for f in ("correct_loops.py", "correct_vectorised.py")]
+
+# Each mistake fails the checks of the function it is in, and of the fixture's functions that call it.
+MISTAKES = {
+    ("conv", "flipped_kernel"): {"conv_forward"},
+    ("conv", "missing_bias"): {"conv_forward"},
+    ("conv", "pad_one_side"): {"zero_pad", "conv_forward", "conv_backward"},
+    ("conv", "ceil_output_size"): {"conv_output_size"},
+    ("conv", "db_wrong_axes"): {"conv_backward"},
+    ("conv", "backward_ignores_stride"): {"conv_backward"},
+    ("conv", "dw_first_image_only"): {"conv_backward"},
+    ("pool", "avg_backward_not_divided"): {"avg_pool_backward"},
+    ("pool", "max_grad_to_every_cell"): {"max_pool_backward"},
+    ("pool", "stride_is_pool_size"): {"max_pool_forward"},
+    ("pool", "ties_to_every_max"): {"max_pool_backward"},
+    ("params", "no_bias_counts"): {"conv2d_param_count", "model_param_count"},
+    ("params", "shapes_rounded_up"): {"layer_output_shape", "model_param_count"},
+    ("params", "receptive_field_ignores_strides"): {"receptive_field"},
+}
+
+
+def failed_functions(report) -> set[str]:
+    return {f for result in report.results if not result.passed for f in result.functions}
+
+
+def failures(report) -> str:
+    return "\n".join(f"{r.title}: {r.message}" for r in report.results if not r.passed)
+
+
+@pytest.mark.parametrize("assignment, solution", CORRECT)
+def test_correct_solution_scores_full_marks(assignment: str, solution: str) -> None:
+    report = grade(assignment, SUBMISSIONS / assignment / solution)
+    assert report.score == report.max_score > 0, failures(report)
+    assert report.all_passed and not report.load_messages
+
+
+@pytest.mark.parametrize("assignment", ["conv", "pool", "params"])
+def test_correct_notebook_scores_full_marks(assignment: str, tmp_path: Path) -> None:
+    notebook = as_notebook(SUBMISSIONS / assignment / "correct_vectorised.py", tmp_path / f"{assignment}.ipynb")
+    report = grade(assignment, tmp_path)
+    assert report.score == report.max_score, failures(report)
+
+
+@pytest.mark.parametrize("assignment, mistake", sorted(MISTAKES))
+def test_mistake_fails_exactly_its_function(assignment: str, mistake: str, submission) -> None:
+    report = grade(assignment, submission(assignment, "correct_loops.py", f"mistakes/{mistake}.py"))
+    assert failed_functions(report) == MISTAKES[assignment, mistake], failures(report)
+    assert 0 < report.score < report.max_score
+
+
+def test_failure_names_shapes_and_parameters(submission) -> None:
+    report = grade("conv", submission("conv", "correct_loops.py", "faults/returns_wrong_shape.py"))
+    shape = next(r for r in report.results if r.name == "forward_shape")
+    assert "conv_forward's out has shape" in shape.message and "expected" in shape.message
+    assert "pad=" in shape.message and "stride=" in shape.message
+    assert shape.counterexample["shapes"]["x"] and "dout" not in shape.counterexample["shapes"]
+
+
+def test_grading_is_deterministic_for_a_seed(submission) -> None:
+    path = submission("conv", "correct_loops.py", "mistakes/missing_bias.py")
+    first, second = grade("conv", path, seed_value=7), grade("conv", path, seed_value=7)
+    assert [(r.score, r.message, r.counterexample) for r in first.results] == \
+           [(r.score, r.message, r.counterexample) for r in second.results]
+
+
+def test_thorough_profile_runs_more_examples_with_another_seed() -> None:
+    quick = grade("params", SUBMISSIONS / "params" / "correct_loops.py")
+    thorough = grade("params", SUBMISSIONS / "params" / "correct_loops.py", profile="thorough")
+    assert thorough.seed != quick.seed
+    assert sum(r.examples_run for r in thorough.results) > 2 * sum(r.examples_run for r in quick.results)
+    assert thorough.score == thorough.max_score
+
+
+def test_results_json_is_valid_gradescope_with_function_tags(submission) -> None:
+    schema = json.loads(shared("schemas/gradescope_results.schema.json").read_text())
+    report = grade("conv", submission("conv", "correct_loops.py", "mistakes/db_wrong_axes.py"))
+    results = json.loads(json.dumps(report.to_gradescope()))
+    jsonschema.validate(results, schema)
+    assert isinstance(results["execution_time"], float) and results["score"] == report.score
+    failed = [t for t in results["tests"] if t["status"] == "failed"]
+    assert [t["tags"] for t in failed] == [["conv_backward"]]
+    assert failed[0]["extra_data"]["counterexample"]["arrays"]["dout"]
+    assert results["extra_data"]["seed"] == report.seed
