@@ -41,7 +41,10 @@ class CheckResult:
         if self.counterexample:
             lines.append(f"Smallest failing input: {self.counterexample['description']}")
             for name, values in self.counterexample.get("arrays", {}).items():
-                lines.append(textwrap.indent(f"{name} = {format_array(values)}", "  "))
+                lines.append(textwrap.indent(format_named(name, values), "  "))
+        if "expected" in self.details and "actual" in self.details:
+            lines.append(textwrap.indent(format_named("expected", self.details["expected"]), "  "))
+            lines.append(textwrap.indent(format_named("got     ", self.details["actual"]), "  "))
         if self.details.get("traceback"):
             lines.append("Traceback (your code):\n" + self.details["traceback"].rstrip())
         if self.output.strip():
@@ -121,9 +124,10 @@ class GradeReport:
         }
 
 
-def format_array(values: list) -> str:
-    """A nested list printed the way numpy prints an array, indented to sit under its name."""
+def format_named(name: str, values: list) -> str:
+    """``name = array`` printed the way numpy prints it, continuation lines aligned under the first."""
     import numpy as np
 
-    text = np.array2string(np.asarray(values), separator=", ", threshold=64)
-    return text.replace("\n\n", "\n").replace("\n", "\n" + " " * 4)
+    lead = f"{name} = "
+    text = np.array2string(np.asarray(values), separator=", ", threshold=64, prefix=lead)
+    return lead + "\n".join(line for line in text.splitlines() if line.strip())

@@ -16,7 +16,6 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader import compare
-from grader.sandbox import wire
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.process import CallResult, Policy
 
@@ -145,7 +144,8 @@ class Context:
             if failure.message.startswith(f"{function} raised {exception}"):
                 return
             raise CheckFailed(f"{failure.message}; expected {exception} for {case.describe()}") from None
-        raise CheckFailed(f"{function} returned {wire_repr(value)}; it must raise {exception} for {case.describe()}")
+        got = compare.wire_text(value)
+        raise CheckFailed(f"{function} returned {got}; it must raise {exception} for {case.describe()}")
 
 
 def numpy_only(assignment: str) -> Policy:
@@ -154,11 +154,3 @@ def numpy_only(assignment: str) -> Policy:
     blocked = {name: refusal.format(name) for name in ("torch", "scipy", "tensorflow", "jax")}
     blocked |= {name: f"{name} cannot be imported from a submission" for name in ("grader", "reference")}
     return Policy(blocked_imports=blocked)
-
-
-def wire_repr(value: Any) -> str:
-    """A short description of a returned value for a message."""
-    if isinstance(value, wire.Foreign):
-        return f"a {value.type_name}"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
