@@ -28,6 +28,9 @@ LENET = (("conv", 6, 5, 1, 2), ("relu",), ("maxpool", 2, 2), ("conv", 16, 5, 1, 
          ("flatten",), ("linear", 120), ("relu",), ("linear", 84), ("relu",), ("linear", 10))
 KERAS_MNIST = (("conv", 32, 3, 1, 1), ("relu",), ("maxpool", 2, 2), ("conv", 64, 3, 1, 1), ("relu",),
                ("maxpool", 2, 2), ("flatten",), ("linear", 64), ("relu",), ("linear", 10))
+CIFAR = (("conv", 16, 2, 1, 1), ("relu",), ("maxpool", 2, 2), ("conv", 32, 2, 1, 1), ("relu",), ("maxpool", 2, 2),
+         ("conv", 64, 2, 1, 1), ("relu",), ("maxpool", 2, 2), ("dropout", 0.3), ("flatten",), ("linear", 500),
+         ("relu",), ("dropout", 0.4), ("linear", 10))
 MLP = (("flatten",), ("linear", 512), ("relu",), ("linear", 512), ("relu",), ("linear", 10))
 
 
@@ -193,9 +196,10 @@ def layer_shape_rejects_misfits(ctx: Context, case: ParamsCase) -> None:
 
 
 @suite.check("model_param_count reproduces the lecture's models (LeNet-5: 61,706; Keras MNIST CNN: 220,234; "
-             "MLP 784-512-512-10: 669,706)", points=1, functions=["model_param_count"],
+             "CIFAR-10 CNN: 528,054; MLP 784-512-512-10: 669,706)", points=1, functions=["model_param_count"],
              cases=st.sampled_from([model_case((1, 28, 28), LENET, "LeNet-5 on (1, 28, 28)"),
                                     model_case((1, 28, 28), KERAS_MNIST, "the Keras MNIST CNN on (1, 28, 28)"),
+                                    model_case((3, 32, 32), CIFAR, "the CIFAR-10 CNN on (3, 32, 32)"),
                                     model_case((1, 28, 28), MLP, "the MLP 784-512-512-10")]))
 def lecture_models(ctx: Context, case: ParamsCase) -> None:
     model_count(ctx, case)
