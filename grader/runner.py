@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Verbosity, example, given, seed, settings
 from hypothesis.errors import Flaky
 
 from grader.oracles import choose_oracle
-from grader.results import CRASHED, FAILED, PASSED, TIMED_OUT, CheckResult, GradeReport
+from grader.results import CRASHED, FAILED, NOT_GRADABLE, PASSED, TIMED_OUT, CheckResult, GradeReport
 from grader.sandbox.process import LoadReport, Sandbox
 from grader.submission import SubmissionError, load_submission
 from grader.suites import get_suite
@@ -48,12 +48,12 @@ class ShrinkBudgetSpent(BaseException):
 
 
 def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int | None = None,
-          oracle: str = "auto") -> GradeReport:
-    """Grade the submission at ``path`` (a .py, a .ipynb, or a folder holding one)."""
+          oracle: str = "auto", data_dir: Path | None = None) -> GradeReport:
+    """Grade the submission at ``path`` (a .py, a .ipynb, or a folder holding one); ``data_dir`` holds MNIST."""
     suite, chosen = get_suite(assignment), PROFILES[profile]
     run_seed = chosen.seed if seed_value is None else seed_value
     started = time.monotonic()
-    report = GradeReport(assignment, str(path), chosen.name, run_seed, "", "process", [])
+    report = GradeReport(assignment, str(path), chosen.name, run_seed, "", "not started", [])
     try:
         submission = load_submission(Path(path), assignment)
     except SubmissionError as error:
@@ -65,8 +65,9 @@ def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int |
     report.oracle = the_oracle.name
     with Sandbox(submission, suite.policy) as sandbox:
         loaded = sandbox.load()
+        report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
-        context = Context(sandbox, the_oracle)
+        context = Context(sandbox, the_oracle, {"data_dir": data_dir, "profile": chosen.name})
         for check in suite.checks:
             report.results.append(run_check(check, context, loaded, chosen, run_seed))
     report.seconds = time.monotonic() - started
@@ -76,6 +77,10 @@ def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int |
 def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int) -> CheckResult:
     """Run one check's property and turn its outcome into a result; never raises for student faults."""
     started = time.monotonic()
+    reason = check.unavailable(ctx) if check.unavailable else ""
+    if reason:
+        return CheckResult(check.name, check.title, check.functions, 0.0, 0.0, NOT_GRADABLE, reason,
+                           visibility=check.visibility)
     missing = missing_functions(check, loaded)
     if missing:
         return unrun(check, missing)
@@ -101,6 +106,7 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
                     print_blob=False)(test)
     result = CheckResult(check.name, check.title, check.functions, check.points, 0.0, FAILED,
                          visibility=check.visibility)
+    ctx.notes, ctx.observed = [], {}
     try:
         seed(run_seed)(test)()
         result.status, result.score = PASSED, check.points
@@ -116,6 +122,7 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
         result.message = ("it failed on an input and then passed on the same input: the result depends on "
                           "something besides the arguments (randomness, or state kept between calls)")
     result.examples_run, result.seconds = seen["count"], time.monotonic() - started
+    result.notes, result.details = list(dict.fromkeys(ctx.notes)), {**ctx.observed, **result.details}
     result.output = ctx.sandbox.take_output()
     return result
 

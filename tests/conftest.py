@@ -15,14 +15,19 @@ SUBMISSIONS = Path(__file__).parent / "fixtures" / "submissions"
 SHARED = ROOT.parent / "shared"
 
 
+def require(available: bool, reason: str) -> None:
+    """Skip with ``reason`` when something a test needs is missing, but fail in CI (CI=true), which must have it."""
+    if available:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason + " (CI=true: tests that need it must not skip)")
+    pytest.skip(reason)
+
+
 def shared(relative: str) -> Path:
-    """A path under ../shared; skipped with a reason in a clone without it, but a failure in CI (CI=true)."""
+    """A path under ../shared; skipped with a reason in a clone without it, but a failure in CI."""
     path = SHARED / relative
-    if not path.exists():
-        reason = f"{path} is missing: this clone has no ../shared beside it"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason + " (CI=true: tests that need it must not skip)")
-        pytest.skip(reason)
+    require(path.exists(), f"{path} is missing: this clone has no ../shared beside it")
     return path
 
 

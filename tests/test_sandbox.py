@@ -119,3 +119,37 @@ def test_wire_refuses_oversized_headers() -> None:
     stream = io.BytesIO((wire.MAX_HEADER_BYTES + 1).to_bytes(4, "big") + b"{}")
     with pytest.raises(wire.WireError, match="exceeds"):
         wire.read_message(stream.read)
+
+
+SNOOP = '''
+import os, socket
+def snoop(paths):
+    found = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                found[path] = len(handle.read(10))
+        except OSError as error:
+            found[path] = type(error).__name__
+    try:
+        socket.create_connection(("127.0.0.1", 9), timeout=1)
+        found["tcp"] = "connected"
+    except OSError as error:
+        found["tcp"] = type(error).__name__
+    return found
+'''
+
+
+def test_landlock_hides_the_reference_and_the_data_and_blocks_tcp(tmp_path: Path) -> None:
+    from conftest import ROOT, SHARED
+
+    (tmp_path / "conv.py").write_text(SNOOP)
+    with Sandbox(load_submission(tmp_path / "conv.py", "conv"), numpy_only("conv")) as box:
+        box.load()
+        if not box.level.startswith("process+landlock"):
+            pytest.skip(f"no Landlock on this kernel: {box.level}")
+        secrets = [str(ROOT / "reference" / "conv.py"), str(SHARED / "data" / "mnist" / "README.md"),
+                   str(tmp_path / "conv.py")]
+        found = box.call("snoop", secrets).value
+    assert all(found[path] == "PermissionError" for path in secrets)
+    assert found["tcp"] == "PermissionError"

@@ -21,4 +21,8 @@ def choose_oracle(name: str = "auto") -> TorchOracle:
             raise RuntimeError("--oracle reference needs the reference/ package, which this installation lacks; "
                                "use --oracle pytorch") from None
         return TorchOracle()
-    return ReferenceOracle(*modules)
+    try:
+        lenet = importlib.import_module("reference.lenet")
+    except ImportError:
+        lenet = None
+    return ReferenceOracle(*modules, lenet=lenet)

@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Sequence
 
 import numpy as np
+import torch
 
 from grader.oracles.torch_oracle import Layer, Shape, TorchOracle
 
@@ -21,8 +22,13 @@ class ReferenceOracle(TorchOracle):
 
     name = "reference"
 
-    def __init__(self, conv: ModuleType, pool: ModuleType, params: ModuleType) -> None:
-        self.conv, self.pool, self.params = conv, pool, params
+    def __init__(self, conv: ModuleType, pool: ModuleType, params: ModuleType, lenet: ModuleType | None = None) -> None:
+        self.conv, self.pool, self.params, self.lenet_module = conv, pool, params, lenet
+
+    def lenet(self, num_classes: int = 10, in_channels: int = 1) -> torch.nn.Module:
+        if self.lenet_module is None:
+            return super().lenet(num_classes, in_channels)
+        return self.lenet_module.LeNet5(num_classes=num_classes, in_channels=in_channels)
 
     def conv_output_size(self, n: int, f: int, pad: int = 0, stride: int = 1) -> int:
         return self.conv.conv_output_size(n, f, pad=pad, stride=stride)

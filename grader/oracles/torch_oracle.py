@@ -14,6 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from grader.oracles.lenet_model import LeNet5Variant
+
 Layer = tuple
 Shape = tuple[int, ...]
 
@@ -89,6 +91,10 @@ class TorchOracle:
             total += _count(_module(shape, layer))
             shape = self.layer_output_shape(shape, layer)
         return total
+
+    def lenet(self, num_classes: int = 10, in_channels: int = 1) -> torch.nn.Module:
+        """The specified LeNet-5, to load a student's weights into."""
+        return LeNet5Variant(num_classes, in_channels)
 
     def receptive_field(self, layers: Sequence[Layer]) -> int:
         """Measured: the input extent that reaches one output unit's gradient (pools as averages, no padding)."""

@@ -23,7 +23,7 @@ def render(report: GradeReport) -> str:
     for result in report.results:
         points = f"{result.score:g}/{result.max_score:g}"
         lines.append(f"  {LABELS.get(result.status, result.status):<8}{points:>6}   {result.title}")
-        if result.status != PASSED:
+        if result.status != PASSED or result.notes:
             lines.append(textwrap.indent(result.feedback(), INDENT))
     lines += ["", report.summary()]
     if report.profile == "quick":

@@ -69,9 +69,10 @@ class BlockedImports(importlib.abc.MetaPathFinder):
 class Server:
     """Holds the student's module and the objects kept between calls."""
 
-    def __init__(self, wire: types.ModuleType, marker: str) -> None:
+    def __init__(self, wire: types.ModuleType, marker: str, probes: types.ModuleType | None) -> None:
         self.wire = wire
         self.marker = marker
+        self.probes = probes
         self.module = types.ModuleType(SUBMISSION_MODULE)
         sys.modules[SUBMISSION_MODULE] = self.module
         self.kept: OrderedDict[int, Any] = OrderedDict()
@@ -82,7 +83,12 @@ class Server:
         if op == "load":
             return self.load(header["cells"]), []
         if op == "call":
-            return self.call(header, blobs)
+            target = self.module.__dict__.get(header["function"])
+            return self.invoke(target if callable(target) else None, (), header, blobs)
+        if op == "probe":
+            name = header["function"]
+            probe = getattr(self.probes, name, None) if self.probes and not name.startswith("_") else None
+            return self.invoke(probe, (self.module.__dict__,), header, blobs)
         if op == "sync":
             flush_output()
             os.write(1, self.marker.encode())
@@ -106,12 +112,11 @@ class Server:
         }
         return {"ok": True, "cell_errors": errors, "names": names}
 
-    def call(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
-        """Call one student function on decoded inputs; report its result or its exception."""
-        name = header["function"]
-        target = self.module.__dict__.get(name)
-        if target is None or not callable(target):
-            return {"ok": False, "error": {"type": "Missing", "message": name, "traceback": ""}}, []
+    def invoke(self, target: Any, leading: tuple, header: dict[str, Any],
+               blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        """Call a student function (or a probe, given the student's namespace) on decoded inputs."""
+        if target is None:
+            return {"ok": False, "error": {"type": "Missing", "message": header["function"], "traceback": ""}}, []
         try:
             args = self.wire.decode(header["args"], blobs, self.kept)
             kwargs = self.wire.decode(header.get("kwargs", {"$dict": []}), blobs, self.kept)
@@ -120,7 +125,7 @@ class Server:
             return {"ok": False, "error": error}, []
         before = digests(args)
         try:
-            result = target(*args, **kwargs)
+            result = target(*leading, *args, **kwargs)
         except BaseException as error:  # noqa: BLE001 - report anything the student raised, SystemExit included
             return {"ok": False, "error": describe_error(error)}, []
         result = self.keep(result, header.get("keep", []))
@@ -174,13 +179,25 @@ def flush_output() -> None:
             pass
 
 
-def load_wire(path: str) -> types.ModuleType:
-    """Load the grader's wire module from its file, without putting the grader on sys.path."""
-    spec = importlib.util.spec_from_file_location("_grader_wire", path)
+def load_by_path(name: str, path: str) -> types.ModuleType:
+    """Load one of the grader's standalone modules from its file, without putting the grader on sys.path."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def confine(landlock: dict[str, Any] | None) -> str:
+    """Apply Landlock when the grader asks for it and the kernel has it; name the sandbox level in force."""
+    if not landlock:
+        return "process"
+    module = load_by_path("_grader_landlock", landlock["module"])
+    try:
+        abi = module.restrict(landlock["read"], landlock["write"], landlock["devices"])
+    except OSError as error:
+        return f"process (landlock failed: {error})"
+    return f"process+landlock (ABI {abi})" if abi else "process (no landlock in this kernel)"
 
 
 def main() -> None:
@@ -189,13 +206,15 @@ def main() -> None:
     sys.path[:] = config["sys_path"]
     for name in config["preload"]:
         __import__(name)
-    wire = load_wire(config["wire"])
+    wire = load_by_path("_grader_wire", config["wire"])
+    extra = [load_by_path(name, path) for name, path in config["modules"]]
+    level = confine(config.get("landlock"))
     apply_limits(config["limits"])
     sys.meta_path.insert(0, BlockedImports(config["blocked"]))
     requests = os.fdopen(config["request_fd"], "rb", buffering=0)
     responses = os.fdopen(config["response_fd"], "wb", buffering=0)
-    server = Server(wire, config["marker"])
-    wire.write_message(responses, {"ok": True, "ready": True}, [])
+    server = Server(wire, config["marker"], extra[-1] if extra else None)
+    wire.write_message(responses, {"ok": True, "ready": True, "sandbox": level}, [])
     while True:
         try:
             header, blobs = wire.read_message(requests.read)

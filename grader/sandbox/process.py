@@ -55,6 +55,9 @@ class Policy:
     limits: Limits = field(default_factory=Limits)
     preload: tuple[str, ...] = ("numpy",)
     start_seconds: float = 60.0
+    confine_filesystem: bool = True
+    threads: int = 1
+    probe_modules: tuple[tuple[str, Path], ...] = ()  # (name, file) loaded in order; the last one's functions are probes
     blocked_imports: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -129,12 +132,14 @@ class Child:
             "wire": str(Path(wire.__file__)),
             "sys_path": child_sys_path(policy.preload),
             "preload": list(policy.preload),
+            "modules": [[name, str(path)] for name, path in policy.probe_modules],
             "blocked": dict(policy.blocked_imports),
             "limits": {
                 "memory_mib": self.limits.memory_mib,
                 "cpu_seconds": self.limits.cpu_seconds,
                 "file_size_mib": self.limits.file_size_mib,
             },
+            "landlock": landlock_paths(self.scratch, policy.preload) if policy.confine_filesystem else None,
             "request_fd": request_read,
             "response_fd": response_write,
             "marker": self.marker.decode(),
@@ -146,7 +151,7 @@ class Child:
             stderr=output_write,
             pass_fds=(request_read, response_write),
             cwd=self.scratch,
-            env=child_environment(self.scratch),
+            env=child_environment(self.scratch, policy.threads),
             start_new_session=True,
         )
         for fd in (request_read, response_write, output_write):
@@ -159,7 +164,8 @@ class Child:
         """Wait for the child's greeting; a child that cannot start is the grader's problem, not the student's."""
         deadline = time.monotonic() + seconds
         try:
-            wire.read_message(lambda n: self._receive(n, deadline))
+            greeting, _ = wire.read_message(lambda n: self._receive(n, deadline))
+            self.sandbox_level = str(greeting.get("sandbox", "process"))
         except (TimeoutError, wire.WireError, OSError) as error:
             self.kill()
             raise SandboxStartError(f"the sandbox child did not start ({error or 'timed out'}):\n"
@@ -250,6 +256,7 @@ class Sandbox:
         self.generation = 0
         self.report: LoadReport | None = None
         self.pending_output = ""
+        self.level = "not started"
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -269,20 +276,29 @@ class Sandbox:
     def call(self, function: str, *args: Any, keep: tuple[int, ...] = (), seconds: float | None = None,
              **kwargs: Any) -> CallResult:
         """Call a student function; raise StudentCodeError for anything but a return value."""
+        return self._invoke("call", function, args, kwargs, keep, seconds, function)
+
+    def probe(self, name: str, *args: Any, label: str, seconds: float | None = None) -> CallResult:
+        """Run one of the grader's probes in the child on the student's namespace; ``label`` names, in
+        messages, the student's code it exercises (``LeNet5``, ``fit``)."""
+        return self._invoke("probe", name, args, {}, (), seconds, label)
+
+    def _invoke(self, op: str, function: str, args: tuple, kwargs: dict[str, Any], keep: tuple[int, ...],
+                seconds: float | None, label: str) -> CallResult:
         child = self._ready()
         for value in args:
             if isinstance(value, wire.Handle) and value.generation != self.generation:
                 raise StudentCodeError("crash", "the cache from the forward call was lost when the process restarted")
         blobs: list[bytes] = []
-        header = {"op": "call", "function": function, "args": wire.encode(list(args), blobs),
+        header = {"op": op, "function": function, "args": wire.encode(list(args), blobs),
                   "kwargs": wire.encode(dict(kwargs), blobs), "keep": list(keep)}
         reply, reply_blobs = self._request(child, header, blobs, seconds or self.policy.limits.call_seconds)
         if not reply.get("ok"):
-            raise error_from_reply(function, reply.get("error") or {}, self.policy.limits)
+            raise error_from_reply(label, reply.get("error") or {}, self.policy.limits)
         try:
             value = wire.decode(reply.get("value"), reply_blobs)
         except (wire.WireError, ValueError, TypeError, KeyError) as error:
-            raise StudentCodeError("invalid", f"{function} returned data the grader could not read: {error}") from None
+            raise StudentCodeError("invalid", f"{label} returned data the grader could not read: {error}") from None
         return CallResult(self._stamp(value), tuple(int(i) for i in reply.get("modified_args", [])))
 
     def take_output(self) -> str:
@@ -315,6 +331,7 @@ class Sandbox:
         self.close()
         self.generation += 1
         self.child = Child(self.policy)
+        self.level = self.child.sandbox_level
         report = self._load(self.child)
         if self.report is None or report.failure is not None:
             self.report = report
@@ -367,8 +384,20 @@ def child_sys_path(preload: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(stdlib + dynload + sorted(paths)))
 
 
-def child_environment(scratch: Path) -> dict[str, str]:
-    """A small, fixed environment: no grader variables, one thread for numeric libraries."""
+def landlock_paths(scratch: Path, preload: tuple[str, ...]) -> dict[str, Any]:
+    """What the child may see: the interpreter and libraries (read), its scratch folder (write), /dev."""
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parents[1])}
+    system = ["/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/sys"]
+    return {
+        "module": str(Path(__file__).with_name("landlock.py")),
+        "read": sorted(prefixes) + child_sys_path(preload) + system,
+        "write": [str(scratch)],
+        "devices": ["/dev"],
+    }
+
+
+def child_environment(scratch: Path, threads: int) -> dict[str, str]:
+    """A small, fixed environment: no grader variables, a set number of threads for numeric libraries."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(scratch),
@@ -377,7 +406,7 @@ def child_environment(scratch: Path) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": str(threads),
+        "OPENBLAS_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
     }

@@ -10,6 +10,7 @@ failure is shrunk to the smallest case that still fails.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from grader import compare
 from grader.sandbox.errors import StudentCodeError
-from grader.sandbox.process import CallResult, Policy
+from grader.sandbox.process import CallResult, Limits, Policy
 
 
 class Case(Protocol):
@@ -58,6 +59,7 @@ class Check:
     examples: tuple[Any, ...] = ()
     visibility: str = "visible"
     shows: tuple[str, ...] | None = None
+    unavailable: Callable[["Context"], str] | None = None
 
 
 @dataclass
@@ -71,12 +73,13 @@ class Suite:
 
     def check(self, title: str, *, points: float, functions: Sequence[str], cases: st.SearchStrategy[Any],
               examples: Sequence[Any] = (), visibility: str = "visible",
-              shows: Sequence[str] | None = None) -> Callable:
-        """Register the decorated ``body(ctx, case)`` as a check; ``shows`` names the input arrays a failure shows."""
+              shows: Sequence[str] | None = None, unavailable: Callable[["Context"], str] | None = None) -> Callable:
+        """Register the decorated ``body(ctx, case)`` as a check; ``shows`` names the input arrays a failure shows;
+        ``unavailable(ctx)`` says why the check cannot run on this machine ('' when it can)."""
 
         def register(body: Callable[["Context", Any], None]) -> Callable[["Context", Any], None]:
             self.checks.append(Check(body.__name__, title, tuple(functions), points, body, cases,
-                                     tuple(examples), visibility, tuple(shows) if shows else None))
+                                     tuple(examples), visibility, tuple(shows) if shows else None, unavailable))
             return body
 
         return register
@@ -89,22 +92,46 @@ class Suite:
 class Context:
     """What a check body uses: the student's functions (through the sandbox) and the oracle."""
 
-    def __init__(self, sandbox: Any, oracle: Any) -> None:
+    def __init__(self, sandbox: Any, oracle: Any, options: Mapping[str, Any] | None = None) -> None:
         self.sandbox = sandbox
         self.oracle = oracle
+        self.options = dict(options or {})
         self.gave_up_on: dict[str, StudentCodeError] = {}
+        self.memo: dict[str, Any] = {}
+        self.notes: list[str] = []
+        self.observed: dict[str, Any] = {}
+
+    def observe(self, note: str, details: Mapping[str, Any]) -> None:
+        """Record what the grader measured (an accuracy, a loss curve), shown even when the check passes."""
+        self.notes.append(note)
+        self.observed.update(details)
 
     def call(self, function: str, *args: Any, keep: tuple[int, ...] = (), **kwargs: Any) -> Any:
         """Call a student function; a failure to return, or a modified input, fails the check."""
-        return self._call(function, args, kwargs, keep).value
+        return self._call(function, lambda: self.sandbox.call(function, *args, keep=keep, **kwargs)).value
 
-    def _call(self, function: str, args: tuple, kwargs: dict, keep: tuple[int, ...] = ()) -> CallResult:
+    def probe(self, name: str, *args: Any, label: str, seconds: float | None = None) -> Any:
+        """Run a grader probe on the student's code in the child (PyTorch assignments); failures as for call."""
+        return self._call(label, lambda: self.sandbox.probe(name, *args, label=label, seconds=seconds)).value
+
+    def remember(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Compute an expensive result once per submission (a training run) and share it between checks."""
+        if key not in self.memo:
+            try:
+                self.memo[key] = compute()
+            except (CheckFailed, CheckAborted) as failure:
+                self.memo[key] = failure
+        if isinstance(self.memo[key], (CheckFailed, CheckAborted)):
+            raise self.memo[key]
+        return self.memo[key]
+
+    def _call(self, function: str, run: Callable[[], CallResult]) -> CallResult:
         """Call through the sandbox; a function that timed out, crashed or ran out of memory once is not retried."""
         earlier = self.gave_up_on.get(function)
         if earlier is not None:
             raise CheckAborted(StudentCodeError(earlier.kind, f"not run: in an earlier check, {earlier.message}"))
         try:
-            result: CallResult = self.sandbox.call(function, *args, keep=keep, **kwargs)
+            result: CallResult = run()
         except StudentCodeError as error:
             if error.aborts_check:
                 self.gave_up_on[function] = error
@@ -139,7 +166,7 @@ class Context:
     def expect_raises(self, function: str, exception: str, case: Case, *args: Any, **kwargs: Any) -> None:
         """Fail unless calling ``function`` raises the named exception type."""
         try:
-            value = self._call(function, args, kwargs).value
+            value = self._call(function, lambda: self.sandbox.call(function, *args, **kwargs)).value
         except CheckFailed as failure:
             if failure.message.startswith(f"{function} raised {exception}"):
                 return
@@ -148,9 +175,24 @@ class Context:
         raise CheckFailed(f"{function} returned {got}; it must raise {exception} for {case.describe()}")
 
 
+GRADER_ONLY = {name: f"{name} cannot be imported from a submission" for name in ("grader", "reference")}
+
+
 def numpy_only(assignment: str) -> Policy:
     """The sandbox policy of a numpy-only assignment: numpy preloaded, torch and scipy refused."""
     refusal = f"{{}} is not allowed in the {assignment} assignment: write it with numpy only"
     blocked = {name: refusal.format(name) for name in ("torch", "scipy", "tensorflow", "jax")}
-    blocked |= {name: f"{name} cannot be imported from a submission" for name in ("grader", "reference")}
-    return Policy(blocked_imports=blocked)
+    return Policy(blocked_imports=blocked | GRADER_ONLY)
+
+
+def with_torch(call_seconds: float, threads: int = 1) -> Policy:
+    """The sandbox policy of a PyTorch assignment: torch preloaded, and the grader's probes."""
+    oracles, sandbox = Path(__file__).parents[1] / "oracles", Path(__file__).parents[1] / "sandbox"
+    return Policy(
+        limits=Limits(call_seconds=call_seconds, memory_mib=6144),
+        preload=("numpy", "torch"),
+        blocked_imports=GRADER_ONLY,
+        threads=threads,
+        probe_modules=(("_grader_lenet_model", oracles / "lenet_model.py"),
+                       ("_grader_torch_probes", sandbox / "torch_probes.py")),
+    )

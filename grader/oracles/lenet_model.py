@@ -1,0 +1,90 @@
+"""LeNet-5 as the course specifies it, plus the variants students build by mistake, and a layer table.
+
+The grader loads a student's weights into ``LeNet5Variant()`` (the
+specification) to check their network computes the specified function; when
+it does not, the variants (tanh, average pooling, no padding, ...) name what
+differs. The sandbox child loads this file by path to build the model the
+``train`` assignment's ``fit`` trains: it imports only torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ACTIVATIONS = {"relu": F.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "none": lambda t: t}
+POOLS = {"max": F.max_pool2d, "avg": F.avg_pool2d}
+PARAMETER_SHAPES = ((6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,), (84, 120), (84,), (10, 84), (10,))
+DEFAULT_PARAMETERS = 61_706
+
+
+class LeNet5Variant(nn.Module):
+    """LeNet-5 on (N, C, 28, 28); the defaults are the specification (ReLU, max pooling, padding 2)."""
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, activation: str = "relu", pooling: str = "max",
+                 padding: int = 2, softmax_output: bool = False) -> None:
+        super().__init__()
+        self.activation, self.pool, self.softmax_output = ACTIVATIONS[activation], POOLS[pooling], softmax_output
+        self.conv1 = nn.Conv2d(in_channels, 6, 5, padding=padding)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        side = ((28 + 2 * padding - 4) // 2 - 4) // 2
+        self.fc1 = nn.Linear(16 * side * side, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.activation(self.conv1(x)), 2)
+        x = self.pool(self.activation(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = self.activation(self.fc1(x))
+        x = self.activation(self.fc2(x))
+        x = self.fc3(x)
+        return torch.softmax(x, dim=1) if self.softmax_output else x
+
+
+MISTAKES = {
+    "tanh activations instead of ReLU": {"activation": "tanh"},
+    "sigmoid activations instead of ReLU": {"activation": "sigmoid"},
+    "no activation between layers": {"activation": "none"},
+    "average pooling instead of max pooling": {"pooling": "avg"},
+    "tanh activations and average pooling (the 1998 LeNet) instead of ReLU and max pooling": {"activation": "tanh",
+                                                                                              "pooling": "avg"},
+    "a softmax on the output: return logits, the loss applies softmax itself": {"softmax_output": True},
+}
+
+
+def load_parameters(model: nn.Module, arrays: list[Any]) -> str:
+    """Copy ``arrays`` into ``model``'s parameters in order; return why they do not fit, or ''."""
+    parameters = list(model.parameters())
+    if len(arrays) != len(parameters):
+        return f"your network has {len(arrays)} parameter tensors; LeNet-5 has {len(parameters)}"
+    for index, (array, parameter) in enumerate(zip(arrays, parameters)):
+        if tuple(array.shape) != tuple(parameter.shape):
+            return f"parameter tensor {index + 1} has shape {tuple(array.shape)}; LeNet-5's has {tuple(parameter.shape)}"
+    with torch.no_grad():
+        for array, parameter in zip(arrays, parameters):
+            parameter.copy_(torch.as_tensor(array, dtype=parameter.dtype))
+    return ""
+
+
+def layer_table(model: nn.Module, example: torch.Tensor) -> list[dict[str, Any]]:
+    """One row per layer with parameters or a shape change, like Keras' model.summary(): type, output, count."""
+    rows: list[dict[str, Any]] = []
+
+    def record(module: nn.Module, _inputs: Any, output: Any) -> None:
+        if isinstance(output, torch.Tensor):
+            rows.append({"layer": type(module).__name__, "output_shape": list(output.shape[1:]),
+                         "parameters": sum(p.numel() for p in module.parameters(recurse=False))})
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(record) for m in leaves]
+    try:
+        with torch.no_grad():
+            model(example)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return rows

