@@ -27,6 +27,7 @@ class CheckResult:
     seconds: float = 0.0
     visibility: str = "visible"
     notes: list[str] = field(default_factory=list)
+    diagnosis: str = ""
 
     @property
     def passed(self) -> bool:
@@ -38,7 +39,7 @@ class CheckResult:
             return f"Not gradable here: {self.message}. This check neither adds nor removes points."
         if self.passed:
             return "\n".join([f"Passed on {self.examples_run} inputs."] + self.notes)
-        lines = [self.message] + self.notes
+        lines = [self.message] + ([f"Likely cause: {self.diagnosis}"] if self.diagnosis else []) + self.notes
         if self.counterexample:
             lines.append(f"Smallest failing input: {self.counterexample['description']}")
             for name, values in self.counterexample.get("arrays", {}).items():
@@ -108,7 +109,8 @@ class GradeReport:
                     "output": r.feedback(),
                     "tags": list(r.functions),
                     "visibility": r.visibility,
-                    "extra_data": {"check": r.name, "status": r.status, "examples_run": r.examples_run,
+                    "extra_data": {"check": r.name, "status": r.status, "diagnosis": r.diagnosis,
+                                   "examples_run": r.examples_run,
                                    "seconds": round(r.seconds, 3), "counterexample": r.counterexample,
                                    "details": r.details},
                 }

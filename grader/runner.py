@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from hypothesis import HealthCheck, Verbosity, example, given, seed, settings
 from hypothesis.errors import Flaky
@@ -67,11 +67,48 @@ def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int |
         loaded = sandbox.load()
         report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
-        context = Context(sandbox, the_oracle, {"data_dir": data_dir, "profile": chosen.name})
+        context = Context(sandbox, the_oracle, {"data_dir": data_dir})
         for check in suite.checks:
             report.results.append(run_check(check, context, loaded, chosen, run_seed))
     report.seconds = time.monotonic() - started
     return report
+
+
+class Attempts:
+    """The property Hypothesis runs for one check: it counts cases, keeps the last one and the latest failure,
+    and stops shrinking once ``budget`` more cases have been tried after the first failure."""
+
+    def __init__(self, check: Check, ctx: Context, budget: int) -> None:
+        self.check, self.ctx, self.budget = check, ctx, budget
+        self.count, self.case, self.first_failure = 0, None, 0
+        self.failure: CheckFailed | None = None
+        self.failing_case: Any = None
+
+    def __call__(self, case: Any) -> None:
+        if self.failure is not None and self.count - self.first_failure >= self.budget:
+            raise ShrinkBudgetSpent
+        self.case, self.count = case, self.count + 1
+        try:
+            self.check.body(self.ctx, case)
+        except CheckFailed as failure:
+            self.first_failure = self.first_failure if self.failure else self.count
+            self.failure, self.failing_case = failure, case
+            raise
+
+
+def hypothesis_test(check: Check, attempts: Attempts, profile: Profile, run_seed: int) -> Callable[[], None]:
+    """The check as a Hypothesis test: its fixed examples first, deterministic, quiet, no example database."""
+
+    def prove(case: Any) -> None:
+        attempts(case)
+
+    test = given(check.cases)(prove)
+    for case in reversed(check.examples):
+        test = example(case)(test)
+    test = settings(max_examples=profile.max_examples, database=None, deadline=None, derandomize=False,
+                    report_multiple_bugs=False, verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
+                    print_blob=False)(test)
+    return seed(run_seed)(test)
 
 
 def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int) -> CheckResult:
@@ -84,44 +121,24 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
     missing = missing_functions(check, loaded)
     if missing:
         return unrun(check, missing)
-    seen: dict[str, Any] = {"case": None, "count": 0, "failure": None, "first_failure": None}
-
-    def prove(case: Any) -> None:
-        first = seen["first_failure"]
-        if first is not None and seen["count"] - first >= profile.shrink_examples:
-            raise ShrinkBudgetSpent
-        seen["case"], seen["count"] = case, seen["count"] + 1
-        try:
-            check.body(ctx, case)
-        except CheckFailed as failure:
-            seen["failure"], seen["failing_case"] = failure, case
-            seen["first_failure"] = seen["count"] if first is None else first
-            raise
-
-    test = given(check.cases)(prove)
-    for case in reversed(check.examples):
-        test = example(case)(test)
-    test = settings(max_examples=profile.max_examples, database=None, deadline=None, derandomize=False,
-                    report_multiple_bugs=False, verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
-                    print_blob=False)(test)
     result = CheckResult(check.name, check.title, check.functions, check.points, 0.0, FAILED,
                          visibility=check.visibility)
+    attempts = Attempts(check, ctx, profile.shrink_examples)
     ctx.notes, ctx.observed = [], {}
     try:
-        seed(run_seed)(test)()
+        hypothesis_test(check, attempts, profile, run_seed)()
         result.status, result.score = PASSED, check.points
     except (CheckFailed, ShrinkBudgetSpent):
-        failure = seen["failure"]
-        result.message, result.details = failure.message, failure.details
-        result.counterexample = counterexample(seen["failing_case"], check.shows)
+        result.message, result.details = attempts.failure.message, attempts.failure.details
+        result.counterexample = counterexample(attempts.failing_case, check.shows)
     except CheckAborted as abort:
         result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(abort.error.kind, FAILED)
         result.message = abort.error.message
-        result.counterexample = counterexample(seen["case"], check.shows)
+        result.counterexample = counterexample(attempts.case, check.shows)
     except Flaky:
         result.message = ("it failed on an input and then passed on the same input: the result depends on "
                           "something besides the arguments (randomness, or state kept between calls)")
-    result.examples_run, result.seconds = seen["count"], time.monotonic() - started
+    result.examples_run, result.seconds = attempts.count, time.monotonic() - started
     result.notes, result.details = list(dict.fromkeys(ctx.notes)), {**ctx.observed, **result.details}
     result.output = ctx.sandbox.take_output()
     return result
