@@ -11,17 +11,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from hypothesis import HealthCheck, Verbosity, example, given, seed, settings
 from hypothesis.errors import Flaky
 
 from grader.oracles import choose_oracle
 from grader.results import CRASHED, FAILED, NOT_GRADABLE, PASSED, TIMED_OUT, CheckResult, GradeReport
+from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.process import LoadReport, Sandbox
 from grader.submission import SubmissionError, load_submission
 from grader.suites import get_suite
-from grader.suites.framework import Check, CheckAborted, CheckFailed, Context, Suite
+from grader.suites.framework import Check, CheckAborted, CheckFailed, Context, Mistake, MistakenOracle
 
 MAX_SHOWN_ARRAY = 64
 
@@ -69,7 +70,7 @@ def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int |
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
         context = Context(sandbox, the_oracle, {"data_dir": data_dir})
         for check in suite.checks:
-            report.results.append(run_check(check, context, loaded, chosen, run_seed))
+            report.results.append(run_check(check, context, loaded, chosen, run_seed, suite.mistakes))
     report.seconds = time.monotonic() - started
     return report
 
@@ -83,6 +84,7 @@ class Attempts:
         self.count, self.case, self.first_failure = 0, None, 0
         self.failure: CheckFailed | None = None
         self.failing_case: Any = None
+        self.first_failing_case: Any = None
 
     def __call__(self, case: Any) -> None:
         if self.failure is not None and self.count - self.first_failure >= self.budget:
@@ -91,7 +93,8 @@ class Attempts:
         try:
             self.check.body(self.ctx, case)
         except CheckFailed as failure:
-            self.first_failure = self.first_failure if self.failure else self.count
+            if self.failure is None:
+                self.first_failure, self.first_failing_case = self.count, case
             self.failure, self.failing_case = failure, case
             raise
 
@@ -111,7 +114,32 @@ def hypothesis_test(check: Check, attempts: Attempts, profile: Profile, run_seed
     return seed(run_seed)(test)
 
 
-def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int) -> CheckResult:
+def diagnose(check: Check, ctx: Context, cases: Sequence[Any], mistakes: Sequence[Mistake]) -> str:
+    """The sentence of the first known mistake whose output the student's matches on every failing case
+    given (the first one found, and the shrunk one: a tiny case alone can match a mistake by chance), or ''."""
+    correct = ctx.oracle
+    try:
+        for mistake in mistakes:
+            if set(mistake.functions) & set(check.functions) and matches(check, ctx, mistake, correct, cases):
+                return mistake.sentence
+    finally:
+        ctx.oracle = correct
+    return ""
+
+
+def matches(check: Check, ctx: Context, mistake: Mistake, correct: Any, cases: Sequence[Any]) -> bool:
+    """Whether the check passes on every case when the oracle makes ``mistake``."""
+    ctx.oracle = MistakenOracle(correct, mistake)
+    for case in cases:
+        try:
+            check.body(ctx, case)
+        except (CheckFailed, CheckAborted, StudentCodeError, ValueError):
+            return False
+    return True
+
+
+def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
+              mistakes: Sequence[Mistake] = ()) -> CheckResult:
     """Run one check's property and turn its outcome into a result; never raises for student faults."""
     started = time.monotonic()
     reason = check.unavailable(ctx) if check.unavailable else ""
@@ -131,6 +159,7 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
     except (CheckFailed, ShrinkBudgetSpent):
         result.message, result.details = attempts.failure.message, attempts.failure.details
         result.counterexample = counterexample(attempts.failing_case, check.shows)
+        result.diagnosis = diagnose(check, ctx, [attempts.first_failing_case, attempts.failing_case], mistakes)
     except CheckAborted as abort:
         result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(abort.error.kind, FAILED)
         result.message = abort.error.message

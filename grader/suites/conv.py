@@ -7,6 +7,8 @@ specification, tested on generated inputs and on the lecture's examples.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -155,3 +157,75 @@ def backward_dw(ctx: Context, case: ConvCase) -> None:
 def backward_db(ctx: Context, case: ConvCase) -> None:
     (_, _, db), (_, _, expected) = gradients(ctx, case)
     ctx.expect_array("conv_backward's db", db, expected, case)
+
+
+# Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.
+
+def _one_sided(x: np.ndarray, pad: int) -> np.ndarray:
+    """All 2*pad zeros on the top and left instead of pad on each side."""
+    return np.pad(x, ((0, 0), (0, 0), (2 * pad, 0), (2 * pad, 0)))
+
+
+def _stride_one_gradients(oracle, x, w, b, stride, pad, dout):
+    """What a backward pass that ignores the stride computes: windows at i, j instead of i*stride, j*stride."""
+    n, f, h_out, w_out = dout.shape
+    full = (n, f, x.shape[2] + 2 * pad - w.shape[2] + 1, x.shape[3] + 2 * pad - w.shape[3] + 1)
+    spread = np.zeros(full, dtype=dout.dtype)
+    spread[:, :, :h_out, :w_out] = dout
+    return oracle.conv_gradients(x, w, b, 1, pad, spread)
+
+
+def _replace(gradients: tuple, index: int, value: np.ndarray) -> tuple:
+    return tuple(value if i == index else g for i, g in enumerate(gradients))
+
+
+suite.mistake(
+    "flipped kernel", "Your output equals a true convolution, with the kernel flipped. In deep learning, "
+    "'convolution' means cross-correlation: slide the kernel as it is.", ["conv_forward"],
+    conv_forward=lambda o, x, w, b, s, p: o.conv_forward(x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), b, s, p))
+suite.mistake(
+    "missing bias", "Your output equals the convolution without the bias: add b[f] to every output of filter f.",
+    ["conv_forward"], conv_forward=lambda o, x, w, b, s, p: o.conv_forward(x, w, np.zeros_like(b), s, p))
+suite.mistake(
+    "padding on one side", "Your output matches padding all 2*pad zeros on the top and left: pad pad zeros on "
+    "each side (np.pad with ((0, 0), (0, 0), (pad, pad), (pad, pad))).", ["zero_pad", "conv_forward"],
+    zero_pad=lambda o, x, p: _one_sided(x, p),
+    conv_forward=lambda o, x, w, b, s, p: o.conv_forward(_one_sided(x, p), w, b, s, 0))
+suite.mistake(
+    "ceil instead of floor", "Your size rounds up: a kernel position that would hang over the edge does not count, "
+    "so use floor division: 1 + (n + 2*pad - f) // stride.", ["conv_output_size"],
+    conv_output_size=lambda o, n, f, pad=0, stride=1: 1 + -(-(n + 2 * pad - f) // stride))
+suite.mistake(
+    "NHWC output", "Your output is laid out (N, H', W', F): return (N, F, H', W'), channels first, as PyTorch does.",
+    ["conv_forward"], conv_forward=lambda o, x, w, b, s, p: o.conv_forward(x, w, b, s, p).transpose(0, 2, 3, 1))
+suite.mistake(
+    "db summed over the batch only", "Your db equals dout.sum(axis=0): db sums dout over the batch and both "
+    "spatial axes, dout.sum(axis=(0, 2, 3)), giving shape (F,).", ["conv_backward"],
+    conv_gradients=lambda o, x, w, b, s, p, d: _replace(o.conv_gradients(x, w, b, s, p, d), 2, d.sum(axis=0)))
+suite.mistake(
+    "db summed over space only", "Your db equals dout.sum(axis=(2, 3)): sum over the batch too, "
+    "dout.sum(axis=(0, 2, 3)), giving shape (F,).", ["conv_backward"],
+    conv_gradients=lambda o, x, w, b, s, p, d: _replace(o.conv_gradients(x, w, b, s, p, d), 2, d.sum(axis=(2, 3))))
+suite.mistake(
+    "backward ignores the stride", "Your gradients match a backward pass with stride 1: output (i, j) came from "
+    "the window at (i*stride, j*stride), so its gradient goes back there.", ["conv_backward"],
+    conv_gradients=lambda o, x, w, b, s, p, d: _stride_one_gradients(o, x, w, b, s, p, d))
+suite.mistake(
+    "dw from the first image only", "Your dw only counts the first image: dw sums the contributions of every "
+    "image in the batch.", ["conv_backward"],
+    conv_gradients=lambda o, x, w, b, s, p, d: _replace(o.conv_gradients(x, w, b, s, p, d), 1,
+                                                         o.conv_gradients(x[:1], w, b, s, p, d[:1])[1]))
+
+
+def as_student(oracle: Any) -> dict[str, Any]:
+    """The student API computed by an oracle: how a mistake of the catalogue behaves as a submission."""
+
+    def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict) -> tuple:
+        return oracle.conv_forward(x, w, b, conv_param["stride"], conv_param["pad"]), (x, w, b, conv_param)
+
+    def conv_backward(dout: np.ndarray, cache: tuple) -> tuple:
+        x, w, b, conv_param = cache
+        return tuple(oracle.conv_gradients(x, w, b, conv_param["stride"], conv_param["pad"], dout))
+
+    return {"conv_output_size": oracle.conv_output_size, "zero_pad": oracle.zero_pad, "conv_forward": conv_forward,
+            "conv_backward": conv_backward}

@@ -62,14 +62,44 @@ class Check:
     unavailable: Callable[["Context"], str] | None = None
 
 
+@dataclass(frozen=True)
+class Mistake:
+    """A classic mistake, as a patch of the oracle: ``patches`` maps an oracle method to a function of
+    (the correct oracle, the method's arguments) that computes what the mistaken code returns."""
+
+    name: str
+    sentence: str
+    functions: tuple[str, ...]
+    patches: Mapping[str, Callable[..., Any]]
+
+
+class MistakenOracle:
+    """The oracle with one mistake made: patched methods give the mistaken values, the rest are correct."""
+
+    def __init__(self, oracle: Any, mistake: Mistake) -> None:
+        self.correct, self.mistake = oracle, mistake
+        self.name = f"{oracle.name} with {mistake.name}"
+
+    def __getattr__(self, method: str) -> Any:
+        patch = self.mistake.patches.get(method)
+        if patch is None:
+            return getattr(self.correct, method)
+        return lambda *args, **kwargs: patch(self.correct, *args, **kwargs)
+
+
 @dataclass
 class Suite:
-    """An assignment's checks, the functions students write, and how their code may run."""
+    """An assignment's checks, the functions students write, how their code may run, and its classic mistakes."""
 
     assignment: str
     functions: tuple[str, ...]
     policy: Policy
     checks: list[Check] = field(default_factory=list)
+    mistakes: list[Mistake] = field(default_factory=list)
+
+    def mistake(self, name: str, sentence: str, functions: Sequence[str], **patches: Callable[..., Any]) -> None:
+        """Add a classic mistake to the catalogue (see Mistake)."""
+        self.mistakes.append(Mistake(name, sentence, tuple(functions), patches))
 
     def check(self, title: str, *, points: float, functions: Sequence[str], cases: st.SearchStrategy[Any],
               examples: Sequence[Any] = (), visibility: str = "visible",

@@ -9,7 +9,7 @@ tuple: ('conv', out_channels, kernel, stride, pad), ('maxpool', size, stride),
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 from hypothesis import strategies as st
@@ -222,3 +222,58 @@ def receptive(ctx: Context, case: ParamsCase) -> None:
     (layers,) = case.args
     got = ctx.call("receptive_field", list(layers))
     ctx.expect_value("receptive_field", got, ctx.oracle.receptive_field(layers), case)
+
+
+# Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.
+
+def _count(oracle, input_shape: tuple, layers: tuple, bias: bool = True, shape_of=None) -> int:
+    """A model's parameter count from an oracle's per-layer counts and shapes (optionally mistaken ones)."""
+    shape_of = shape_of or oracle.layer_output_shape
+    total, shape = 0, tuple(input_shape)
+    for layer in layers:
+        if layer[0] == "conv":
+            total += oracle.conv2d_param_count(shape[0], layer[1], layer[2], bias)
+        elif layer[0] == "linear":
+            total += oracle.linear_param_count(shape[0], layer[1], bias)
+        shape = shape_of(shape, layer)
+    return total
+
+
+def _rounded_up(oracle, shape: tuple, layer: Layer) -> tuple:
+    """The output shape with the sizes rounded up (ceil) instead of down."""
+    correct = oracle.layer_output_shape(shape, layer)
+    if layer[0] not in ("conv", "maxpool", "avgpool"):
+        return correct
+    kernel, stride, pad = (layer[2], layer[3], layer[4]) if layer[0] == "conv" else (layer[1], layer[2], 0)
+    return (correct[0],) + tuple(1 + -(-(n + 2 * pad - kernel) // stride) for n in shape[1:])
+
+
+def _without_strides(layers: list) -> int:
+    """The receptive field if every stride were 1: one plus the sum of (kernel - 1) up to the flatten."""
+    kinds = [layer[0] for layer in layers]
+    spatial = layers[: kinds.index("flatten")] if "flatten" in kinds else layers
+    return 1 + sum((layer[2] if layer[0] == "conv" else layer[1]) - 1 for layer in spatial
+                   if layer[0] in ("conv", "maxpool", "avgpool"))
+
+
+suite.mistake(
+    "missing biases", "Your count leaves out the biases: each output channel (or unit) has one bias, so a "
+    "convolution has (k*k*C_in + 1) * C_out parameters.", ["conv2d_param_count", "linear_param_count",
+                                                          "model_param_count"],
+    conv2d_param_count=lambda o, i, out, k, bias=True: o.conv2d_param_count(i, out, k, False),
+    linear_param_count=lambda o, i, out, bias=True: o.linear_param_count(i, out, False),
+    model_param_count=lambda o, shape, layers: _count(o, shape, layers, bias=False))
+suite.mistake(
+    "shapes rounded up", "Your sizes round up: a window that hangs over the edge is dropped, so sizes round "
+    "down, 1 + (n + 2*pad - k) // stride.", ["layer_output_shape", "model_param_count"],
+    layer_output_shape=_rounded_up,
+    model_param_count=lambda o, shape, layers: _count(o, shape, layers, shape_of=lambda s, l: _rounded_up(o, s, l)))
+suite.mistake(
+    "receptive field ignoring strides", "Your receptive field adds k - 1 per layer: after a stride-s layer, "
+    "each further step covers s times as many input pixels, so add (k - 1) times the product of the earlier "
+    "strides.", ["receptive_field"], receptive_field=lambda o, layers: _without_strides(list(layers)))
+
+
+def as_student(oracle: Any) -> dict[str, Any]:
+    """The student API computed by an oracle: how a mistake of the catalogue behaves as a submission."""
+    return {name: getattr(oracle, name) for name in suite.functions}

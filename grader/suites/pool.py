@@ -7,6 +7,8 @@ ties, except in the one check that asks where a tie's gradient goes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -87,3 +89,52 @@ def avg_forward_values(ctx: Context, case: PoolCase) -> None:
 def avg_backward_values(ctx: Context, case: PoolCase) -> None:
     expected = ctx.oracle.avg_pool_gradient(case.x, case.pool_height, case.pool_width, case.stride, case.dout)
     ctx.expect_array("avg_pool_backward's dx", backward(ctx, "avg", case), expected, case)
+
+
+# Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.
+
+def _to_every_maximum(oracle, x: np.ndarray, ph: int, pw: int, stride: int, dout: np.ndarray) -> np.ndarray:
+    """The gradient a mask ``x == max`` gives: every tied maximum of a window receives the window's gradient."""
+    out = oracle.max_pool_forward(x, ph, pw, stride)
+    dx = np.zeros_like(x)
+    rows, cols = stride * (out.shape[2] - 1) + 1, stride * (out.shape[3] - 1) + 1
+    for i in range(ph):
+        for j in range(pw):
+            window = (slice(None), slice(None), slice(i, i + rows, stride), slice(j, j + cols, stride))
+            dx[window] += (x[window] == out) * dout
+    return dx
+
+
+suite.mistake(
+    "average backward not divided", "Your dx is the window size times too large: each input of a window gets "
+    "dout / (pool_height * pool_width), since the average divides by the window size.", ["avg_pool_backward"],
+    avg_pool_gradient=lambda o, x, ph, pw, s, d: o.avg_pool_gradient(x, ph, pw, s, d) * (ph * pw))
+suite.mistake(
+    "max gradient to every cell", "Your dx sends each gradient to every cell of its window: only the maximum "
+    "of the window affected the output, so only it gets the gradient.", ["max_pool_backward"],
+    max_pool_gradient=lambda o, x, ph, pw, s, d: o.avg_pool_gradient(x, ph, pw, s, d) * (ph * pw))
+suite.mistake(
+    "stride taken as the pool size", "Your windows move by pool_height instead of stride: use "
+    "pool_param['stride'] for the step.", ["max_pool_forward", "avg_pool_forward"],
+    max_pool_forward=lambda o, x, ph, pw, s: o.max_pool_forward(x, ph, pw, ph),
+    avg_pool_forward=lambda o, x, ph, pw, s: o.avg_pool_forward(x, ph, pw, ph))
+suite.mistake(
+    "ties sent to every maximum", "Your dx sends a tied window's gradient to every maximum (a mask x == max): "
+    "send it to the first maximum only, as np.argmax picks it.", ["max_pool_backward"],
+    max_pool_gradient=_to_every_maximum)
+
+
+def as_student(oracle: Any) -> dict[str, Any]:
+    """The student API computed by an oracle: how a mistake of the catalogue behaves as a submission."""
+
+    def window(pool_param: dict) -> tuple[int, int, int]:
+        return pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+
+    def forward(kind: str) -> Any:
+        return lambda x, pool_param: (getattr(oracle, f"{kind}_pool_forward")(x, *window(pool_param)), (x, pool_param))
+
+    def backward(kind: str) -> Any:
+        return lambda dout, cache: getattr(oracle, f"{kind}_pool_gradient")(cache[0], *window(cache[1]), dout)
+
+    return {f"{kind}_pool_{step}": (forward if step == "forward" else backward)(kind)
+            for kind in ("max", "avg") for step in ("forward", "backward")}

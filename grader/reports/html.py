@@ -1,0 +1,387 @@
+"""The HTML feedback report: one self-contained file (inline CSS and SVG, nothing fetched), rendered with jinja2
+and autoescaping on, so nothing a student's code prints or returns can become markup.
+
+This module also builds the view of a grade that both report templates read (``report_view``): statuses,
+array slices with the differing cells marked, error summaries, layer tables and plots.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import jinja2
+import numpy as np
+from markupsafe import Markup
+
+import grader
+from grader.reports import plots
+from grader.results import CRASHED, FAILED, NOT_GRADABLE, PASSED, TIMED_OUT, CheckResult, GradeReport
+
+TEMPLATES = Path(grader.__file__).parents[1] / "templates"
+MAX_SLICES = 8
+HEAT_MAP_MIN_ENTRIES = 16
+
+
+@dataclass(frozen=True)
+class Status:
+    """How a status looks: its words, its CSS class, and a symbol so colour is never the only cue."""
+
+    label: str
+    css: str
+    symbol: str
+
+
+STATUSES = {
+    PASSED: Status("passed", "passed", "\u2713"),
+    FAILED: Status("failed", "failed", "\u2717"),
+    TIMED_OUT: Status("timed out", "timed-out", "\u29d6"),
+    CRASHED: Status("crashed", "crashed", "\u203c"),
+    NOT_GRADABLE: Status("not gradable here", "not-gradable", "\u2205"),
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One array entry as text, and whether it differs from the expected value (``worst``: the largest error)."""
+
+    text: str
+    differs: bool = False
+    worst: bool = False
+
+
+@dataclass(frozen=True)
+class Slice:
+    """A 2-D (or one-row) piece of an array: ``caption`` says which, e.g. ``[0, 1, :, :]``."""
+
+    caption: str
+    rows: list[list[Cell]]
+
+    @property
+    def columns(self) -> range:
+        return range(len(self.rows[0]) if self.rows else 0)
+
+
+@dataclass(frozen=True)
+class ArrayView:
+    """A named value: a scalar or text shown inline, or an array shown as slices (``hidden`` more not shown)."""
+
+    name: str
+    shape: str
+    inline: str | None
+    slices: list[Slice]
+    hidden: int
+
+
+@dataclass(frozen=True)
+class SlicePair:
+    """The same slice of the expected array and of the student's, and a heat map of their difference."""
+
+    caption: str
+    expected: Slice
+    actual: Slice
+    heat_map: Markup | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Expected next to actual: paired slices when the shapes agree, else each value on its own."""
+
+    pairs: list[SlicePair]
+    hidden: int
+    separate: list[ArrayView]
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One row of the side-by-side layer tables; ``differs`` when the two layers do not agree."""
+
+    yours: tuple[str, str, str]
+    expected: tuple[str, str, str]
+    differs: bool
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """Everything the templates show for one check, already shaped for display."""
+
+    result: CheckResult
+    status: Status
+    anchor: str
+    points: str
+    inputs: list[ArrayView]
+    comparison: Comparison | None
+    errors: list[tuple[str, str]]
+    layers: list[LayerRow]
+    loss_plot: Markup | None
+    losses: str
+    traceback: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """The report as the templates read it: the grade, an honest verdict, what the profile means, each check."""
+
+    report: GradeReport
+    score: str
+    percent: float
+    verdict: str
+    profile_note: str
+    checks: list[CheckView]
+
+
+def render_html(report: GradeReport) -> str:
+    """The whole report as one self-contained HTML document."""
+    return environment().get_template("report.html.j2").render(view=report_view(report))
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The HTML template environment: autoescaping on, undefined names an error."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def report_view(report: GradeReport) -> ReportView:
+    """The view both templates render: computed once here so the HTML and Markdown reports say the same."""
+    percent = 100 * report.score / report.max_score if report.max_score else 0.0
+    return ReportView(report, f"{report.score:g}/{report.max_score:g}", percent, verdict(report),
+                      profile_note(report.profile), [check_view(r) for r in report.results])
+
+
+def verdict(report: GradeReport) -> str:
+    """How many checks ran and passed; 'All' only when every check ran here and passed."""
+    graded = [r for r in report.results if r.status != NOT_GRADABLE]
+    passed = sum(r.passed for r in graded)
+    if graded and passed == len(report.results):
+        return f"All {passed} checks passed."
+    words = [f"{passed} of {len(graded)} checks passed"]
+    for status in (FAILED, TIMED_OUT, CRASHED):
+        count = sum(r.status == status for r in graded)
+        words += [f"{count} {status}"] if count else []
+    sentence = "; ".join(words) + "."
+    skipped = len(report.results) - len(graded)
+    if skipped == 1:
+        sentence += " 1 more check is not gradable here: it neither adds nor removes points."
+    elif skipped:
+        sentence += f" {skipped} more checks are not gradable here: they neither add nor remove points."
+    return sentence
+
+
+def profile_note(profile: str) -> str:
+    """What the profile means for the student's grade."""
+    if profile == "thorough":
+        return "Thorough profile: the one the official grade uses."
+    return (f"{profile.capitalize()} profile: the official grade runs these same checks with the thorough "
+            "profile (more inputs, another seed), so it can find failures this run did not.")
+
+
+def check_view(result: CheckResult) -> CheckView:
+    """One check shaped for the templates: its status, points, evidence and plots."""
+    details = result.details
+    counterexample = result.counterexample or {}
+    shapes = counterexample.get("shapes", {})
+    arrays = counterexample.get("arrays", {})
+    inputs = [array_view(name, arrays.get(name), shapes.get(name)) for name in shapes or arrays]
+    losses = details.get("losses")
+    plottable = isinstance(losses, list) and bool(losses) and all(is_real(v) and math.isfinite(v) for v in losses)
+    return CheckView(result, STATUSES.get(result.status, Status(result.status, "failed", "?")),
+                     f"check-{result.name}", points_text(result), inputs, comparison(details),
+                     error_summary(details), layer_rows(details), plots.loss_curve(losses) if plottable else None,
+                     ", ".join(number_text(v) for v in losses) if isinstance(losses, list) else "",
+                     str(details.get("traceback") or ""))
+
+
+def points_text(result: CheckResult) -> str:
+    """'2/3 points', or 'no points' for a check that could not run here."""
+    if result.status == NOT_GRADABLE:
+        return "no points"
+    return f"{result.score:g}/{result.max_score:g}"
+
+
+def is_real(value: Any) -> bool:
+    """A plain int or float (not a bool, not text)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def number_text(value: Any) -> str:
+    """A number the way a student reads it: ints as they are, floats to 6 significant digits."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def shape_of(values: Any) -> tuple[int, ...] | None:
+    """The shape of a rectangular nested list of numbers (``()`` for a number); None for anything else."""
+    if isinstance(values, (int, float)):
+        return ()
+    if not isinstance(values, (list, tuple)) or not values:
+        return None
+    inner = [shape_of(v) for v in values]
+    if inner[0] is None or any(s != inner[0] for s in inner):
+        return None
+    return (len(values), *inner[0])
+
+
+def at(values: Any, index: Sequence[int]) -> Any:
+    """``values[i][j]...`` for a nested list."""
+    for i in index:
+        values = values[i]
+    return values
+
+
+def as_grid(values: Any, ndim: int) -> list[list[Any]]:
+    """A slice as rows: a 1-D slice is one row."""
+    return [list(values)] if ndim == 1 else [list(row) for row in values]
+
+
+def slice_caption(index: tuple[int, ...]) -> str:
+    """Which slice of an N-D array: ``[0, 1, :, :]``."""
+    return "[" + ", ".join([*map(str, index), ":", ":"]) + "]" if index else ""
+
+
+def make_slice(values: Any, ndim: int, index: tuple[int, ...], differs: Any = None,
+               worst: tuple[int, ...] | None = None) -> Slice:
+    """A table-ready slice; ``differs`` (booleans of the same shape) and ``worst`` (a full index) mark cells."""
+    grid = as_grid(at(values, index), ndim)
+    marks = as_grid(at(differs, index), ndim) if differs is not None else None
+    spot = worst_cell(worst, ndim, index)
+    rows = [[Cell(number_text(v), bool(marks[r][c]) if marks else False, (r, c) == spot)
+             for c, v in enumerate(row)] for r, row in enumerate(grid)]
+    return Slice(slice_caption(index), rows)
+
+
+def worst_cell(worst: tuple[int, ...] | None, ndim: int, index: tuple[int, ...]) -> tuple[int, int] | None:
+    """Row and column of the largest error within the slice at ``index``; None when it lies in another slice."""
+    if worst is None or (worst[:-2] if ndim >= 2 else ()) != index:
+        return None
+    return (worst[-2], worst[-1]) if ndim >= 2 else (0, worst[-1])
+
+
+def slice_indices(shape: tuple[int, ...], differs: Any = None) -> tuple[list[tuple[int, ...]], int]:
+    """The leading indices of the 2-D slices to show (those with differences first in line) and how many
+    are left out; a 1-D or 2-D array is a single slice."""
+    indices = list(itertools.product(*(range(n) for n in shape[:-2])))
+    if len(indices) <= MAX_SLICES:
+        return indices, 0
+    wrong = [i for i in indices if differs is not None and any_true(at(differs, i))]
+    keep = set((wrong + [i for i in indices if i not in wrong])[:MAX_SLICES])
+    return [i for i in indices if i in keep], len(indices) - len(keep)
+
+
+def any_true(marks: Any) -> bool:
+    """Whether a nested list of booleans holds a True."""
+    return any(any_true(m) for m in marks) if isinstance(marks, list) else bool(marks)
+
+
+def shape_text(shape: Sequence[int] | None) -> str:
+    """A shape as Python prints a tuple: ``(1, 1, 5, 5)``, ``(3,)``."""
+    if shape is None:
+        return ""
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def array_view(name: str, values: Any, shape: Sequence[int] | None = None) -> ArrayView:
+    """A value for display: text and scalars inline, arrays as slices; ``values`` None means too large to show."""
+    found = shape_of(values)
+    if values is None:
+        return ArrayView(name, shape_text(shape), None, [], 0)
+    if not found:
+        return ArrayView(name, shape_text(shape), number_text(values) if found == () else str(values), [], 0)
+    indices, hidden = slice_indices(found)
+    return ArrayView(name, shape_text(found), None, [make_slice(values, len(found), i) for i in indices], hidden)
+
+
+def comparison(details: dict[str, Any]) -> Comparison | None:
+    """Expected next to the student's values, differing entries marked, with heat maps of larger slices."""
+    if "expected" not in details or "actual" not in details:
+        return None
+    expected, actual = details["expected"], details["actual"]
+    shape = shape_of(expected)
+    if not shape or shape_of(actual) != shape:
+        return Comparison([], 0, [array_view("expected", expected), array_view("yours", actual)])
+    differs = details.get("differs") if shape_of(details.get("differs")) == shape else None
+    worst = details.get("worst_index")
+    worst = tuple(worst) if isinstance(worst, (list, tuple)) and len(worst) == len(shape) else None
+    indices, hidden = slice_indices(shape, differs)
+    scale = largest_error(expected, actual)
+    pairs = [pair(expected, actual, differs, worst, len(shape), i, scale) for i in indices]
+    return Comparison(pairs, hidden, [])
+
+
+def pair(expected: Any, actual: Any, differs: Any, worst: tuple[int, ...] | None, ndim: int,
+         index: tuple[int, ...], scale: float) -> SlicePair:
+    """One slice of expected and actual, and a heat map when the slice is large enough for one to help."""
+    left = make_slice(expected, ndim, index, differs, worst)
+    right = make_slice(actual, ndim, index, differs, worst)
+    entries = len(left.rows) * len(left.rows[0])
+    picture = None
+    if ndim >= 2 and entries > HEAT_MAP_MIN_ENTRIES and scale > 0:
+        picture = plots.heat_map(at(expected, index), at(actual, index), scale, left.caption)
+    return SlicePair(left.caption, left, right, picture)
+
+
+def largest_error(expected: Any, actual: Any) -> float:
+    """The largest finite |expected - actual|, the top of the heat maps' colour scale."""
+    with np.errstate(all="ignore"):
+        error = np.abs(np.asarray(expected, dtype=np.float64) - np.asarray(actual, dtype=np.float64))
+    finite = error[np.isfinite(error)]
+    return float(finite.max()) if finite.size else 0.0
+
+
+def error_summary(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """The largest absolute and relative errors and where they are, and how many entries differ."""
+    rows = []
+    if "mismatches" in details:
+        shape = shape_of(details.get("actual"))
+        total = f" of {math.prod(shape)}" if shape else ""
+        rows.append(("Entries that differ", f"{details['mismatches']}{total}"))
+    if "max_abs_error" in details:
+        where = details.get("worst_index")
+        place = f" at index {shape_text(where)}" if isinstance(where, (list, tuple)) else ""
+        rows.append(("Largest absolute error", f"{details['max_abs_error']:.4g}{place}"))
+    if "max_rel_error" in details:
+        place = relative_worst(details)
+        rows.append(("Largest relative error", f"{details['max_rel_error']:.4g}{place}"))
+    return rows
+
+
+def relative_worst(details: dict[str, Any]) -> str:
+    """' at index (...)' of the largest relative error, when both arrays are at hand; else ''."""
+    shape = shape_of(details.get("expected"))
+    if not shape or shape_of(details.get("actual")) != shape:
+        return ""
+    expected = np.asarray(details["expected"], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        error = np.abs(np.asarray(details["actual"], dtype=np.float64) - expected)
+        relative = np.where(error == 0, 0.0, error / np.abs(expected))
+    relative = np.where(np.isnan(relative), np.inf, relative)
+    index = np.unravel_index(int(np.argmax(relative)), shape)
+    return f" at index {shape_text([int(i) for i in index])}"
+
+
+def layer_rows(details: dict[str, Any]) -> list[LayerRow]:
+    """The student's layers next to the expected ones, row by row, rows that disagree marked."""
+    yours, expected = details.get("your_layers"), details.get("expected_layers")
+    if not isinstance(yours, list) or not isinstance(expected, list):
+        return []
+    rows = []
+    for mine, theirs in itertools.zip_longest(yours, expected):
+        left, right = layer_cells(mine), layer_cells(theirs)
+        rows.append(LayerRow(left, right, left != right))
+    return rows
+
+
+def layer_cells(layer: Any) -> tuple[str, str, str]:
+    """A layer's type, output shape and parameter count as text; blanks where there is no layer."""
+    if not isinstance(layer, dict):
+        return ("", "", "")
+    shape = layer.get("output_shape")
+    count = layer.get("parameters")
+    return (str(layer.get("layer", "")),
+            shape_text(shape) if isinstance(shape, (list, tuple)) else str(shape),
+            f"{count:,}" if is_real(count) else str(count))
