@@ -20,7 +20,7 @@ from grader.oracles import choose_oracle
 from grader.results import CRASHED, FAILED, NOT_GRADABLE, PASSED, TIMED_OUT, CheckResult, GradeReport
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.process import LoadReport, Sandbox
-from grader.submission import SubmissionError, load_submission
+from grader.submission import Submission, SubmissionError, load_submission
 from grader.suites import get_suite
 from grader.suites.framework import Check, CheckAborted, CheckFailed, Context, Mistake, MistakenOracle
 
@@ -51,25 +51,34 @@ class ShrinkBudgetSpent(BaseException):
 def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int | None = None,
           oracle: str = "auto", data_dir: Path | None = None) -> GradeReport:
     """Grade the submission at ``path`` (a .py, a .ipynb, or a folder holding one); ``data_dir`` holds MNIST."""
-    suite, chosen = get_suite(assignment), PROFILES[profile]
-    run_seed = chosen.seed if seed_value is None else seed_value
     started = time.monotonic()
-    report = GradeReport(assignment, str(path), chosen.name, run_seed, "", "not started", [])
     try:
         submission = load_submission(Path(path), assignment)
     except SubmissionError as error:
-        report.load_messages.append(str(error))
-        report.results = [unrun(check, str(error)) for check in suite.checks]
+        chosen = PROFILES[profile]
+        report = GradeReport(assignment, str(path), chosen.name, chosen.seed if seed_value is None else seed_value,
+                             "", "not started", [unrun(check, str(error)) for check in get_suite(assignment).checks],
+                             [str(error)])
         report.seconds = time.monotonic() - started
         return report
+    return grade_submission(assignment, submission, profile, seed_value, oracle, data_dir)
+
+
+def grade_submission(assignment: str, submission: Submission, profile: str = "quick", seed_value: int | None = None,
+                     oracle: str = "auto", data_dir: Path | None = None,
+                     only: Callable[[Check], bool] = lambda check: True) -> GradeReport:
+    """Grade code cells already read (from a file, or a notebook kernel's history); ``only`` picks checks."""
+    suite, chosen = get_suite(assignment), PROFILES[profile]
+    run_seed = chosen.seed if seed_value is None else seed_value
+    started = time.monotonic()
     the_oracle = choose_oracle(oracle)
-    report.oracle = the_oracle.name
+    report = GradeReport(assignment, str(submission.path), chosen.name, run_seed, the_oracle.name, "not started", [])
     with Sandbox(submission, suite.policy) as sandbox:
         loaded = sandbox.load()
         report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
         context = Context(sandbox, the_oracle, {"data_dir": data_dir})
-        for check in suite.checks:
+        for check in filter(only, suite.checks):
             report.results.append(run_check(check, context, loaded, chosen, run_seed, suite.mistakes))
     report.seconds = time.monotonic() - started
     return report

@@ -1,0 +1,62 @@
+"""`grader.check("conv_forward")` in a notebook: grade one function against the cells run so far.
+
+The kernel's objects are never graded directly: the source of the cells the
+student has run (IPython's ``In`` history) goes to a sandbox child like any
+submission, and only the checks of that function run. The result renders
+inline as HTML (``GradeReport._repr_html_``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Sequence
+
+from grader.results import GradeReport
+from grader.runner import grade_submission
+from grader.submission import SourceCell, Submission, strip_magics
+from grader.suites import ASSIGNMENTS, get_suite
+
+CALLS_GRADER = re.compile(r"^\s*(import\s+grader|from\s+grader\b)|\bgrader\.check\(", re.MULTILINE)
+
+
+def assignment_of(function: str) -> str:
+    """The assignment a student function belongs to; a clear error for a name no assignment has."""
+    for assignment in ASSIGNMENTS:
+        if function in get_suite(assignment).functions:
+            return assignment
+    known = ", ".join(f for a in ASSIGNMENTS for f in get_suite(a).functions)
+    raise ValueError(f"no assignment has a function called {function!r}; the graded names are: {known}")
+
+
+def kernel_history() -> list[str]:
+    """The source of every cell run so far in this IPython kernel, in order."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        get_ipython = None
+    shell = get_ipython() if get_ipython else None
+    if shell is None:
+        raise RuntimeError("grader.check(...) reads the cells you have run: call it inside Jupyter or IPython, "
+                           "or run `grader check ASSIGNMENT PATH` in a terminal")
+    return list(shell.user_ns.get("In", []))[1:]
+
+
+def cells_to_grade(history: Sequence[str]) -> tuple[SourceCell, ...]:
+    """The student's cells, without magics and without the cells that call the grader itself."""
+    cells = []
+    for number, source in enumerate(history, start=1):
+        code = strip_magics(source)
+        if code and not CALLS_GRADER.search(code):
+            cells.append(SourceCell(code, f"In [{number}]", 1))
+    return tuple(cells)
+
+
+def check(function: str, history: Sequence[str] | None = None, profile: str = "quick") -> GradeReport:
+    """Grade ``function`` as the notebook defines it now; Jupyter shows the returned report as HTML."""
+    assignment = assignment_of(function)
+    cells = cells_to_grade(kernel_history() if history is None else history)
+    digest = hashlib.sha256("\n".join(c.source for c in cells).encode()).hexdigest()
+    submission = Submission(Path(f"{assignment}.ipynb"), "ipynb", cells, digest)
+    return grade_submission(assignment, submission, profile, only=lambda c: function in c.functions)
