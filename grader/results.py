@@ -47,6 +47,10 @@ class CheckResult:
         if "expected" in self.details and "actual" in self.details:
             lines.append(textwrap.indent(format_named("expected", self.details["expected"]), "  "))
             lines.append(textwrap.indent(format_named("got     ", self.details["actual"]), "  "))
+        if "gradient_errors" in self.details:
+            lines.append("  largest error of each gradient:   vs autograd      vs central differences")
+            for row in self.details["gradient_errors"]:
+                lines.append(f"    {row['gradient']:<31}{_number(row['vs_autograd']):<17}{_number(row['vs_numeric'])}")
         if "your_layers" in self.details:
             lines.append(layer_tables(self.details["your_layers"], self.details["expected_layers"]))
         if self.details.get("traceback"):
@@ -127,6 +131,10 @@ class GradeReport:
                 "timings": {r.name: round(r.seconds, 3) for r in self.results},
             },
         }
+
+
+def _number(value: object) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def format_named(name: str, values: list) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import SUBMISSIONS, as_notebook, shared
 from grader.runner import grade
+from grader.suites import get_suite
 
 CORRECT = [(a, f) for a in ("conv", "pool", "params") for f in ("correct_loops.py", "correct_vectorised.py")]
 
@@ -45,6 +46,7 @@ def test_correct_solution_scores_full_marks(assignment: str, solution: str) -> N
     report = grade(assignment, SUBMISSIONS / assignment / solution)
     assert report.score == report.max_score > 0, failures(report)
     assert report.all_passed and not report.load_messages
+    assert not any(r.diagnosis for r in report.results)
 
 
 @pytest.mark.parametrize("assignment", ["conv", "pool", "params"])
@@ -55,10 +57,13 @@ def test_correct_notebook_scores_full_marks(assignment: str, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("assignment, mistake", sorted(MISTAKES))
-def test_mistake_fails_exactly_its_function(assignment: str, mistake: str, submission) -> None:
+def test_mistake_fails_exactly_its_function_and_is_named(assignment: str, mistake: str, submission) -> None:
     report = grade(assignment, submission(assignment, "correct_loops.py", f"mistakes/{mistake}.py"))
     assert failed_functions(report) == MISTAKES[assignment, mistake], failures(report)
     assert 0 < report.score < report.max_score
+    named = {r.diagnosis for r in report.results if r.diagnosis}
+    assert len(named) == 1, named
+    assert named <= {m.sentence for m in get_suite(assignment).mistakes}
 
 
 def test_failure_names_shapes_and_parameters(submission) -> None:

@@ -25,6 +25,8 @@ from grader.results import CRASHED, FAILED, NOT_GRADABLE, PASSED, TIMED_OUT, Che
 TEMPLATES = Path(grader.__file__).parents[1] / "templates"
 MAX_SLICES = 8
 HEAT_MAP_MIN_ENTRIES = 16
+NEEDS_WORK = "Needs work"
+GROUPS = {PASSED: "Passed", NOT_GRADABLE: "Not gradable here"}
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,14 @@ class ReportView:
     verdict: str
     profile_note: str
     checks: list[CheckView]
+
+    @property
+    def groups(self) -> list[tuple[str, list[CheckView]]]:
+        """The checks to read first (failed, timed out, crashed), then the passed ones, then those not gradable
+        here; empty groups left out."""
+        groups = [(title, [c for c in self.checks if GROUPS.get(c.result.status, NEEDS_WORK) == title])
+                  for title in (NEEDS_WORK, GROUPS[PASSED], GROUPS[NOT_GRADABLE])]
+        return [(title, checks) for title, checks in groups if checks]
 
 
 def render_html(report: GradeReport) -> str:
@@ -315,8 +325,9 @@ def comparison(details: dict[str, Any]) -> Comparison | None:
 
 def pair(expected: Any, actual: Any, differs: Any, worst: tuple[int, ...] | None, ndim: int,
          index: tuple[int, ...], scale: float) -> SlicePair:
-    """One slice of expected and actual, and a heat map when the slice is large enough for one to help."""
-    left = make_slice(expected, ndim, index, differs, worst)
+    """One slice of expected and actual (differing entries marked on the student's side, the largest error on
+    both), and a heat map when the slice is large enough for one to help."""
+    left = make_slice(expected, ndim, index, None, worst)
     right = make_slice(actual, ndim, index, differs, worst)
     entries = len(left.rows) * len(left.rows[0])
     picture = None

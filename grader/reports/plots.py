@@ -16,7 +16,7 @@ from markupsafe import Markup
 FONT = "font-family=\"system-ui, 'DejaVu Sans', Arial, sans-serif\""
 SVG_OPEN = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" ' \
            'aria-label="{label}">'
-CELL = 18
+CELL = 22
 
 
 def loss_curve(losses: Sequence[float]) -> Markup:
@@ -44,8 +44,7 @@ def loss_curve(losses: Sequence[float]) -> Markup:
     parts += [f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}" stroke="#5c6370"/>',
               f'<line x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}" stroke="#5c6370"/>',
               text((left + width - right) / 2, height - 8, "epoch", "middle"),
-              f'<text x="14" y="{(top + height - bottom) / 2:.1f}" text-anchor="middle" {FONT} font-size="11" fill="#1d1f23" '
-              f'transform="rotate(-90 14 {(top + height - bottom) / 2:.1f})">mean loss</text>',
+              vertical_text(14, (top + height - bottom) / 2, "mean loss"),
               '<polyline fill="none" stroke="#1f6feb" stroke-width="2" points="'
               + " ".join(f"{px:.1f},{py:.1f}" for px, py in points) + '"/>']
     for epoch, ((px, py), value) in enumerate(zip(points, losses), start=1):
@@ -59,11 +58,11 @@ def heat_map(expected: Sequence[Sequence[float]], actual: Sequence[Sequence[floa
     """A grid of |expected - actual| for one 2-D slice, white for 0 up to dark red for ``scale``; black where
     the error is not finite. Each cell's tooltip gives its index and both values."""
     rows, cols = len(expected), len(expected[0])
-    left, top = 28, 40
-    width, height = max(left + cols * CELL + 8, 170), top + rows * CELL + 40
+    left, top = 28, 52
+    width, height = max(left + cols * CELL + 8, 150), top + rows * CELL + 40
     parts = [SVG_OPEN.format(w=width, h=height, label=escape(f"heat map of |expected - yours| for {caption}")),
              f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-             text(left, 14, f"|expected \u2212 yours| {caption}", "start", bold=True)]
+             text(left, 14, "|expected \u2212 yours|", "start", bold=True), text(left, 28, caption, "start")]
     parts += [text(left + c * CELL + CELL / 2, top - 5, str(c), "middle", small=True) for c in range(cols)]
     parts += [text(left - 5, top + r * CELL + CELL / 2 + 3, str(r), "end", small=True) for r in range(rows)]
     for r in range(rows):
@@ -126,6 +125,12 @@ def text(x: float, y: float, words: str, anchor: str, bold: bool = False, small:
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {FONT} font-size="{9 if small else 11}"{weight} '
             f'fill="#1d1f23">'
             f"{escape(words)}</text>")
+
+
+def vertical_text(x: float, y: float, words: str) -> str:
+    """An escaped SVG text element centred on (x, y) and turned to read upwards, for a y-axis label."""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" {FONT} font-size="11" fill="#1d1f23" '
+            f'transform="rotate(-90 {x:.1f} {y:.1f})">{escape(words)}</text>')
 
 
 def data_uri(svg: str) -> str:
