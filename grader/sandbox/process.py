@@ -333,6 +333,8 @@ class Sandbox:
         self.child = Child(self.policy)
         self.level = self.child.sandbox_level
         report = self._load(self.child)
+        if self.generation > 1 and report.failure is None:
+            self.child.take_output()  # a reload prints what the first load printed: shown once is enough
         if self.report is None or report.failure is not None:
             self.report = report
         if report.failure is not None:
