@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path,
                        help="a .py file, a .ipynb notebook or a folder holding one (default: assignments/ASSIGNMENT/)")
     check.add_argument("--json", type=Path, metavar="FILE", help="also write a Gradescope results.json here")
+    check.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report here")
+    check.add_argument("--md", type=Path, metavar="FILE", help="also write a Markdown report here")
     check.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
     check.add_argument("--profile", choices=("quick", "thorough"), default="quick",
                        help="quick: local feedback in seconds; thorough: the official grade's profile")
@@ -56,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from grader.data.mnist import find_data_dir
-    from grader.reports import terminal
+    from grader.reports import html, markdown, terminal
     from grader.runner import grade
 
     path = args.path or Path("assignments") / args.assignment
@@ -67,9 +69,11 @@ def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     report = grade(args.assignment, path, profile=args.profile, seed_value=args.seed, oracle=args.oracle,
                    data_dir=args.data_dir)
     print(terminal.render(report))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report.to_gradescope(), indent=2) + "\n")
+    for target, render in ((args.json, lambda r: json.dumps(r.to_gradescope(), indent=2) + "\n"),
+                           (args.html, html.render_html), (args.md, markdown.render_markdown)):
+        if target:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render(report), encoding="utf-8")
     return 0 if report.all_passed else 1
 
 

@@ -94,6 +94,12 @@ class GradeReport:
         return (f"{self.assignment}: {self.score:g}/{self.max_score:g} points; {passed} of {len(graded)} checks "
                 f"passed ({verdict}), {self.profile} profile, seed {self.seed}")
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a report as the HTML report (``grader.check`` in a notebook)."""
+        from grader.reports.html import render_html
+
+        return render_html(self)
+
     def to_gradescope(self) -> dict[str, Any]:
         """A results.json that Gradescope accepts; everything else goes under ``extra_data``."""
         output = [self.summary()] + [f"Loading your code: {m}" for m in self.load_messages]

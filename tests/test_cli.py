@@ -19,11 +19,15 @@ def test_all_passed_exits_zero_and_lists_every_check(capsys, tmp_path: Path) -> 
     assert json.loads((tmp_path / "r.json").read_text())["score"] == 10
 
 
-def test_a_failed_check_exits_one_and_shows_why(capsys, submission) -> None:
-    code = main(["check", "pool", str(submission("pool", "correct_loops.py", "mistakes/stride_is_pool_size.py"))])
+def test_a_failed_check_exits_one_and_shows_why(capsys, submission, tmp_path: Path) -> None:
+    path = submission("pool", "correct_loops.py", "mistakes/stride_is_pool_size.py")
+    code = main(["check", "pool", str(path), "--html", str(tmp_path / "r.html"), "--md", str(tmp_path / "r.md")])
     out = capsys.readouterr().out
     assert code == 1
     assert "FAIL" in out and "max_pool_forward's out has shape" in out and "Smallest failing input" in out
+    assert "Likely cause: Your windows move by pool_height instead of stride" in out
+    assert "Your windows move by pool_height" in (tmp_path / "r.html").read_text()
+    assert "Your windows move by pool_height" in (tmp_path / "r.md").read_text()
 
 
 def test_missing_path_is_a_usage_error(capsys) -> None:

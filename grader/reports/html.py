@@ -41,7 +41,7 @@ class Status:
 STATUSES = {
     PASSED: Status("passed", "passed", "\u2713"),
     FAILED: Status("failed", "failed", "\u2717"),
-    TIMED_OUT: Status("timed out", "timed-out", "\u29d6"),
+    TIMED_OUT: Status("timed out", "timed-out", "\u25f7"),
     CRASHED: Status("crashed", "crashed", "\u203c"),
     NOT_GRADABLE: Status("not gradable here", "not-gradable", "\u2205"),
 }
@@ -65,6 +65,7 @@ class Slice:
 
     @property
     def columns(self) -> range:
+        """The column indices, for the table's header row."""
         return range(len(self.rows[0]) if self.rows else 0)
 
 
@@ -118,6 +119,7 @@ class CheckView:
     inputs: list[ArrayView]
     comparison: Comparison | None
     errors: list[tuple[str, str]]
+    gradients: list[tuple[str, str, str]]
     layers: list[LayerRow]
     loss_plot: Markup | None
     losses: str
@@ -168,7 +170,7 @@ def verdict(report: GradeReport) -> str:
     graded = [r for r in report.results if r.status != NOT_GRADABLE]
     passed = sum(r.passed for r in graded)
     if graded and passed == len(report.results):
-        return f"All {passed} checks passed."
+        return f"All {passed} checks passed." if passed > 1 else "The 1 check passed."
     words = [f"{passed} of {len(graded)} checks passed"]
     for status in (FAILED, TIMED_OUT, CRASHED):
         count = sum(r.status == status for r in graded)
@@ -176,9 +178,9 @@ def verdict(report: GradeReport) -> str:
     sentence = "; ".join(words) + "."
     skipped = len(report.results) - len(graded)
     if skipped == 1:
-        sentence += " 1 more check is not gradable here: it neither adds nor removes points."
+        sentence += " 1 check is not gradable here: it neither adds nor removes points."
     elif skipped:
-        sentence += f" {skipped} more checks are not gradable here: they neither add nor remove points."
+        sentence += f" {skipped} checks are not gradable here: they neither add nor remove points."
     return sentence
 
 
@@ -198,12 +200,19 @@ def check_view(result: CheckResult) -> CheckView:
     arrays = counterexample.get("arrays", {})
     inputs = [array_view(name, arrays.get(name), shapes.get(name)) for name in shapes or arrays]
     losses = details.get("losses")
-    plottable = isinstance(losses, list) and bool(losses) and all(is_real(v) and math.isfinite(v) for v in losses)
-    return CheckView(result, STATUSES.get(result.status, Status(result.status, "failed", "?")),
-                     f"check-{result.name}", points_text(result), inputs, comparison(details),
-                     error_summary(details), layer_rows(details), plots.loss_curve(losses) if plottable else None,
+    return CheckView(result, STATUSES[result.status], f"check-{result.name}", points_text(result), inputs,
+                     comparison(details), error_summary(details), gradient_rows(details), layer_rows(details),
+                     loss_plot(losses),
                      ", ".join(number_text(v) for v in losses) if isinstance(losses, list) else "",
                      str(details.get("traceback") or ""))
+
+
+def loss_plot(losses: Any) -> Markup | None:
+    """The loss curve when fit returned a non-empty list of finite numbers; None otherwise (the report then
+    shows what it returned as text)."""
+    if isinstance(losses, list) and losses and all(is_real(v) and math.isfinite(v) for v in losses):
+        return plots.loss_curve(losses)
+    return None
 
 
 def points_text(result: CheckResult) -> str:
@@ -373,6 +382,21 @@ def relative_worst(details: dict[str, Any]) -> str:
     relative = np.where(np.isnan(relative), np.inf, relative)
     index = np.unravel_index(int(np.argmax(relative)), shape)
     return f" at index {shape_text([int(i) for i in index])}"
+
+
+def gradient_rows(details: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Each gradient's largest error against autograd and against central differences (backward checks), so a
+    student sees which of dx, dw, db is wrong."""
+    rows = details.get("gradient_errors")
+    if not isinstance(rows, list):
+        return []
+    return [(str(row.get("gradient", "")), error_text(row.get("vs_autograd", "")),
+             error_text(row.get("vs_numeric", ""))) for row in rows if isinstance(row, dict)]
+
+
+def error_text(value: Any) -> str:
+    """An error to 3 significant digits; anything else (a reason it could not be measured) as it is."""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def layer_rows(details: dict[str, Any]) -> list[LayerRow]:

@@ -35,8 +35,9 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False, finalize=escape_inline,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(fence=fence, code=code, cell=lambda text: Markup(escape_cell(text)), pipe_table=pipe_table,
-                       layer_table=layer_table, data_uri=image_uri)
+    env.filters.update(fence=fence, code=code, codes=codes, cell=lambda text: Markup(escape_cell(text)),
+                       pipe_table=pipe_table, layer_table=layer_table, gradient_table=gradient_table,
+                       data_uri=image_uri)
     return env
 
 
@@ -70,6 +71,11 @@ def code(text: str) -> Markup:
     return Markup(f"{ticks}{pad}{line}{pad}{ticks}")
 
 
+def codes(names: Sequence[str]) -> Markup:
+    """Names as code spans separated by commas: ``fit``, ``evaluate``."""
+    return Markup(", ".join(map(code, names)))
+
+
 def pipe_table(piece: Slice, title: str) -> Markup:
     """A slice as a pipe table: the caption in the corner, column indices on top, row indices down the side;
     differing entries in bold, the largest error also marked with a dagger."""
@@ -91,6 +97,12 @@ def layer_table(rows: Sequence[LayerRow]) -> Markup:
     body = [["\u2260" if row.differs else "", *map(escape_cell, row.yours), *map(escape_cell, row.expected)]
             for row in rows]
     return Markup(table(header, body, [":---:", "---", "---", "---:", "---", "---", "---:"]))
+
+
+def gradient_table(rows: Sequence[tuple[str, str, str]]) -> Markup:
+    """Each gradient's largest error against autograd and against central differences, as a pipe table."""
+    header = ["gradient", "vs PyTorch autograd", "vs central differences"]
+    return Markup(table(header, [list(map(escape_cell, row)) for row in rows], ["---", "---:", "---:"]))
 
 
 def table(header: list[str], rows: list[list[str]], align: list[str]) -> str:

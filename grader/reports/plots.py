@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import math
+from dataclasses import dataclass
 from html import escape
 from typing import Sequence
 
@@ -19,38 +20,59 @@ SVG_OPEN = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" vie
 CELL = 22
 
 
+@dataclass(frozen=True)
+class Frame:
+    """A chart's plotting area in pixels and the data it maps there: epochs 1..n across, [low, high] upwards."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    epochs: int
+    low: float
+    high: float
+
+    def x(self, epoch: int) -> float:
+        """Where an epoch sits across (a single epoch in the middle)."""
+        share = (epoch - 1) / (self.epochs - 1) if self.epochs > 1 else 0.5
+        return self.left + (self.right - self.left) * share
+
+    def y(self, value: float) -> float:
+        """Where a loss sits upwards."""
+        return self.top + (self.bottom - self.top) * (self.high - value) / (self.high - self.low)
+
+
 def loss_curve(losses: Sequence[float]) -> Markup:
     """A line chart of the mean training loss per epoch, with labelled axes and ticks."""
-    width, height, left, right, top, bottom = 440, 250, 62, 18, 30, 46
+    width, height = 440, 250
     low, high, ticks = axis_range(min(losses), max(losses))
-    epochs = len(losses)
-
-    def x(epoch: int) -> float:
-        return left + (width - left - right) * ((epoch - 1) / (epochs - 1) if epochs > 1 else 0.5)
-
-    def y(value: float) -> float:
-        return top + (height - top - bottom) * (high - value) / (high - low)
-
-    points = [(x(i), y(v)) for i, v in enumerate(losses, start=1)]
+    frame = Frame(62, 30, width - 18, height - 46, len(losses), low, high)
+    points = [(frame.x(epoch), frame.y(value)) for epoch, value in enumerate(losses, start=1)]
     parts = [SVG_OPEN.format(w=width, h=height, label="mean training loss per epoch"),
              f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-             text(width / 2, 18, "Mean training loss per epoch (as fit returned it)", "middle", bold=True)]
-    for tick in ticks:
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
-                     'stroke="#e3e5e8"/>')
-        parts.append(text(left - 6, y(tick) + 4, f"{tick:g}", "end"))
-    for epoch in epoch_ticks(epochs):
-        parts.append(text(x(epoch), height - bottom + 16, str(epoch), "middle"))
-    parts += [f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}" stroke="#5c6370"/>',
-              f'<line x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}" stroke="#5c6370"/>',
-              text((left + width - right) / 2, height - 8, "epoch", "middle"),
-              vertical_text(14, (top + height - bottom) / 2, "mean loss"),
-              '<polyline fill="none" stroke="#1f6feb" stroke-width="2" points="'
-              + " ".join(f"{px:.1f},{py:.1f}" for px, py in points) + '"/>']
+             text(width / 2, 18, "Mean training loss per epoch (as fit returned it)", "middle", bold=True),
+             *axes(frame, ticks),
+             '<polyline fill="none" stroke="#1f6feb" stroke-width="2" points="'
+             + " ".join(f"{px:.1f},{py:.1f}" for px, py in points) + '"/>']
     for epoch, ((px, py), value) in enumerate(zip(points, losses), start=1):
         parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="#1f6feb">'
                      f'<title>epoch {epoch}: {value:.4g}</title></circle>')
     return Markup("".join(parts) + "</svg>")
+
+
+def axes(frame: Frame, ticks: Sequence[float]) -> list[str]:
+    """A chart's horizontal grid lines with their values, the epoch labels, both axes and their names."""
+    parts = []
+    for tick in ticks:
+        parts.append(f'<line x1="{frame.left}" x2="{frame.right}" y1="{frame.y(tick):.1f}" '
+                     f'y2="{frame.y(tick):.1f}" stroke="#e3e5e8"/>')
+        parts.append(text(frame.left - 6, frame.y(tick) + 4, f"{tick:g}", "end"))
+    parts += [text(frame.x(epoch), frame.bottom + 16, str(epoch), "middle") for epoch in epoch_ticks(frame.epochs)]
+    axis = 'stroke="#5c6370"'
+    return parts + [f'<line x1="{frame.left}" x2="{frame.left}" y1="{frame.top}" y2="{frame.bottom}" {axis}/>',
+                    f'<line x1="{frame.left}" x2="{frame.right}" y1="{frame.bottom}" y2="{frame.bottom}" {axis}/>',
+                    text((frame.left + frame.right) / 2, frame.bottom + 38, "epoch", "middle"),
+                    vertical_text(14, (frame.top + frame.bottom) / 2, "mean loss")]
 
 
 def heat_map(expected: Sequence[Sequence[float]], actual: Sequence[Sequence[float]], scale: float,
@@ -78,8 +100,9 @@ def heat_map(expected: Sequence[Sequence[float]], actual: Sequence[Sequence[floa
 def legend(x: float, y: float, scale: float) -> list[str]:
     """The colour scale under a heat map: a strip from 0 to ``scale`` with both ends labelled."""
     steps = 10
-    strip = [f'<rect x="{x + i * 10}" y="{y}" width="10" height="8" fill="{heat_color(scale * i / (steps - 1), scale)}"/>'
-             for i in range(steps)]
+    colours = [heat_color(scale * i / (steps - 1), scale) for i in range(steps)]
+    strip = [f'<rect x="{x + i * 10}" y="{y}" width="10" height="8" fill="{colour}"/>'
+             for i, colour in enumerate(colours)]
     return strip + [text(x, y + 20, "0", "start", small=True),
                     text(x + steps * 10, y + 20, f"{scale:.3g}", "end", small=True)]
 
