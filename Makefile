@@ -21,8 +21,9 @@ demo: $(VENV)/.installed
 	@for path in examples/submissions/*/*; do \
 		assignment=$$(basename $$(dirname $$path)); student=$$(basename $${path%.*}); \
 		echo "=== $$assignment / $$student"; \
-		$(BIN)/grader check $$assignment $$path --json $(OUT)/$$assignment-$$student.json; \
-		echo "exit status $$? (0: all passed, 1: a check failed); results in $(OUT)/$$assignment-$$student.json"; \
+		$(BIN)/grader check $$assignment $$path --json $(OUT)/$$assignment-$$student.json \
+			--html $(OUT)/$$assignment-$$student.html --md $(OUT)/$$assignment-$$student.md; \
+		echo "exit status $$? (0: all passed, 1: a check failed); reports: $(OUT)/$$assignment-$$student.{json,html,md}"; \
 	done
 
 test: $(VENV)/.installed
