@@ -40,6 +40,7 @@ def test_reference_solution_scores_full_marks_under_both_oracles(assignment: str
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_reference_training_scores_full_marks() -> None:
     report = grade("train", ROOT / "reference" / "train.py", data_dir=shared("data/mnist"))
     assert report.score == report.max_score, [r.message for r in report.results if not r.passed]

