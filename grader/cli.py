@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -53,6 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--root", type=Path, default=Path("."), help="the course repository (default: here)")
     release.add_argument("--check", action="store_true", help="only report files that are out of sync; exit 1 if any")
     release.set_defaults(run=run_release)
+
+    batch = commands.add_parser("batch", help="grade a folder of submissions: reports, gradebook.csv, summary.html")
+    batch.add_argument("assignment", choices=ASSIGNMENTS)
+    batch.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
+                       help="one entry per student, named by id: a .py, a .ipynb, a .zip or a folder")
+    batch.add_argument("--out", type=Path, required=True, metavar="OUT", help="where records and reports go")
+    batch.add_argument("--jobs", type=int, default=os.cpu_count(), metavar="N",
+                       help="submissions graded at once (default: the number of CPUs)")
+    batch.add_argument("--profile", choices=("quick", "thorough"), default="thorough",
+                       help="thorough (default): the official grade's profile; quick: fewer examples")
+    batch.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
+    batch.add_argument("--data-dir", type=Path, metavar="DIR", help="MNIST IDX files for the train assignment")
+    batch.set_defaults(run=run_batch)
     return parser
 
 
@@ -97,6 +111,32 @@ def run_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     for path in release(args.root):
         print(f"wrote {path}")
     return 0
+
+
+def run_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Exit 0 when every submission has a final record (whatever the scores), 1 when a grader error remains."""
+    from grader.batch.records import GRADER_ERROR
+    from grader.batch.run import run_batch as grade_all
+    from grader.data.mnist import find_data_dir
+
+    if not args.submissions.is_dir():
+        parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
+    if args.jobs < 1:
+        parser.error(f"--jobs {args.jobs}: give at least 1")
+    if args.data_dir is not None and find_data_dir(args.data_dir) is None:
+        parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    try:
+        records = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs, profile=args.profile,
+                            seed=args.seed, data_dir=args.data_dir)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the records in {args.out} are kept; run the same command again to finish",
+              file=sys.stderr)
+        return 130
+    errors = [r.student_id for r in records if r.outcome == GRADER_ERROR]
+    print(f"wrote {args.out / 'gradebook.csv'} and {args.out / 'summary.html'}")
+    if errors:
+        print(f"grader errors (not scored; run again to retry): {', '.join(errors)}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,125 @@
+"""Find the students' submissions in a folder: one entry per student, named by the student's id.
+
+A `.py` or `.ipynb` file (id = stem), a folder (id = its name) or a `.zip` (id = stem, extracted safely into
+a scratch folder). Anything that cannot be graded becomes an entry with a `problem` sentence, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+MAX_ZIP_MEMBERS = 200
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+IGNORED = ("__MACOSX",)
+GRADABLE_SUFFIXES = (".py", ".ipynb")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One student's submission: where to grade it from (`path`), what was handed in (`sources`), or why it
+    cannot be graded (`problem`)."""
+
+    student_id: str
+    path: Path
+    problem: str | None = None
+    sources: tuple[Path, ...] = ()
+
+
+class UnsafeZip(Exception):
+    """A zip that is corrupt, or that would write outside its folder or fill the disk; the message says which."""
+
+
+def discover(submissions: Path, scratch: Path) -> list[Entry]:
+    """The entries of `submissions`, sorted by id; zips are extracted under `scratch` (which must exist)."""
+    by_id: dict[str, list[Path]] = defaultdict(list)
+    for path in submissions.iterdir():
+        if not path.name.startswith(".") and path.name not in IGNORED:
+            by_id[student_id(path)].append(path)
+    return [entry(sid, sorted(paths), scratch) for sid, paths in sorted(by_id.items())]
+
+
+def student_id(path: Path) -> str:
+    """The id an entry names: a folder's name, a file's stem."""
+    return path.name if path.is_dir() else path.stem
+
+
+def entry(sid: str, paths: list[Path], scratch: Path) -> Entry:
+    """The entry for one id, or a problem entry when there are several candidates or the one is unusable."""
+    if len(paths) > 1:
+        names = " and ".join(p.name for p in paths)
+        return Entry(sid, paths[0], f"several submissions for {sid} ({names}); keep exactly one", tuple(paths))
+    path = paths[0]
+    sources = (path,)
+    if path.is_symlink():
+        return Entry(sid, path, f"{path.name} is a symbolic link; submit the file itself", sources)
+    if path.is_dir() or path.suffix.lower() in GRADABLE_SUFFIXES:
+        return Entry(sid, path, None, sources)
+    if path.suffix.lower() != ".zip":
+        return Entry(sid, path, f"{path.name} is not a .py, .ipynb, .zip or folder", sources)
+    try:
+        return Entry(sid, extract_zip(path, scratch / sid), None, sources)
+    except UnsafeZip as error:
+        return Entry(sid, path, str(error), sources)
+
+
+def extract_zip(archive: Path, target: Path) -> Path:
+    """Extract `archive` into `target` after checking every member; returns the folder holding the code."""
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            members = [m for m in zipped.infolist() if not ignored(m.filename)]
+            check_members(archive.name, members)
+            extract_members(archive.name, zipped, members, target)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as error:
+        raise UnsafeZip(f"{archive.name} is not a readable zip ({error}); zip your files again") from error
+    return single_folder(target)
+
+
+def ignored(name: str) -> bool:
+    """Whether a zip member is macOS metadata or hidden (never graded); `..` is not hidden but refused later."""
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return any(part in IGNORED or (part.startswith(".") and part not in (".", "..")) for part in parts)
+
+
+def check_members(name: str, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip with too many members, too many bytes, links, or paths leaving its folder."""
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise UnsafeZip(f"{name} holds {len(members)} files, more than {MAX_ZIP_MEMBERS}; zip only your code")
+    if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+        raise UnsafeZip(f"{name} unpacks to more than {MAX_ZIP_BYTES // (1024 * 1024)} MB; zip only your code")
+    for member in members:
+        path = member.filename.replace("\\", "/")
+        if path.startswith("/") or (len(path) > 1 and path[1] == ":") or ".." in PurePosixPath(path).parts:
+            raise UnsafeZip(f"{name} has a member outside its folder ({member.filename!r}); zip your folder again")
+        if stat.S_ISLNK(member.external_attr >> 16):
+            raise UnsafeZip(f"{name} holds a symbolic link ({member.filename!r}); zip the files themselves")
+
+
+def extract_members(name: str, zipped: zipfile.ZipFile, members: list[zipfile.ZipInfo], target: Path) -> None:
+    """Write the checked members under `target`, counting the bytes really read (sizes in a zip can lie)."""
+    target.mkdir(parents=True)
+    budget = MAX_ZIP_BYTES
+    for member in members:
+        destination = target.joinpath(*PurePosixPath(member.filename.replace("\\", "/")).parts)
+        if member.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        with zipped.open(member) as handle:
+            data = handle.read(budget + 1)
+        budget -= len(data)
+        if budget < 0:
+            raise UnsafeZip(f"{name} unpacks to more than {MAX_ZIP_BYTES // (1024 * 1024)} MB; zip only your code")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(data)
+
+
+def single_folder(folder: Path) -> Path:
+    """The folder itself, or its only subfolder when the zip wrapped everything in one folder."""
+    visible = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if len(visible) == 1 and visible[0].is_dir():
+        return visible[0]
+    return folder

@@ -1,0 +1,54 @@
+"""Where grading jobs run, behind one small interface: `submit(job) -> Future`.
+
+`LocalExecutor` is a process pool on this machine. Another backend (Dask distributed, for a cluster) is
+another class with the same `submit`, `close` and context-manager methods.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+from typing import Any, Callable, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class Executor(Protocol):
+    """Runs picklable zero-argument jobs somewhere and hands back futures."""
+
+    def submit(self, job: Callable[[], T]) -> concurrent.futures.Future[T]: ...
+
+    def close(self, cancel: bool = False) -> None: ...
+
+
+def init_worker() -> None:
+    """One torch thread per worker, so that parallel jobs do not fight over the cores."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+class LocalExecutor:
+    """A pool of `jobs` worker processes (forkserver on Linux, spawn elsewhere: never fork a threaded parent)."""
+
+    def __init__(self, jobs: int | None = None) -> None:
+        method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+        self.pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs or os.cpu_count() or 1, mp_context=multiprocessing.get_context(method),
+            initializer=init_worker)
+
+    def submit(self, job: Callable[[], T]) -> concurrent.futures.Future[T]:
+        """Queue `job` (picklable: it crosses into a worker process)."""
+        return self.pool.submit(job)
+
+    def close(self, cancel: bool = False) -> None:
+        """Wait for running jobs (dropping queued ones when `cancel`) and stop the workers."""
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close(cancel=exc[0] is not None)

@@ -1,0 +1,28 @@
+"""`OUT/gradebook.csv`: one row per student, sorted by id, written only from the records."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from grader.batch.records import Record, write_atomic
+
+GRADEBOOK_NAME = "gradebook.csv"
+
+
+def write_gradebook(out: Path, checks: list[str], records: list[Record]) -> None:
+    """id, total, max, outcome, then one column per check; an error has blank scores, never a silent 0."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["id", "total", "max", "outcome", *checks])
+    for record in sorted(records, key=lambda r: r.student_id):
+        scores = [number(record.checks.get(name)) for name in checks]
+        writer.writerow([record.student_id, number(record.score), number(record.max_score), record.outcome,
+                         *scores])
+    write_atomic(out / GRADEBOOK_NAME, buffer.getvalue())
+
+
+def number(value: float | None) -> str:
+    """A score as the shortest exact text, or '' when there is none."""
+    return "" if value is None else f"{value:g}"

@@ -1,0 +1,77 @@
+"""The grading job: grade one entry in a worker, write its feedback files, then its record (always last)."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.batch.discover import Entry
+from grader.batch.records import GRADED, GRADER_ERROR, STUDENT_ERROR, Record, write_atomic, write_record
+from grader.results import GradeReport
+from grader.runner import PROFILES, grade_submission, unrun
+from grader.submission import SubmissionError, load_submission
+from grader.suites import get_suite
+
+RESULTS_NAME = "results.json"
+
+
+@dataclass(frozen=True)
+class GradeJob:
+    """Everything a worker needs to grade one entry; picklable, so any executor can ship it."""
+
+    assignment: str
+    entry: Entry
+    out: Path
+    key: str
+    profile: str
+    seed: int
+    data_dir: Path | None = None
+
+    def __call__(self) -> Record:
+        """Grade, write results.json and the reports, then the record; a grader fault becomes a grader_error."""
+        started = time.monotonic()
+        try:
+            report, outcome, message = self.grade()
+            write_feedback(self.out / self.entry.student_id, report)
+            record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
+                            round(report.max_score, 4), {r.name: r.score for r in report.results}, message)
+        except Exception:  # a fault of the grader itself, never the student's: recorded, not scored
+            record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc())
+        record.seconds = round(time.monotonic() - started, 3)
+        write_record(self.out, record)
+        return record
+
+    def grade(self) -> tuple[GradeReport, str, str]:
+        """The report, the outcome, and the record's message."""
+        problem = self.entry.problem
+        if problem is None:
+            try:
+                submission = load_submission(self.entry.path, self.assignment)
+            except SubmissionError as error:
+                problem = str(error)
+            else:
+                report = grade_submission(self.assignment, submission, self.profile, self.seed,
+                                          data_dir=self.data_dir)
+                return report, GRADED, report.summary()
+        return problem_report(self.assignment, self.entry, problem, self.profile, self.seed), STUDENT_ERROR, problem
+
+
+def problem_report(assignment: str, entry: Entry, problem: str, profile: str, seed: int) -> GradeReport:
+    """A report for a submission that could not be read: every check failed with the reason, so the student
+    still gets a results.json and reports that say why."""
+    checks = [unrun(check, problem) for check in get_suite(assignment).checks]
+    return GradeReport(assignment, entry.path.name, PROFILES[profile].name, seed, "", "not started", checks,
+                       [problem])
+
+
+def write_feedback(folder: Path, report: GradeReport) -> None:
+    """The student's results.json (Gradescope), report.html and report.md."""
+    from grader.reports.html import render_html
+    from grader.reports.markdown import render_markdown
+
+    write_atomic(folder / RESULTS_NAME, json.dumps(report.to_gradescope(), indent=2) + "\n")
+    write_atomic(folder / "report.html", render_html(report))
+    write_atomic(folder / "report.md", render_markdown(report))

@@ -1,0 +1,121 @@
+"""The durable record each submission ends with (`OUT/<id>/record.json`), its key, and atomic writes.
+
+The key says what was graded and how: the submission's bytes, the assignment, the suite's source, the
+profile and the seed. A record with the same key and a final outcome means there is nothing to redo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grader.suites
+
+GRADED, STUDENT_ERROR, GRADER_ERROR = "graded", "student_error", "grader_error"
+RECORD_NAME = "record.json"
+
+
+@dataclass
+class Record:
+    """One submission's outcome: its score per check, or why it has none."""
+
+    student_id: str
+    key: str
+    outcome: str
+    score: float | None = None
+    max_score: float | None = None
+    checks: dict[str, float] = field(default_factory=dict)
+    message: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> str:
+        """Stable JSON (sorted keys), so an unchanged record is byte-identical."""
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+
+def record_path(out: Path, student_id: str) -> Path:
+    """Where the record of `student_id` lives: `OUT/<id>/record.json`."""
+    return out / student_id / RECORD_NAME
+
+
+def read_record(out: Path, student_id: str) -> Record | None:
+    """The stored record for `student_id`, or None when there is none or it cannot be read."""
+    try:
+        return Record(**json.loads(record_path(out, student_id).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def is_done(out: Path, student_id: str, key: str) -> bool:
+    """Whether a final record (graded or student error) exists for exactly this key."""
+    record = read_record(out, student_id)
+    return record is not None and record.key == key and record.outcome != GRADER_ERROR
+
+
+def write_record(out: Path, record: Record) -> None:
+    """Store `record` atomically: a crash leaves the old record or the new one, never half of one."""
+    write_atomic(record_path(out, record.student_id), record.to_json())
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` so that `path` holds either its old content or all of the new one, even after a crash."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def suite_version(assignment: str) -> str:
+    """A hash of the suite's source and the framework it runs on: a changed check means a regrade."""
+    suites = Path(grader.suites.__file__).parent
+    digest = hashlib.sha256()
+    for name in (f"{assignment}.py", "framework.py", "strategies.py"):
+        digest.update(name.encode() + b"\0" + (suites / name).read_bytes())
+    return digest.hexdigest()
+
+
+def content_digest(sources: tuple[Path, ...]) -> str:
+    """A hash of what was handed in: each file's bytes; for a folder, its files' relative paths and bytes."""
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(b"entry\0" + source.name.encode("utf-8", "surrogateescape") + b"\0")
+        for relative, data in files_of(source):
+            digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def files_of(source: Path) -> list[tuple[str, bytes]]:
+    """(relative path, bytes) of a file, or of every file under a folder, sorted; links hash as their target."""
+    if source.is_symlink():
+        return [("", b"link\0" + os.readlink(source).encode("utf-8", "surrogateescape"))]
+    if not source.is_dir():
+        return [("", source.read_bytes())]
+    found = []
+    for root, dirs, files in os.walk(source):
+        dirs.sort()
+        for name in files:
+            path = Path(root) / name
+            found.extend((path.relative_to(source).as_posix() + suffix, data)
+                         for suffix, data in files_of(path))
+    return sorted(found)
+
+
+def record_key(sources: tuple[Path, ...], problem: str | None, assignment: str, profile: str, seed: int,
+               version: str) -> str:
+    """The key of one grading: content, problem (if any), assignment, suite version, profile and seed."""
+    parts: dict[str, Any] = {"content": content_digest(sources), "problem": problem, "assignment": assignment,
+                             "suite": version, "profile": profile, "seed": seed}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

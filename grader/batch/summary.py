@@ -1,0 +1,100 @@
+"""`OUT/summary.html`: the class at a glance, from the records and each student's results.json.
+
+Counts by outcome, a score histogram, each check's pass rate, the most common diagnoses, the slowest
+submissions and every error. Rendered with jinja2 autoescaping, so nothing from a submission becomes markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.batch.job import RESULTS_NAME
+from grader.batch.records import GRADED, Record, write_atomic
+from grader.results import NOT_GRADABLE, PASSED
+
+SUMMARY_NAME = "summary.html"
+BINS = 10
+TOP = 10
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One histogram bin: its label, how many students, and its width as a percentage of the tallest."""
+
+    label: str
+    count: int
+    width: float
+
+
+@dataclass(frozen=True)
+class CheckRate:
+    """How many graded students passed one check."""
+
+    name: str
+    passed: int
+    graded: int
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.passed / self.graded if self.graded else 0.0
+
+
+def write_summary(out: Path, assignment: str, records: list[Record]) -> None:
+    """Render `OUT/summary.html` with the report templates' autoescaping environment."""
+    from grader.reports.html import environment
+
+    page = environment().get_template("summary.html.j2").render(view=summary_view(out, assignment, records))
+    write_atomic(out / SUMMARY_NAME, page)
+
+
+def summary_view(out: Path, assignment: str, records: list[Record]) -> dict[str, Any]:
+    """Everything the summary template shows, computed here so the template only lays it out."""
+    graded = [r for r in records if r.outcome == GRADED]
+    tests = [test for r in graded for test in results_tests(out, r.student_id)]
+    diagnoses = Counter(t["extra_data"]["diagnosis"] for t in tests if t.get("extra_data", {}).get("diagnosis"))
+    return {
+        "assignment": assignment,
+        "outcomes": Counter(r.outcome for r in records),
+        "total": len(records),
+        "histogram": histogram(graded),
+        "checks": check_rates(tests),
+        "diagnoses": diagnoses.most_common(TOP),
+        "slowest": sorted(records, key=lambda r: -r.seconds)[:TOP],
+        "errors": [r for r in records if r.outcome != GRADED],
+    }
+
+
+def results_tests(out: Path, student_id: str) -> list[dict[str, Any]]:
+    """The tests[] of a student's results.json, or [] when it is missing or unreadable."""
+    try:
+        tests = json.loads((out / student_id / RESULTS_NAME).read_text(encoding="utf-8")).get("tests", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
+
+
+def histogram(graded: list[Record]) -> list[Bar]:
+    """Students per tenth of the maximum score (the last bin holds the full marks)."""
+    counts = [0] * BINS
+    for record in graded:
+        fraction = record.score / record.max_score if record.max_score else 0.0
+        counts[min(int(fraction * BINS), BINS - 1)] += 1
+    tallest = max(counts) or 1
+    step = 100 // BINS
+    return [Bar(f"{i * step}\u2013{(i + 1) * step} %", n, 100 * n / tallest) for i, n in enumerate(counts)]
+
+
+def check_rates(tests: list[dict[str, Any]]) -> list[CheckRate]:
+    """Per check (in first-seen order): how many graded students passed it; not-gradable runs do not count."""
+    passed: Counter[str] = Counter()
+    graded: Counter[str] = Counter()
+    for test in tests:
+        extra = test.get("extra_data", {})
+        if extra.get("status") != NOT_GRADABLE:
+            graded[extra.get("check", test.get("name", "?"))] += 1
+            passed[extra.get("check", test.get("name", "?"))] += extra.get("status") == PASSED
+    return [CheckRate(name, passed[name], count) for name, count in graded.items()]
