@@ -17,14 +17,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	@mkdir -p $(OUT)
-	@for path in examples/submissions/*/*; do \
-		assignment=$$(basename $$(dirname $$path)); student=$$(basename $${path%.*}); \
-		echo "=== $$assignment / $$student"; \
-		$(BIN)/grader check $$assignment $$path --json $(OUT)/$$assignment-$$student.json \
-			--html $(OUT)/$$assignment-$$student.html --md $(OUT)/$$assignment-$$student.md; \
-		echo "exit status $$? (0: all passed, 1: a check failed); reports: $(OUT)/$$assignment-$$student.{json,html,md}"; \
+	@for folder in examples/submissions/*/; do \
+		assignment=$$(basename $$folder); echo "=== grader batch $$assignment $$folder --out $(OUT)/$$assignment"; \
+		$(BIN)/grader batch $$assignment $$folder --out $(OUT)/$$assignment --profile quick || exit 1; \
+		cat $(OUT)/$$assignment/gradebook.csv; echo; \
 	done
+	@echo "Per-student reports: $(OUT)/<assignment>/<id>/report.html (and .md, results.json); class summaries: $(OUT)/*/summary.html"
+	@echo "One student, in the terminal: $(BIN)/grader check conv examples/submissions/conv/bob.ipynb"
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
