@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from grader.oracles.numeric import central_differences
 from grader.suites.framework import CheckFailed, Context, Suite, numpy_only
 from grader.suites.strategies import ConvCase, PadCase, conv_case, conv_cases, pad_cases
 
@@ -172,18 +173,7 @@ def numeric_gradients(ctx: Context, case: ConvCase, step: float = 1e-6) -> tuple
     def loss() -> float:
         return float((ctx.oracle.conv_forward(*inputs, case.stride, case.pad) * dout).sum())
 
-    estimates = []
-    for array in inputs:
-        estimate = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            saved = array[index]
-            array[index] = saved + step
-            above = loss()
-            array[index] = saved - step
-            estimate[index] = (above - loss()) / (2 * step)
-            array[index] = saved
-        estimates.append(estimate)
-    return tuple(estimates)
+    return tuple(central_differences(loss, array, step) for array in inputs)
 
 
 @suite.check("conv_backward returns dx equal to PyTorch autograd's, for any stride and padding", points=2,
