@@ -50,6 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--dir", type=Path, help="where to put the files (default: the cache the grader searches)")
     data.set_defaults(run=run_data)
 
+    gradescope = commands.add_parser("gradescope", help="Gradescope's entry point: grade /autograder/submission "
+                                                       "into /autograder/results/results.json")
+    gradescope.add_argument("assignment", choices=ASSIGNMENTS)
+    gradescope.add_argument("--root", type=Path, default=Path("/autograder"), help="Gradescope's autograder folder")
+    gradescope.add_argument("--profile", choices=("quick", "thorough"), default="thorough")
+    gradescope.set_defaults(run=run_gradescope)
+
+    autograder = commands.add_parser("gradescope-zip", help="build the autograder zip to upload to Gradescope")
+    autograder.add_argument("assignment", choices=ASSIGNMENTS)
+    autograder.add_argument("--out", type=Path, required=True, metavar="FILE")
+    autograder.add_argument("--repo", type=Path, default=Path("."), help="the course repository (default: here)")
+    autograder.set_defaults(run=run_gradescope_zip)
+
     release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
     release.add_argument("--root", type=Path, default=Path("."), help="the course repository (default: here)")
     release.add_argument("--check", action="store_true", help="only report files that are out of sync; exit 1 if any")
@@ -96,6 +109,24 @@ def run_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     for path in download_mnist(args.dir):
         print(f"verified {path}")
+    return 0
+
+
+def run_gradescope(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Always 0: results.json is written whatever happened, and Gradescope reads only that."""
+    from grader.gradescope import run_gradescope as grade_for_gradescope
+
+    print(grade_for_gradescope(args.assignment, args.root, args.profile)["output"])
+    return 0
+
+
+def run_gradescope_zip(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from grader.gradescope import build_autograder_zip
+
+    try:
+        print(f"wrote {build_autograder_zip(args.assignment, args.repo, args.out)}")
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
     return 0
 
 

