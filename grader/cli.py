@@ -7,6 +7,7 @@ Exit status of `grader check`: 0 when every check passed, 1 when one failed,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -79,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="thorough (default): the official grade's profile; quick: fewer examples")
     batch.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
     batch.add_argument("--data-dir", type=Path, metavar="DIR", help="MNIST IDX files for the train assignment")
+    batch.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="local: a process pool of --jobs workers; dask: a Dask cluster (pip install '.[dask]')")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://host:8786")
     batch.set_defaults(run=run_batch)
     return parser
 
@@ -144,6 +148,13 @@ def run_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return 0
 
 
+def dask_executor(scheduler: str):
+    """A Dask executor connected to ``scheduler``; an ImportError says how to install the extra."""
+    from grader.batch.dask_executor import DaskExecutor
+
+    return DaskExecutor(scheduler=scheduler)
+
+
 def run_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Exit 0 when every submission has a final record (whatever the scores), 1 when a grader error remains."""
     from grader.batch.records import GRADER_ERROR
@@ -156,9 +167,14 @@ def run_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"--jobs {args.jobs}: give at least 1")
     if args.data_dir is not None and find_data_dir(args.data_dir) is None:
         parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    if (args.executor == "dask") != bool(args.scheduler):
+        parser.error("--executor dask and --scheduler ADDRESS go together")
     try:
-        records = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs, profile=args.profile,
-                            seed=args.seed, data_dir=args.data_dir)
+        with dask_executor(args.scheduler) if args.scheduler else contextlib.nullcontext() as executor:
+            records = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs, profile=args.profile,
+                                seed=args.seed, data_dir=args.data_dir, executor=executor)
+    except ImportError as error:
+        parser.error(str(error))
     except KeyboardInterrupt:
         print(f"\ninterrupted: the records in {args.out} are kept; run the same command again to finish",
               file=sys.stderr)
