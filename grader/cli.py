@@ -16,8 +16,6 @@ from pathlib import Path
 from grader.oracles import ORACLE_NAMES
 from grader.suites import ASSIGNMENTS
 
-USAGE_ERROR = 2
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()

@@ -87,12 +87,17 @@ class GradeReport:
         return all(r.passed or r.status == NOT_GRADABLE for r in self.results)
 
     def summary(self) -> str:
-        """One honest line: how many checks ran and passed, in which profile."""
+        """One honest line: how many checks ran and passed, which could not run here, in which profile."""
         graded = [r for r in self.results if r.status != NOT_GRADABLE]
         passed = sum(r.passed for r in graded)
-        verdict = "all passed" if passed == len(graded) else f"{len(graded) - passed} failed"
+        if not graded:
+            verdict = "no check could be graded"
+        else:
+            verdict = "all passed" if passed == len(graded) else f"{len(graded) - passed} failed"
+        skipped = len(self.results) - len(graded)
+        unrun = f", {skipped} not gradable here" if skipped else ""
         return (f"{self.assignment}: {self.score:g}/{self.max_score:g} points; {passed} of {len(graded)} checks "
-                f"passed ({verdict}), {self.profile} profile, seed {self.seed}")
+                f"passed ({verdict}{unrun}), {self.profile} profile, seed {self.seed}")
 
     def _repr_html_(self) -> str:
         """Jupyter shows a report as the HTML report (``grader.check`` in a notebook)."""

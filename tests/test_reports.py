@@ -399,3 +399,14 @@ def test_inline_escaping_shows_text_literally(text: str) -> None:
     assert [t.type for t in flat if t.type not in ("text", "softbreak")] == ["paragraph_open", "inline",
                                                                            "paragraph_close"]
     assert "".join(t.content for t in flat if t.type == "text") == text
+
+
+def test_summary_line_names_checks_that_could_not_run() -> None:
+    from grader.results import NOT_GRADABLE, PASSED, CheckResult, GradeReport
+
+    passed = CheckResult("a", "A", ("fit",), 1, 1, PASSED)
+    gpu = CheckResult("gpu", "GPU", ("fit",), 0, 0, NOT_GRADABLE, "no CUDA device")
+    line = GradeReport("train", "x.py", "quick", 0, "pytorch", "process", [passed, gpu]).summary()
+    assert "1 of 1 checks passed (all passed, 1 not gradable here)" in line
+    empty = GradeReport("train", "x.py", "quick", 0, "pytorch", "process", [gpu]).summary()
+    assert "no check could be graded" in empty and "all passed" not in empty

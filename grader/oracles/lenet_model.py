@@ -17,8 +17,6 @@ from torch import nn
 
 ACTIVATIONS = {"relu": F.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "none": lambda t: t}
 POOLS = {"max": F.max_pool2d, "avg": F.avg_pool2d}
-PARAMETER_SHAPES = ((6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,), (84, 120), (84,), (10, 84), (10,))
-DEFAULT_PARAMETERS = 61_706
 
 
 class LeNet5Variant(nn.Module):

@@ -114,10 +114,6 @@ class Suite:
 
         return register
 
-    @property
-    def max_score(self) -> float:
-        return sum(check.points for check in self.checks)
-
 
 class Context:
     """What a check body uses: the student's functions (through the sandbox) and the oracle."""
