@@ -26,7 +26,7 @@ def test_correct_training_passes_on_full_mnist_and_cannot_read_the_test_set(subm
     assert accuracy.details["accuracy"] >= 0.98 and "60,000" in accuracy.details["train_data"]
     assert len(accuracy.details["losses"]) == accuracy.details["epochs"]
     assert "readable test files: []" in "".join(r.output for r in report.results)
-    assert report.sandbox.startswith("process+landlock"), "the test set is hidden by Landlock on this machine"
+    assert report.sandbox.startswith(("strict", "landlock")), "the test set is hidden by Landlock on this machine"
 
 
 def test_faked_results_earn_nothing_for_accuracy_or_losses() -> None:

@@ -1,9 +1,9 @@
 """The sandbox child: runs one student submission and answers the grader's calls.
 
-Started by ``grader.sandbox.process`` as ``python -I -S child_main.py CONFIG``
-in an empty scratch folder, so it inherits none of the grader's imports. It
-applies its resource limits before any student code runs, loads the wire
-format by file path, and then serves requests: ``load`` (execute the
+Forked by the zygote (``zygote_main.py``, a ``python -I -S`` interpreter that
+holds none of the grader's imports) into an empty scratch folder. It applies
+its confinement and resource limits before any student code runs, loads the
+wire format by file path, and then serves requests: ``load`` (execute the
 submission's cells), ``call`` (call one of its functions), ``sync`` (mark the
 end of captured output). It never sees expected values: only inputs arrive.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib.abc
 import importlib.util
-import json
 import os
 import resource
 import signal
@@ -27,15 +26,18 @@ MAX_KEPT_OBJECTS = 64
 SUBMISSION_MODULE = "submission"
 
 
-def apply_limits(limits: dict[str, int]) -> None:
-    """Lower this process's resource limits (soft and hard) before student code runs."""
+def apply_limits(limits: dict[str, int], own_user: bool) -> None:
+    """Lower this process's resource limits (soft and hard) before student code runs.
+
+    The process count is per user, so it is limited only when this child has a user of its own.
+    """
     settings = {
         resource.RLIMIT_AS: limits["memory_mib"] << 20,
         resource.RLIMIT_CPU: limits["cpu_seconds"],
         resource.RLIMIT_FSIZE: limits["file_size_mib"] << 20,
         resource.RLIMIT_CORE: 0,
     }
-    if limits.get("processes"):
+    if own_user:
         settings[resource.RLIMIT_NPROC] = limits["processes"]
     for which, value in settings.items():
         resource.setrlimit(which, (value, value))
@@ -188,31 +190,36 @@ def load_by_path(name: str, path: str) -> types.ModuleType:
     return module
 
 
-def confine(landlock: dict[str, Any] | None) -> str:
-    """Apply Landlock when the grader asks for it and the kernel has it; name the sandbox level in force."""
-    if not landlock:
-        return "process"
-    module = load_by_path("_grader_landlock", landlock["module"])
+def confine(settings: dict[str, Any] | None) -> tuple[str, bool]:
+    """Isolate (namespaces, own user) and apply Landlock where this machine allows; name the level in force.
+
+    Returns the level's description and whether this child now runs as a user of its own.
+    """
+    if not settings:
+        return "process (confinement turned off)", False
+    isolation = load_by_path("_grader_isolation", settings["isolation"])
+    held, uid = isolation.isolate(settings["read"], settings["write"][0])
+    landlock = load_by_path("_grader_landlock", settings["landlock"])
     try:
-        abi = module.restrict(landlock["read"], landlock["write"], landlock["devices"])
+        abi = landlock.restrict(settings["read"], settings["write"], settings["devices"])
     except OSError as error:
-        return f"process (landlock failed: {error})"
-    return f"process+landlock (ABI {abi})" if abi else "process (no landlock in this kernel)"
+        abi, held = 0, held + [f"Landlock failed: {error}"]
+    held.insert(0, f"Landlock ABI {abi}" if abi else "no Landlock in this kernel")
+    isolated = "no network" in held and (uid is not None or os.geteuid() != 0)
+    level = "strict" if abi and isolated else "landlock" if abi else "process"
+    return f"{level} ({', '.join(held)})", uid is not None
 
 
-def main() -> None:
-    config = json.loads(sys.argv[1])
+def run(config: dict[str, Any], request_fd: int, response_fd: int) -> None:
+    """Confine this freshly forked child, then answer the grader's requests until the request pipe closes."""
     die_with_parent()
-    sys.path[:] = config["sys_path"]
-    for name in config["preload"]:
-        __import__(name)
     wire = load_by_path("_grader_wire", config["wire"])
     extra = [load_by_path(name, path) for name, path in config["modules"]]
-    level = confine(config.get("landlock"))
-    apply_limits(config["limits"])
+    level, own_user = confine(config.get("confine"))
+    apply_limits(config["limits"], own_user)
     sys.meta_path.insert(0, BlockedImports(config["blocked"]))
-    requests = os.fdopen(config["request_fd"], "rb", buffering=0)
-    responses = os.fdopen(config["response_fd"], "wb", buffering=0)
+    requests = os.fdopen(request_fd, "rb", buffering=0)
+    responses = os.fdopen(response_fd, "wb", buffering=0)
     server = Server(wire, config["marker"], extra[-1] if extra else None)
     wire.write_message(responses, {"ok": True, "ready": True, "sandbox": level}, [])
     while True:
@@ -223,7 +230,3 @@ def main() -> None:
         reply, reply_blobs = server.handle(header, blobs)
         flush_output()
         wire.write_message(responses, reply, reply_blobs)
-
-
-if __name__ == "__main__":
-    main()

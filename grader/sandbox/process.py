@@ -1,8 +1,10 @@
 """The grader's side of the sandbox: a persistent child process per submission.
 
-The child is a fresh ``python -I -S`` interpreter in an empty scratch folder,
-in its own session (so a timeout kills its whole process group), with
-resource limits it applies to itself before student code runs. Requests and
+The child is forked from a zygote (a clean ``python -I -S`` interpreter that
+imported numpy, and torch where the assignment needs it, once) into an empty
+scratch folder, in its own session (so a timeout kills its whole process
+group), with the confinement and resource limits it applies to itself before
+student code runs. Requests and
 replies travel over two dedicated pipes; the student's prints go to a third,
 which a thread drains into a capped buffer. A timeout or a crash fails only
 the call it happened in: the next call starts a new child and reloads the
@@ -13,13 +15,12 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import json
 import os
 import secrets
 import select
 import shutil
 import signal
-import subprocess
+import struct
 import sys
 import sysconfig
 import tempfile
@@ -31,9 +32,8 @@ from typing import Any, Mapping
 
 from grader.sandbox import wire
 from grader.sandbox.errors import SandboxStartError, StudentCodeError
+from grader.sandbox.zygote import zygote_for
 from grader.submission import Submission
-
-CHILD_MAIN = Path(__file__).with_name("child_main.py")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Limits:
     cpu_seconds: int = 600
     file_size_mib: int = 16
     output_bytes: int = 20_000
+    processes: int = 256  # threads included; holds only where the child has a user of its own (see isolation.py)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Policy:
     limits: Limits = field(default_factory=Limits)
     preload: tuple[str, ...] = ("numpy",)
     start_seconds: float = 60.0
-    confine_filesystem: bool = True
+    confine: bool = True  # namespaces, a user of its own and Landlock, as far as this machine allows
     threads: int = 1
     probe_modules: tuple[tuple[str, Path], ...] = ()  # (name, file) loaded in order; the last one's functions are probes
     blocked_imports: Mapping[str, str] = field(default_factory=dict)
@@ -119,7 +120,7 @@ class OutputCapture:
 
 
 class Child:
-    """One running child process and its three pipes."""
+    """One running child process, forked by a zygote, and its pipes."""
 
     def __init__(self, policy: Policy) -> None:
         self.limits = policy.limits
@@ -128,35 +129,36 @@ class Child:
         request_read, self.request_fd = os.pipe()
         self.response_fd, response_write = os.pipe()
         output_read, output_write = os.pipe()
+        self.status_fd, status_write = os.pipe()
+        environment = child_environment(policy.threads)
         config = {
+            "scratch": str(self.scratch),
+            "env": environment | {"HOME": str(self.scratch), "TMPDIR": str(self.scratch)},
             "wire": str(Path(wire.__file__)),
-            "sys_path": child_sys_path(policy.preload),
-            "preload": list(policy.preload),
             "modules": [[name, str(path)] for name, path in policy.probe_modules],
             "blocked": dict(policy.blocked_imports),
             "limits": {
                 "memory_mib": self.limits.memory_mib,
                 "cpu_seconds": self.limits.cpu_seconds,
                 "file_size_mib": self.limits.file_size_mib,
+                "processes": self.limits.processes,
             },
-            "landlock": landlock_paths(self.scratch, policy.preload) if policy.confine_filesystem else None,
-            "request_fd": request_read,
-            "response_fd": response_write,
+            "confine": confinement(self.scratch, policy.preload) if policy.confine else None,
             "marker": self.marker.decode(),
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(CHILD_MAIN), json.dumps(config)],
-            stdin=subprocess.DEVNULL,
-            stdout=output_write,
-            stderr=output_write,
-            pass_fds=(request_read, response_write),
-            cwd=self.scratch,
-            env=child_environment(self.scratch, policy.threads),
-            start_new_session=True,
-        )
-        for fd in (request_read, response_write, output_write):
-            os.close(fd)
         self.output = OutputCapture(output_read, self.limits.output_bytes, self.marker)
+        self.exit_status: int | None = None
+        try:
+            zygote = zygote_for(child_sys_path(policy.preload), policy.preload, environment)
+            self.pid = zygote.fork(config, (request_read, response_write, output_write, status_write),
+                                   policy.start_seconds)
+        except SandboxStartError:
+            self.pid = 0
+            self.kill()
+            raise
+        finally:
+            for fd in (request_read, response_write, output_write, status_write):
+                os.close(fd)
         os.set_blocking(self.request_fd, False)
         self._await_ready(policy.start_seconds)
 
@@ -207,9 +209,8 @@ class Child:
             raise TimeoutError
 
     def _death_reason(self, error: Exception) -> str:
-        try:
-            code = self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
+        code = self.wait(seconds=2.0)
+        if code is None:
             return f"the process stopped answering ({error})"
         if code < 0:
             name = signal.Signals(-code).name
@@ -217,6 +218,13 @@ class Child:
                     "SIGXCPU": " (CPU time limit)"}.get(name, "")
             return f"the process died from signal {name}{hint}"
         return f"the process exited with code {code} (a call to os._exit or a fatal error)"
+
+    def wait(self, seconds: float) -> int | None:
+        """The child's exit code (negative: killed by that signal), as the zygote reports it; None if still running."""
+        if self.exit_status is None and self.status_fd >= 0 and select.select([self.status_fd], [], [], seconds)[0]:
+            status = os.read(self.status_fd, 4)
+            self.exit_status = os.waitstatus_to_exitcode(struct.unpack("i", status)[0]) if len(status) == 4 else -9
+        return self.exit_status
 
     def take_output(self) -> str:
         """What the child printed since the last take (synchronised when it is alive)."""
@@ -228,21 +236,23 @@ class Child:
         return self.output.take(timeout=0.5 if self.alive() else 0.1)
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.wait(seconds=0.0) is None
 
     def kill(self) -> None:
         """Kill the child's whole process group and release its pipes and scratch folder."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait()
-        for fd in (self.request_fd, self.response_fd):
+        if self.pid > 0 and self.wait(seconds=0.0) is None:
+            for send in (os.killpg, os.kill):
+                try:
+                    send(self.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self.wait(seconds=5.0)
+        for fd in (self.request_fd, self.response_fd, self.status_fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self.request_fd = self.response_fd = -1
+        self.request_fd = self.response_fd = self.status_fd = -1
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -386,24 +396,23 @@ def child_sys_path(preload: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(stdlib + dynload + sorted(paths)))
 
 
-def landlock_paths(scratch: Path, preload: tuple[str, ...]) -> dict[str, Any]:
+def confinement(scratch: Path, preload: tuple[str, ...]) -> dict[str, Any]:
     """What the child may see: the interpreter and libraries (read), its scratch folder (write), /dev."""
     prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parents[1])}
     system = ["/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/sys"]
     return {
-        "module": str(Path(__file__).with_name("landlock.py")),
+        "landlock": str(Path(__file__).with_name("landlock.py")),
+        "isolation": str(Path(__file__).with_name("isolation.py")),
         "read": sorted(prefixes) + child_sys_path(preload) + system,
         "write": [str(scratch)],
         "devices": ["/dev"],
     }
 
 
-def child_environment(scratch: Path, threads: int) -> dict[str, str]:
+def child_environment(threads: int) -> dict[str, str]:
     """A small, fixed environment: no grader variables, a set number of threads for numeric libraries."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch),
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",

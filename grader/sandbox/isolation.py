@@ -1,0 +1,136 @@
+"""Linux namespaces and credentials for the sandbox child: no network, and its own unprivileged user.
+
+Loaded by file path in the forked child, before Landlock and before any student code. As root the child
+enters a new network namespace (no interface but a loopback that is down: no TCP, no UDP) and a private
+mount namespace, then becomes a user of its own (``UID_BASE + pid``) so that process limits bind and it
+cannot touch other users' files. A Python installed under a folder other users cannot enter (``/root``)
+is shown to that user through a tmpfs that holds only the installation. As an ordinary user, the child
+enters a new user namespace (mapping only its own uid) and a network namespace, then drops the
+capabilities that namespace gave it. Each step reports what it achieved; nothing here raises.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import stat
+from pathlib import Path
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+UID_BASE = 2_000_000_000
+MAX_PROCESSES = 256  # threads count too: torch and numpy start a few
+
+
+def sandbox_uid(pid: int) -> int:
+    """The user a child runs as when the grader is root: one per live child, outside any real account's range."""
+    return UID_BASE + pid
+
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def unshare(flags: int) -> None:
+    """Move this process into new namespaces (the ``CLONE_NEW*`` flags)."""
+    _check(_libc.unshare(flags), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    """mount(2), for this process's private mount namespace."""
+    encode = lambda text: text.encode() if text is not None else None  # noqa: E731 - ctypes wants bytes or NULL
+    _check(_libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
+
+
+def _others_can_read(path: Path) -> bool:
+    mode = path.stat().st_mode
+    return bool(mode & stat.S_IROTH) and (not stat.S_ISDIR(mode) or bool(mode & stat.S_IXOTH))
+
+
+def _hidden_ancestor(path: Path) -> tuple[Path, Path] | None:
+    """The first folder above ``path`` that other users cannot enter, and its child on the way to ``path``."""
+    for parent, child in zip(reversed(path.parents), list(reversed(path.parents))[1:] + [path]):
+        if not parent.stat().st_mode & stat.S_IXOTH:
+            return parent, child
+    return None
+
+
+def private_mounts() -> None:
+    """A mount namespace of this process's own, whose changes no other process sees."""
+    unshare(CLONE_NEWNS)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def expose(paths: list[str]) -> None:
+    """Let other users reach ``paths`` that sit under a closed folder: a tmpfs over that folder holds just them."""
+    closed: dict[Path, set[Path]] = {}
+    for path in map(Path, paths):
+        if path.exists() and (hidden := _hidden_ancestor(path)):
+            closed.setdefault(hidden[0], set()).add(hidden[1])
+    for folder, children in closed.items():
+        originals = {child: os.open(child, os.O_PATH) for child in children}
+        mount("tmpfs", str(folder), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
+        for child, fd in originals.items():
+            child.mkdir() if stat.S_ISDIR(os.fstat(fd).st_mode) else child.touch()
+            mount(f"/proc/self/fd/{fd}", str(child), None, MS_BIND | MS_REC)
+            os.close(fd)
+    unreachable = [p for p in paths if Path(p).exists() and (_hidden_ancestor(Path(p)) or not _others_can_read(Path(p)))]
+    if unreachable:
+        raise OSError(f"other users cannot read {unreachable[0]}")
+
+
+def become_user(uid: int, scratch: str) -> None:
+    """Give the scratch folder to ``uid`` and drop root for good (all capabilities go with it)."""
+    os.chown(scratch, uid, uid)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def drop_capabilities() -> None:
+    """Clear every capability a new user namespace granted (version 3 headers: two 32-bit words)."""
+    data = (CapData * 2)()
+    _check(_libc.capset(ctypes.byref(CapHeader(0x20080522, 0)), data), "capset")
+
+
+def map_own_user() -> None:
+    """Inside a new user namespace, keep the same uid and gid (an unprivileged process may map only its own)."""
+    uid, gid = os.getuid(), os.getgid()
+    Path("/proc/self/setgroups").write_text("deny")
+    Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+
+
+def isolate(read: list[str], scratch: str) -> tuple[list[str], int | None]:
+    """Apply what this machine allows; returns what holds (for the report) and the uid now in force, if changed."""
+    held: list[str] = []
+    try:
+        if os.geteuid() == 0:
+            unshare(CLONE_NEWNET)
+            held.append("no network")
+            private_mounts()
+            expose(read)
+            uid = sandbox_uid(os.getpid())
+            become_user(uid, scratch)
+            held.append(f"own user {uid}")
+            return held, uid
+        unshare(CLONE_NEWUSER | CLONE_NEWNET)
+        map_own_user()
+        drop_capabilities()
+        held.append("no network")
+    except OSError as error:
+        held.append(f"not isolated further ({error})")
+    return held, None

@@ -1,0 +1,92 @@
+"""The strict sandbox on Linux: no network (UDP too), a user of its own when the grader is root, a process limit
+that holds, and nothing left running after a child ends, even a process that left its group."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox.process import Sandbox
+from grader.submission import load_submission
+from grader.suites.framework import numpy_only
+
+PROBES = '''
+import os, socket, time
+
+def send_udp(port):
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"leak", ("127.0.0.1", port))
+        return "sent"
+    except OSError as error:
+        return type(error).__name__
+
+def whoami():
+    return [os.getuid(), os.getgid(), len(os.getgroups())]
+
+def leave_a_process_behind():
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        time.sleep(600)
+        os._exit(0)
+    return pid
+
+def fork_bomb():
+    children = 0
+    try:
+        while children < 2000:
+            if os.fork() == 0:
+                time.sleep(30)
+                os._exit(0)
+            children += 1
+    except OSError:
+        pass
+    return children
+'''
+
+
+@pytest.fixture
+def box(tmp_path: Path):
+    (tmp_path / "params.py").write_text(PROBES)
+    with Sandbox(load_submission(tmp_path / "params.py", "params"), numpy_only("params")) as sandbox:
+        sandbox.load()
+        if not sandbox.level.startswith("strict"):
+            pytest.skip(f"the strict sandbox is not available on this machine: {sandbox.level}")
+        yield sandbox
+
+
+def test_the_level_in_force_is_named(box: Sandbox) -> None:
+    assert "no network" in box.level and "Landlock ABI" in box.level
+
+
+def test_udp_cannot_leave_the_child(box: Sandbox) -> None:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    assert box.call("send_udp", listener.getsockname()[1]).value != "sent"
+    with pytest.raises(TimeoutError):
+        listener.recvfrom(16)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the switch to a user of its own happens when the grader is root")
+def test_as_root_the_child_runs_as_a_user_of_its_own(box: Sandbox) -> None:
+    uid, gid, groups = box.call("whoami").value
+    assert uid >= 2_000_000_000 and gid == uid and groups == 0
+    assert f"own user {uid}" in box.level
+
+
+def test_a_process_that_leaves_its_group_dies_with_the_child(box: Sandbox) -> None:
+    stray = Path(f"/proc/{box.call('leave_a_process_behind').value}/stat")
+    assert stray.exists()
+    box.close()
+    time.sleep(0.5)
+    assert not stray.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the process limit binds a user of the child's own")
+def test_a_fork_bomb_meets_the_process_limit(box: Sandbox) -> None:
+    assert box.call("fork_bomb", seconds=30).value < 256
