@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -90,3 +92,38 @@ def test_a_process_that_leaves_its_group_dies_with_the_child(box: Sandbox) -> No
 @pytest.mark.skipif(os.geteuid() != 0, reason="the process limit binds a user of the child's own")
 def test_a_fork_bomb_meets_the_process_limit(box: Sandbox) -> None:
     assert box.call("fork_bomb", seconds=30).value < 256
+
+
+GRADER_THAT_DIES = '''
+import sys, time
+from pathlib import Path
+from grader.sandbox.process import Sandbox
+from grader.submission import load_submission
+from grader.suites.framework import numpy_only
+box = Sandbox(load_submission(Path(sys.argv[1]), "params"), numpy_only("params"))
+box.load()
+print(box.call("leave_a_process_behind").value, box.child.pid, flush=True)
+time.sleep(600)
+'''
+
+
+def test_children_and_their_strays_die_when_the_grader_is_killed(tmp_path: Path) -> None:
+    (tmp_path / "params.py").write_text(PROBES)
+    grader = subprocess.Popen([sys.executable, "-c", GRADER_THAT_DIES, str(tmp_path / "params.py")],
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+    pids = [int(pid) for pid in grader.stdout.readline().split()]
+    assert len(pids) == 2 and all(Path(f"/proc/{pid}").exists() for pid in pids)
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in pids)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for init to reap it counts as dead)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

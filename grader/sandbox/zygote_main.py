@@ -58,6 +58,7 @@ class Zygote:
             if self.wakeup_read in readable:
                 self.reap()
             if self.control in readable and not self.fork_one():
+                self.shutdown()
                 return
 
     def fork_one(self) -> bool:
@@ -125,6 +126,19 @@ class Zygote:
                 os.write(fd, struct.pack("i", status))
                 os.close(fd)
                 self.kill_strays()
+
+    def shutdown(self) -> None:
+        """The grader has gone: kill every child, then what they left running."""
+        for pid in self.status_fds:
+            for send in (os.killpg, os.kill):
+                try:
+                    send(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        for pid in self.status_fds:
+            os.waitpid(pid, 0)
+        self.status_fds.clear()
+        self.kill_strays()
 
     def kill_strays(self) -> None:
         """Kill what a finished child left running: as the subreaper, the zygote inherits its orphans."""
