@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from nbformat.reader import reads as read_notebook_json
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+# Bounds on a notebook's JSON, checked before and while it is parsed: three bytes (`{},`) become a Python
+# object of 64 bytes and a node that nbformat walks, so 64 MiB of them would take gigabytes and minutes.
+# Real notebooks hold a few thousand objects; most of a large one is long output strings.
+MAX_NOTEBOOK_VALUES = 1_000_000  # commas, brackets and braces in the bytes, those inside strings included
+MAX_NOTEBOOK_OBJECTS = 100_000
+MAX_NOTEBOOK_CELLS = 10_000
 _SUFFIXES = (".py", ".ipynb")
 
 
@@ -87,7 +94,10 @@ def _read_bytes(path: Path, limit: int) -> bytes:
     if not path.is_file():
         raise SubmissionError(f"{path.name} is not a regular file; submit a .py file or a .ipynb notebook")
     with path.open("rb") as handle:
-        data = handle.read(limit + 1)
+        expected = os.fstat(handle.fileno()).st_size  # read(limit + 1) alone would allocate limit bytes every time
+        data = handle.read(min(expected, limit) + 1)
+        if len(data) > expected:  # it grew while being read
+            data += handle.read(limit + 1 - len(data))
     if len(data) > limit:
         raise SubmissionError(
             f"{path.name} is larger than {limit // (1024 * 1024)} MiB; submit only your code"
@@ -176,22 +186,25 @@ def _is_check_cell(cell: dict) -> bool:
 
 
 def _without_untrusted_parts(raw: dict) -> dict:
-    """A v4 notebook's JSON without what the grader ignores (notebook metadata, outputs, attachments).
+    """A v4 notebook's JSON with only what the grader reads: each cell's type, source, id and "check" tag.
 
-    Missing or malformed cell metadata becomes empty, so nbformat reads past it instead of failing.
+    Notebook metadata, outputs, attachments and any other keys are dropped (outputs become empty), so
+    nbformat reads past malformed ones instead of failing, and spends no time on them.
     """
     cells = raw.get("cells") if raw.get("nbformat") == 4 else None
     if not isinstance(cells, list):
         return raw
-    raw["metadata"] = {}
-    for cell in cells:
-        if isinstance(cell, dict):
-            cell.pop("attachments", None)
-            if "outputs" in cell:
-                cell["outputs"] = []
-            if not isinstance(cell.get("metadata"), dict):
-                cell["metadata"] = {}
-    return raw
+    return {"nbformat": 4, "nbformat_minor": raw.get("nbformat_minor", 0), "metadata": {},
+            "cells": [_cell_without_untrusted_parts(cell) if isinstance(cell, dict) else cell for cell in cells]}
+
+
+def _cell_without_untrusted_parts(cell: dict) -> dict:
+    kept = {key: cell[key] for key in ("cell_type", "source", "id") if key in cell}
+    tags = cell.get("metadata").get("tags") if isinstance(cell.get("metadata"), dict) else None
+    kept["metadata"] = {"tags": tags} if isinstance(tags, list) else {}
+    if "outputs" in cell or cell.get("cell_type") == "code":
+        kept["outputs"], kept["execution_count"] = [], None
+    return kept
 
 
 def _describe(exc: Exception) -> str:
@@ -207,8 +220,27 @@ def _describe(exc: Exception) -> str:
 
 def _read_notebook(data: bytes, name: str) -> nbformat.NotebookNode:
     """Parse a notebook as nbformat 4 without rejecting schema problems that do not stop reading it."""
+    values = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if values > MAX_NOTEBOOK_VALUES:
+        raise SubmissionError(
+            f"{name} holds too many JSON values ({values:,} commas, brackets and braces) to be read: clear its "
+            "outputs in Jupyter (Edit > Clear Outputs of All Cells), save it and submit again, or submit the .py"
+        )
+    objects = cells = 0
+
+    def counted(pairs: list[tuple[str, object]]) -> dict:
+        """json.loads' object hook: refuses, as it parses, more objects or cells than nbformat reads quickly."""
+        nonlocal objects, cells
+        objects += 1
+        cells += any(key == "cell_type" for key, _ in pairs)
+        if objects > MAX_NOTEBOOK_OBJECTS:
+            raise ValueError(f"more than {MAX_NOTEBOOK_OBJECTS:,} JSON objects: clear its outputs and save it again")
+        if cells > MAX_NOTEBOOK_CELLS:
+            raise ValueError(f"more than {MAX_NOTEBOOK_CELLS:,} cells")
+        return dict(pairs)
+
     try:
-        raw = json.loads(data)
+        raw = json.loads(data, object_pairs_hook=counted)
         if not isinstance(raw, dict) or "nbformat" not in raw:
             raise ValueError("JSON, but not a Jupyter notebook")
         # nbformat.reads would validate and log every schema problem; we only need the cells.
@@ -225,7 +257,7 @@ def _read_notebook(data: bytes, name: str) -> nbformat.NotebookNode:
 
 def _notebook_cells(notebook: nbformat.NotebookNode, name: str) -> tuple[SourceCell, ...]:
     """The notebook's code cells, in order, without check cells, `%%` cells and magic lines."""
-    cells = []
+    cells, total = [], 0
     for number, cell in enumerate(notebook["cells"], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_check_cell(cell):
             continue
@@ -235,14 +267,21 @@ def _notebook_cells(notebook: nbformat.NotebookNode, name: str) -> tuple[SourceC
                 f"{name}, cell {number} has no readable source: re-download the notebook from Jupyter "
                 "with File > Download, or submit the .py"
             )
+        total += len(source)  # checked before stripping magics, which scans the text in Python, line by line
+        if total > 2 * MAX_SOURCE_BYTES:  # twice the limit: dropped magic lines never make up half the code
+            raise _too_much_code(name)
         code = strip_magics(_normalise_newlines(source))
         if code is not None and code.strip():
             cells.append(SourceCell(code, f"{name}, cell {number}", 1))
     if sum(len(cell.source.encode("utf-8")) for cell in cells) > MAX_SOURCE_BYTES:
-        raise SubmissionError(
-            f"{name} holds more than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB of code; submit only your code"
-        )
+        raise _too_much_code(name)
     return tuple(cells)
+
+
+def _too_much_code(name: str) -> SubmissionError:
+    return SubmissionError(
+        f"{name} holds more than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB of code; submit only your code"
+    )
 
 
 def load_submission(path: Path, assignment: str) -> Submission:

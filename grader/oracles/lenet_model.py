@@ -1,4 +1,4 @@
-"""LeNet-5 as the course specifies it, plus the variants students build by mistake, and a layer table.
+"""LeNet-5 as the course specifies it, plus the variants students build by mistake.
 
 The grader loads a student's weights into ``LeNet5Variant()`` (the
 specification) to check their network computes the specified function; when
@@ -66,23 +66,3 @@ def load_parameters(model: nn.Module, arrays: list[Any]) -> str:
         for array, parameter in zip(arrays, parameters):
             parameter.copy_(torch.as_tensor(array, dtype=parameter.dtype))
     return ""
-
-
-def layer_table(model: nn.Module, example: torch.Tensor) -> list[dict[str, Any]]:
-    """One row per layer with parameters or a shape change, like Keras' model.summary(): type, output, count."""
-    rows: list[dict[str, Any]] = []
-
-    def record(module: nn.Module, _inputs: Any, output: Any) -> None:
-        if isinstance(output, torch.Tensor):
-            rows.append({"layer": type(module).__name__, "output_shape": list(output.shape[1:]),
-                         "parameters": sum(p.numel() for p in module.parameters(recurse=False))})
-
-    leaves = [m for m in model.modules() if not list(m.children())]
-    hooks = [m.register_forward_hook(record) for m in leaves]
-    try:
-        with torch.no_grad():
-            model(example)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return rows

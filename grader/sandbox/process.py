@@ -36,6 +36,9 @@ from grader.sandbox.zygote import zygote_for
 from grader.submission import Submission
 
 
+SITE_FOLDERS = {"site-packages", "dist-packages"}
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one submission's child may use."""
@@ -183,8 +186,10 @@ class Child:
             self.kill()
             raise StudentCodeError("timeout", f"timed out after {seconds:g} s (the time limit for one call)") from None
         except (wire.WireError, OSError) as error:
+            died = self.wait(seconds=0.5) is not None
             self.kill()
-            raise StudentCodeError("crash", self._death_reason(error)) from None
+            reason = self._death_reason(error) if died else f"sent the grader a reply it could not read ({error})"
+            raise StudentCodeError("crash", reason) from None
 
     def _send(self, header: dict[str, Any], blobs: list[bytes], deadline: float) -> None:
         buffer = io.BytesIO()
@@ -398,15 +403,36 @@ def child_sys_path(preload: tuple[str, ...]) -> list[str]:
 
 def confinement(scratch: Path, preload: tuple[str, ...]) -> dict[str, Any]:
     """What the child may see: the interpreter and libraries (read), its scratch folder (write), /dev."""
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parents[1])}
     system = ["/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/sys"]
     return {
         "landlock": str(Path(__file__).with_name("landlock.py")),
         "isolation": str(Path(__file__).with_name("isolation.py")),
-        "read": sorted(prefixes) + child_sys_path(preload) + system,
+        "read": readable_python(preload) + system,
         "write": [str(scratch)],
         "devices": ["/dev"],
     }
+
+
+def readable_python(preload: tuple[str, ...]) -> list[str]:
+    """What the child may read of the Python installation.
+
+    With torch: the interpreter and all its libraries. Without: the standard library (not the site-packages
+    inside it) and the preloaded packages only, so that a numpy-only submission that removes the import
+    blocker from ``sys.meta_path`` still finds torch and scipy unreadable.
+    """
+    if "torch" in preload:
+        prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parents[1])}
+        return sorted(prefixes) + child_sys_path(preload)
+    stdlib = dict.fromkeys([sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]])
+    entries = [str(entry) for folder in stdlib for entry in sorted(Path(folder).iterdir())
+               if entry.name not in SITE_FOLDERS]
+    packages = []
+    for name in preload:
+        spec = importlib.util.find_spec(name)
+        if spec and spec.origin:
+            folder = Path(spec.origin).resolve().parent
+            packages += [str(folder), str(folder.with_name(f"{name}.libs"))]
+    return entries + packages + [str(Path(sys.executable).resolve())]
 
 
 def child_environment(threads: int) -> dict[str, str]:

@@ -3,8 +3,10 @@
 A probe builds the student's network or calls their training functions and
 returns only data (shapes, numbers, numpy arrays of weights and logits): the
 grader never unpickles or ``torch.load``s anything a student produced. Loaded
-by the child by file path after ``_grader_lenet_model``; imports torch and
-numpy only. Each probe takes the student's namespace first.
+by the child by file path after ``_grader_layer_table`` (and, for ``train``
+only, ``_grader_lenet_model``: the lenet assignment must not find the grader's
+network in its process); imports torch and numpy only. Each probe takes the
+student's namespace first.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-import _grader_lenet_model as lenet_model  # the child loads grader/oracles/lenet_model.py under this name first
+import _grader_layer_table as layers  # the child loads grader/oracles/layer_table.py under this name first
 
 MEAN, STD = 0.1307, 0.3081
 
@@ -44,7 +46,7 @@ def lenet_summary(namespace: dict[str, Any], kwargs: dict[str, int], x: np.ndarr
     return {
         "parameters": int(sum(p.numel() for p in model.parameters())),
         "shapes": [tuple(int(d) for d in p.shape) for p in model.parameters()],
-        "table": lenet_model.layer_table(model, torch.from_numpy(x)),
+        "table": layers.layer_table(model, torch.from_numpy(x)),
         "logits": logits(model, x),
     }
 
@@ -82,6 +84,8 @@ def loader(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, s
 def train_fit(namespace: dict[str, Any], images: np.ndarray, labels: np.ndarray, epochs: int, batch_size: int,
               seed: int, device_name: str) -> dict[str, Any]:
     """Train the specified LeNet-5 with the student's fit; return the losses, weights and where it ran."""
+    import _grader_lenet_model as lenet_model  # loaded for the train assignment only
+
     torch.manual_seed(seed)
     model = lenet_model.LeNet5Variant()
     device = torch.device(device_name)
@@ -101,6 +105,8 @@ def train_fit(namespace: dict[str, Any], images: np.ndarray, labels: np.ndarray,
 def train_evaluate(namespace: dict[str, Any], weights: list[np.ndarray], images: np.ndarray, labels: np.ndarray,
                    device_name: str) -> Any:
     """The student's evaluate() on a model with the given weights, as a plain float when it is one."""
+    import _grader_lenet_model as lenet_model  # loaded for the train assignment only
+
     model = lenet_model.LeNet5Variant()
     problem = lenet_model.load_parameters(model, weights)
     if problem:

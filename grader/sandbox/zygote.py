@@ -36,7 +36,7 @@ class Zygote:
         config = {"sys_path": sys_path, "preload": list(preload), "child_main": str(CHILD_MAIN),
                   "control_fd": theirs.fileno()}
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(ZYGOTE_MAIN), json.dumps(config)],
+            [sys.executable, "-I", "-S", "-u", str(ZYGOTE_MAIN), json.dumps(config)],
             stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), cwd=self.home,
             env=env | {"HOME": self.home, "TMPDIR": self.home}, start_new_session=True)
         theirs.close()

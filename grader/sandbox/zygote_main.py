@@ -1,6 +1,7 @@
 """The zygote: a clean interpreter that imports numpy (and torch) once, then forks one sandbox child per request.
 
-Started by ``grader.sandbox.zygote`` as ``python -I -S zygote_main.py CONFIG`` in an empty folder, so it
+Started by ``grader.sandbox.zygote`` as ``python -I -S -u zygote_main.py CONFIG`` (unbuffered: what a child
+prints before it hangs or dies must reach the grader) in an empty folder, so it
 holds nothing of the grader's or the reference's state, and it never initialises CUDA. A fresh interpreter
 that imports torch takes about two seconds; a fork of this one takes milliseconds. Each request arrives on
 a Unix socket with the child's configuration and four file descriptors (requests, responses, output, exit
@@ -17,6 +18,7 @@ import ctypes
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -45,6 +47,7 @@ class Zygote:
         self.control = control
         self.child_main = child_main
         self.status_fds: dict[int, int] = {}
+        self.scratches: dict[int, str] = {}
         self.wakeup_read, wakeup_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wakeup_write)
         signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -78,6 +81,7 @@ class Zygote:
         for fd in fds[:3]:
             os.close(fd)
         self.status_fds[pid] = fds[3]
+        self.scratches[pid] = config["scratch"]
         self.control.send(json.dumps({"pid": pid}).encode())
         return True
 
@@ -122,13 +126,14 @@ class Zygote:
             if pid == 0:
                 return
             fd = self.status_fds.pop(pid, None)
+            self.scratches.pop(pid, None)  # the grader removes it once it has read what it needs
             if fd is not None:
                 os.write(fd, struct.pack("i", status))
                 os.close(fd)
                 self.kill_strays()
 
     def shutdown(self) -> None:
-        """The grader has gone: kill every child, then what they left running."""
+        """The grader has gone: kill every child, then what they left running, and remove their scratch folders."""
         for pid in self.status_fds:
             for send in (os.killpg, os.kill):
                 try:
@@ -139,6 +144,8 @@ class Zygote:
             os.waitpid(pid, 0)
         self.status_fds.clear()
         self.kill_strays()
+        for scratch in self.scratches.values():
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def kill_strays(self) -> None:
         """Kill what a finished child left running: as the subreaper, the zygote inherits its orphans."""

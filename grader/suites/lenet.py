@@ -18,10 +18,11 @@ import torch
 from hypothesis import strategies as st
 
 from grader import compare
-from grader.oracles.lenet_model import MISTAKES, LeNet5Variant, layer_table, load_parameters
+from grader.oracles.layer_table import layer_table
+from grader.oracles.lenet_model import MISTAKES, LeNet5Variant, load_parameters
 from grader.suites.framework import CheckFailed, Context, Suite, with_torch
 
-suite = Suite("lenet", functions=("LeNet5",), policy=with_torch(call_seconds=60))
+suite = Suite("lenet", functions=("LeNet5",), policy=with_torch(call_seconds=60, specification=False))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,35 @@
+"""Run pytest as an ordinary user (nobody), from a root shell: ``python tests/as_ordinary_user.py BASETEMP ARGS``.
+
+This machine's Python may live under ``/root``, which other users cannot enter; a private mount namespace
+shows them the installation only (the sandbox's own `expose`), then root is dropped for good.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from grader.sandbox import isolation  # noqa: E402 - the repository is put on the path just above
+
+NOBODY = 65534
+
+
+def main() -> None:
+    basetemp, *pytest_args = sys.argv[1:]
+    os.makedirs(basetemp, exist_ok=True)
+    os.chown(basetemp, NOBODY, NOBODY)
+    isolation.private_mounts()
+    isolation.expose([sys.base_prefix, sys.prefix, os.path.realpath(sys.executable)])
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+    environment = dict(os.environ, HOME=basetemp, HYPOTHESIS_STORAGE_DIRECTORY=f"{basetemp}/.hypothesis")
+    os.execve(sys.executable, [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--basetemp={basetemp}/pytest",
+                               *pytest_args], environment)
+
+
+if __name__ == "__main__":
+    main()

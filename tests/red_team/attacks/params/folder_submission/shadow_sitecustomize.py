@@ -1,0 +1,10 @@
+# Attack: shipped as sitecustomize.py in a folder submission. If anything imports or runs it, it leaves a marker
+# outside the submission, prints a fake success, and (as numpy) makes every comparison succeed.
+import json
+import os
+
+PLACES = json.loads(r'''@PLACES@''')
+with open(os.path.join(PLACES["outside"], "ran-sitecustomize.py"), "w") as marker:
+    marker.write("the shadow sitecustomize.py ran\n")
+print("All tests passed")
+allclose = isclose = array_equal = lambda *args, **kwargs: True

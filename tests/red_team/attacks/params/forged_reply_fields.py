@@ -1,0 +1,54 @@
+# Attack: forged replies (written straight on the sandbox's reply pipe) whose fields have the wrong types:
+# an error that is a string instead of a description, and "modified arguments" that are not numbers. Calls
+# from the submission's own code get correct answers.
+import json
+import os
+import struct
+import sys
+
+
+def _from_the_grader():
+    """Whether the caller of the function calling this is the grader (not this submission's own code)."""
+    return sys._getframe(2).f_globals is not globals()
+
+
+def _reply_pipe():
+    """The sandbox's reply pipe: a local of the child's server loop, found by walking up the stack."""
+    frame = sys._getframe()
+    while frame is not None:
+        if "responses" in frame.f_locals:
+            return frame.f_locals["responses"].fileno()
+        frame = frame.f_back
+    raise RuntimeError("no reply pipe found")
+
+
+def _forge(header, blobs=(), sizes=None):
+    """Write one message in the wire format (4-byte header length, JSON, 8-byte blob lengths and blobs), as
+    the reply to the current call, and exit so that nothing follows it."""
+    body = json.dumps({**header, "blobs": len(blobs)}).encode() if isinstance(header, dict) else header
+    parts = [struct.pack(">I", len(body)), body]
+    for index, blob in enumerate(blobs):
+        parts += [struct.pack(">Q", sizes[index] if sizes else len(blob)), blob]
+    data, fd = memoryview(b"".join(parts)), _reply_pipe()
+    while data:
+        data = data[os.write(fd, data):]
+    os._exit(0)
+
+
+def _npy(shape, descr="<f8", data=b"\0" * 64):
+    header = "{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (descr, tuple(shape))
+    header += " " * (63 - (len(header) + 10) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + data
+
+
+_correct_layer_output_shape = layer_output_shape
+
+
+def layer_output_shape(input_shape, layer):
+    if not _from_the_grader():
+        return _correct_layer_output_shape(input_shape, layer)
+    _forge({"ok": False, "error": "All tests passed"})
+
+
+def receptive_field(layers):
+    _forge({"ok": True, "value": 3, "modified_args": ["x", None, -1]})

@@ -1,0 +1,160 @@
+"""Attacks on the sandbox process and the grader's: exits, hangs, memory and fork bombs, escaping processes,
+killing the grader, floods of output, crashes, an import that never ends. Each fails only its own checks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from red_team.attacking import (World, assert_contained, build, grade_attack, grade_correct_params, grade_in_a_process,
+                      grader_process, kill, output, processes_named, signals_confined, wait_until)
+from grader.results import CRASHED, TIMED_OUT
+
+MODEL = "model_param_count"  # the fixture's model_param_count calls the other counting functions
+COUNTS = {"conv2d_param_count", "linear_param_count", "receptive_field"}  # graded with an untouched function
+
+
+@pytest.fixture(autouse=True)
+def quick_limits(limits) -> None:
+    """A hang costs 2 s, a slow import 3 s, a memory bomb stops at 512 MiB."""
+    limits("params", call_seconds=2.0, load_seconds=3.0, memory_mib=512)
+
+
+def test_sys_exit_at_import_keeps_what_was_defined_and_is_reported(tmp_path: Path, world: World) -> None:
+    report = grade_attack(build(tmp_path / "sub", "params", "sys_exit_at_import.py", world.places()), "params")
+    assert_contained(report, {"conv2d_param_count", MODEL})
+    assert report.load_messages == ["params.py: SystemExit: 0"]
+
+
+def test_os_exit_at_import_fails_every_check_with_the_reason(tmp_path: Path, world: World) -> None:
+    report = grade_attack(build(tmp_path / "sub", "params", "os_exit_at_import.py", world.places()), "params")
+    assert_contained(report, {"conv2d_param_count", "linear_param_count", "layer_output_shape", MODEL,
+                              "receptive_field"})
+    assert all("loading your code the process exited with code 0" in r.message for r in report.results)
+
+
+def test_exits_and_atexit_hooks_in_functions_fail_only_those_functions(tmp_path: Path, world: World) -> None:
+    """sys.exit(0), os._exit(0), SystemExit with an atexit hook that fakes success (writing a results.json)."""
+    report = grade_attack(build(tmp_path / "sub", "params", "exits_in_functions.py", world.places()), "params")
+    assert_contained(report, {"conv2d_param_count", "linear_param_count", "layer_output_shape", MODEL})
+    messages = {r.name: r.message for r in report.results}
+    assert "called sys.exit(0)" in messages["conv_count_with_bias"]
+    assert "exited with code 0" in messages["linear_count"]
+
+
+def test_a_busy_loop_and_an_endless_sleep_time_out_once_each(tmp_path: Path, world: World) -> None:
+    report = grade_attack(build(tmp_path / "sub", "params", "hangs.py", world.places()), "params", COUNTS)
+    assert_contained(report, {"conv2d_param_count", "linear_param_count"}, COUNTS)
+    hung = [r for r in report.results if r.status == TIMED_OUT]
+    assert len(hung) == 3 and sum(r.seconds for r in hung) < 2 * 2 + 3
+
+
+def test_memory_bombs_fail_with_out_of_memory(tmp_path: Path, world: World) -> None:
+    report = grade_attack(build(tmp_path / "sub", "params", "memory_bomb.py", world.places()), "params", COUNTS)
+    assert_contained(report, {"conv2d_param_count", "linear_param_count"}, COUNTS)
+    assert all("ran out of memory" in r.message for r in report.results if not r.passed)
+
+
+def test_fork_bombs_time_out_and_leave_no_process_behind(tmp_path: Path, world: World) -> None:
+    """os.fork in a loop (bounded at 300) and a multiprocessing pool, then a hang; the world fixture looks for
+    any process named with the token afterwards."""
+    report = grade_attack(build(tmp_path / "sub", "params", "fork_bomb.py", world.places()), "params", COUNTS)
+    assert_contained(report, {"conv2d_param_count", "linear_param_count"}, COUNTS)
+    assert "forked" in output(report) and "started 16 processes" in output(report)
+    assert wait_until(lambda: not processes_named(world.token), 3)
+
+
+def test_a_daemon_in_a_new_session_does_not_outlive_the_grading(tmp_path: Path, world: World) -> None:
+    """fork, setsid (out of the sandbox's process group), fork again, and return at once: no timeout kills it."""
+    try:
+        report = grade_attack(build(tmp_path / "sub", "params", "escapes_process_group.py", world.places()),
+                              "params", COUNTS)
+        assert_contained(report, {"conv2d_param_count"}, COUNTS)
+        assert wait_until(lambda: not processes_named(world.token), 3)
+    finally:
+        for pid in processes_named(world.token):
+            kill(pid)
+
+
+def kill_the_grader_mid_call(tmp_path: Path, world: World) -> None:
+    """Grade outlives_the_grader.py in a grader process, and SIGKILL that process (no cleanup) while the
+    submission hangs with its helper running."""
+    grader = grader_process(build(tmp_path / "sub", "params", "outlives_the_grader.py", world.places()), "params",
+                            {"conv2d_param_count"})
+    try:
+        assert wait_until(lambda: processes_named(world.token), 60), "the helper never started"
+        os.kill(grader.pid, signal.SIGKILL)
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+        grader.communicate()
+
+
+def scratch_markers(token: str) -> list[Path]:
+    """The files outlives_the_grader.py leaves in its scratch folder."""
+    return list(Path(tempfile.gettempdir()).glob(f"grader-child-*/marker-{token}"))
+
+
+def remove_scratch_litter(token: str) -> None:
+    """Remove the scratch folders a killed grader left, this test's only (found by the token)."""
+    for marker in scratch_markers(token):
+        shutil.rmtree(marker.parent, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_helper_process_dies_with_the_grader(tmp_path: Path, world: World) -> None:
+    try:
+        kill_the_grader_mid_call(tmp_path, world)
+        assert wait_until(lambda: not processes_named(world.token), 5), "the helper outlived the grader"
+    finally:
+        remove_scratch_litter(world.token)
+
+
+@pytest.mark.slow
+def test_a_killed_grader_leaves_no_scratch_folder_behind(tmp_path: Path, world: World) -> None:
+    try:
+        kill_the_grader_mid_call(tmp_path, world)
+        assert wait_until(lambda: not scratch_markers(world.token), 5), "the scratch folder outlived the grader"
+    finally:
+        remove_scratch_litter(world.token)
+
+
+@pytest.mark.slow
+def test_killing_the_parent_its_group_or_everything_kills_only_the_sandbox(tmp_path: Path, world: World) -> None:
+    """SIGKILL to the parent, the grandparent (the grader) and their groups; killpg(0); kill -1. The grader
+    runs in a process (and session) of its own, so that a success would show as its death, not the test's."""
+    level = grade_correct_params().sandbox
+    if not signals_confined(level):
+        pytest.skip(f"sandbox level {level!r} does not confine signals: kill -1 would kill this test run")
+    graded = grade_in_a_process(build(tmp_path / "sub", "params", "kills_the_grader.py", world.places()), "params")
+    failed = {f for r in graded["results"] if r["status"] != "passed" for f in r["functions"]}
+    assert failed == {"conv2d_param_count", "linear_param_count", "receptive_field", MODEL}
+    assert [r["status"] for r in graded["results"] if r["name"] == "linear_count"] == [CRASHED]
+    assert "sent: SIGKILL" not in "".join(r["output"] for r in graded["results"])
+
+
+def test_a_flood_of_output_is_capped_and_times_out(tmp_path: Path, world: World) -> None:
+    report = grade_attack(build(tmp_path / "sub", "params", "floods_output.py", world.places()), "params", COUNTS)
+    assert_contained(report, {"conv2d_param_count"}, COUNTS)
+    assert report.results[0].status == TIMED_OUT
+    assert all(len(r.output) < 30_000 for r in report.results)
+    assert "more bytes of output not shown" in report.results[0].output
+
+
+def test_segfaults_and_aborts_crash_only_their_functions(tmp_path: Path, world: World) -> None:
+    report = grade_attack(build(tmp_path / "sub", "params", "segfaults.py", world.places()), "params", COUNTS)
+    assert_contained(report, {"conv2d_param_count", "linear_param_count"}, COUNTS)
+    messages = {r.name: r.message for r in report.results}
+    assert "SIGSEGV" in messages["conv_count_with_bias"] and "SIGABRT" in messages["linear_count"]
+
+
+def test_an_import_that_never_ends_times_out_and_fails_every_check(tmp_path: Path, world: World) -> None:
+    report = grade_attack(build(tmp_path / "sub", "params", "slow_import.py", world.places()), "params")
+    assert_contained(report, {"conv2d_param_count", "linear_param_count", "layer_output_shape", MODEL,
+                              "receptive_field"})
+    assert all("loading your code timed out" in r.message for r in report.results)

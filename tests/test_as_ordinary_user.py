@@ -1,0 +1,24 @@
+"""The sandbox's promises hold when the grader runs as an ordinary user too: from root, the strict-sandbox and
+red-team tests run again as `nobody` (the tests themselves check the root-only promises only under root)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AGAIN_AS_NOBODY = ["tests/test_strict_sandbox.py", "tests/test_sandbox.py", "tests/red_team"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(os.geteuid() != 0, reason="this run is already an ordinary user's: the tests below ran as one")
+def test_sandbox_and_red_team_tests_pass_as_an_ordinary_user(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, str(ROOT / "tests" / "as_ordinary_user.py"), str(tmp_path), "-q",
+                          *AGAIN_AS_NOBODY], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout and "error" not in run.stdout.splitlines()[-1]
