@@ -4,8 +4,10 @@ red-team tests run again as `nobody` (the tests themselves check the root-only p
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,12 @@ AGAIN_AS_NOBODY = ["tests/test_strict_sandbox.py", "tests/test_sandbox.py", "tes
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.skipif(os.geteuid() != 0, reason="this run is already an ordinary user's: the tests below ran as one")
-def test_sandbox_and_red_team_tests_pass_as_an_ordinary_user(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, str(ROOT / "tests" / "as_ordinary_user.py"), str(tmp_path), "-q",
-                          *AGAIN_AS_NOBODY], cwd=ROOT, capture_output=True, text=True)
+def test_sandbox_and_red_team_tests_pass_as_an_ordinary_user() -> None:
+    home = tempfile.mkdtemp(prefix="grader-as-nobody-")  # not under pytest's root-only tmp folders
+    try:
+        run = subprocess.run([sys.executable, str(ROOT / "tests" / "as_ordinary_user.py"), home, "-q",
+                              *AGAIN_AS_NOBODY], cwd=ROOT, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert " passed" in run.stdout and "error" not in run.stdout.splitlines()[-1]
