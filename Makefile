@@ -7,7 +7,7 @@ PYTHON ?= python3
 OUT ?= out
 BIN := $(VENV)/bin
 
-.PHONY: demo test release clean
+.PHONY: demo test release validate clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: $(VENV)/.installed
 
 release: $(VENV)/.installed
 	$(BIN)/grader release
+
+validate: $(VENV)/.installed
+	$(BIN)/grader validate
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -9,7 +9,7 @@ from grader.release import out_of_sync
 from grader.results import NOT_GRADABLE
 from grader.runner import grade
 
-ASSIGNMENTS = ["conv", "pool", "params", "lenet", "train"]
+ASSIGNMENTS = ["conv", "pool", "params", "lenet", "train", "im2col"]
 
 
 def data_dir(assignment: str):
@@ -31,7 +31,7 @@ def test_untouched_stub_scores_zero(assignment: str, kind: str) -> None:
     assert not report.load_messages
 
 
-@pytest.mark.parametrize("assignment", ["conv", "pool", "params", "lenet"])
+@pytest.mark.parametrize("assignment", ["conv", "pool", "params", "lenet", "im2col"])
 @pytest.mark.parametrize("oracle", ["reference", "pytorch"])
 def test_reference_solution_scores_full_marks_under_both_oracles(assignment: str, oracle: str) -> None:
     report = grade(assignment, ROOT / "reference" / f"{assignment}.py", oracle=oracle)

@@ -22,8 +22,9 @@ class ReferenceOracle(TorchOracle):
 
     name = "reference"
 
-    def __init__(self, conv: ModuleType, pool: ModuleType, params: ModuleType, lenet: ModuleType | None = None) -> None:
-        self.conv, self.pool, self.params, self.lenet_module = conv, pool, params, lenet
+    def __init__(self, conv: ModuleType, pool: ModuleType, params: ModuleType, lenet: ModuleType | None = None,
+                 im2col: ModuleType | None = None) -> None:
+        self.conv, self.pool, self.params, self.lenet_module, self.im2col_module = conv, pool, params, lenet, im2col
 
     def lenet(self, num_classes: int = 10, in_channels: int = 1) -> torch.nn.Module:
         if self.lenet_module is None:
@@ -38,6 +39,11 @@ class ReferenceOracle(TorchOracle):
 
     def conv_forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int) -> np.ndarray:
         return self.conv.conv_forward(x, w, b, {"stride": stride, "pad": pad})[0]
+
+    def im2col(self, x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
+        if self.im2col_module is None:
+            return super().im2col(x, HH, WW, stride, pad)
+        return self.im2col_module.im2col(x, HH, WW, stride, pad)
 
     def max_pool_forward(self, x: np.ndarray, ph: int, pw: int, stride: int) -> np.ndarray:
         return self.pool.max_pool_forward(x, {"pool_height": ph, "pool_width": pw, "stride": stride})[0]

@@ -51,6 +51,14 @@ class TorchOracle:
         F.conv2d(tx, tw, tb, stride=stride, padding=pad).backward(_tensor(dout))
         return _array(tx.grad, x), _array(tw.grad, w), _array(tb.grad, b)
 
+    def im2col(self, x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
+        """Every window as a column, rows ordered (c, i, j), columns (n, h, w): ``F.unfold``, batch side by side."""
+        n, c, h, w = x.shape
+        if stride < 1 or pad < 0 or h + 2 * pad < HH or w + 2 * pad < WW:
+            raise ValueError(f"a {HH}x{WW} kernel does not fit an input of {h}x{w} with pad {pad}, stride {stride}")
+        cols = F.unfold(_tensor(x), (HH, WW), padding=pad, stride=stride)
+        return _array(cols.permute(1, 0, 2).reshape(c * HH * WW, -1), x)
+
     def max_pool_forward(self, x: np.ndarray, ph: int, pw: int, stride: int) -> np.ndarray:
         return _array(F.max_pool2d(_tensor(x), (ph, pw), stride), x)
 

@@ -133,7 +133,7 @@ def test_receptive_field_three_3x3():
     assert receptive_field([("conv", 8, 3, 1, 1)] * 3) == 7
 
 
-@pytest.mark.parametrize("module", ["conv", "pool", "params"])
+@pytest.mark.parametrize("module", ["conv", "pool", "params", "im2col"])
 def test_check_cells_pass(module, capsys):
     """Running a reference module as a script runs its check cells, which assert the worked examples."""
     runpy.run_path(str(REFERENCE / f"{module}.py"), run_name="__main__")
