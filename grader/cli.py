@@ -1,4 +1,4 @@
-"""The `grader` command: `check` a submission, `release` the assignments, fetch `data`.
+"""The `grader` command: `check` a submission, `release` the assignments, `validate` the course, fetch `data`.
 
 Exit status of `grader check`: 0 when every check passed, 1 when one failed,
 2 for a usage error (unknown assignment, a path that does not exist).
@@ -11,10 +11,12 @@ import contextlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from grader.oracles import ORACLE_NAMES
 from grader.suites import ASSIGNMENTS
+from grader.validate import PROPERTY_NAMES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--root", type=Path, default=Path("."), help="the course repository (default: here)")
     release.add_argument("--check", action="store_true", help="only report files that are out of sync; exit 1 if any")
     release.set_defaults(run=run_release)
+
+    validate = commands.add_parser("validate", help="course CI: the reference scores 100 %%, the stubs 0, every "
+                                                     "catalogued mistake is caught, assignments/ is in sync, the "
+                                                     "oracles agree, results.json is valid")
+    validate.add_argument("--assignment", action="append", choices=ASSIGNMENTS, metavar="NAME",
+                          help="validate this assignment only (repeat for several; default: all)")
+    validate.add_argument("--profile", choices=("quick", "thorough"), default="thorough",
+                          help="the profile the reference is graded with, and the number of cases and the seed "
+                               "the oracles are compared on (default: thorough, the official grade's)")
+    validate.add_argument("--root", type=Path, default=Path("."), help="the course repository (default: here)")
+    validate.add_argument("--full", action="store_true",
+                          help="also train the train reference on the full MNIST when it is found (minutes; "
+                               "--assignment train implies it)")
+    validate.add_argument("--data-dir", type=Path, metavar="DIR", help="MNIST IDX files for the train assignment")
+    validate.add_argument("--only", action="append", choices=PROPERTY_NAMES, metavar="PROPERTY",
+                          help=f"check only this property (repeat for several; default: all of "
+                               f"{', '.join(PROPERTY_NAMES)})")
+    validate.set_defaults(run=run_validate)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions: reports, gradebook.csv, summary.html")
     batch.add_argument("assignment", choices=ASSIGNMENTS)
@@ -144,6 +164,25 @@ def run_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     for path in release(args.root):
         print(f"wrote {path}")
     return 0
+
+
+def run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Print one line per (assignment, property) as it is checked, then the total; exit 1 if any failed."""
+    from grader.validate.checks import validate
+    from grader.validate.findings import total
+    from grader.validate.run import Run
+
+    if not (args.root / "reference").is_dir():
+        parser.error(f"{args.root.resolve()} has no reference/ folder: run this in the course repository or name "
+                     "it with --root")
+    chosen = list(dict.fromkeys(args.assignment or ASSIGNMENTS))
+    run = Run(args.root, args.profile, full=args.full or "train" in (args.assignment or ()), data_dir=args.data_dir)
+    started, findings = time.monotonic(), []
+    for finding in validate(run, chosen, args.only or PROPERTY_NAMES):
+        print(finding.line(), flush=True)
+        findings.append(finding)
+    print(total(findings, time.monotonic() - started))
+    return 1 if any(f.failed for f in findings) else 0
 
 
 def dask_executor(scheduler: str):

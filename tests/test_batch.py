@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import fcntl
+import io
 import json
+import os
+import pty
+import select
 import shutil
 import stat
+import struct
+import termios
+import threading
 import zipfile
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TextIO
 
 import jsonschema
 import pytest
@@ -17,10 +26,12 @@ from markupsafe import escape
 
 from conftest import SUBMISSIONS, as_notebook, shared
 from grader.batch import job as job_module
-from grader.batch.discover import MAX_ZIP_MEMBERS, discover
+from grader.batch.discover import MAX_ZIP_MEMBERS, Entry, discover
 from grader.batch.executor import LocalExecutor
-from grader.batch.records import read_record
-from grader.batch.run import run_batch
+from grader.batch.job import GradeJob
+from grader.batch.layout import spreadsheet_cell, student_folder
+from grader.batch.records import Record, read_record
+from grader.batch.run import Progress, run_all, run_batch, warn_below_strict
 from grader.cli import main
 from grader.suites import get_suite
 
@@ -35,6 +46,7 @@ class Counting:
 
     def __init__(self, inner: Any) -> None:
         self.inner, self.ids = inner, []
+        self.workers = getattr(inner, "workers", None)
 
     def submit(self, job: Callable[[], Any]) -> concurrent.futures.Future:
         self.ids.append(job.entry.student_id)
@@ -132,10 +144,12 @@ def test_rerun_skips_done_work_and_regrades_only_what_changed(graded: tuple[Path
 
     def rerun() -> list[str]:
         counting = Counting(executor)
-        run_batch("pool", submissions, out, profile="quick", executor=counting)
+        run_batch("pool", submissions, out, profile="quick", executor=counting, stream=log)
         return counting.ids
 
+    log = io.StringIO()
     assert rerun() == []
+    assert "7/7" in log.getvalue() and "skipped 7, student errors 0, grader errors 0" in log.getvalue()
     assert (out / "gradebook.csv").read_bytes() == before
     (submissions / "erin.py").write_text("")
     assert rerun() == ["erin"]
@@ -189,3 +203,176 @@ def test_cli_batch_exit_codes(tmp_path: Path) -> None:
     command = ["batch", "pool", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1", "--profile", "quick"]
     assert main(command) == 0
     assert gradebook(tmp_path / "out")[1][3] == "student_error"
+
+
+def pseudo_terminal(columns: int) -> tuple[int, TextIO]:
+    """A real terminal (a pty) of `columns` columns: the fd to read what was written, and the stream to write to."""
+    reader, writer = pty.openpty()
+    fcntl.ioctl(writer, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    return reader, open(writer, "w", encoding="utf-8")
+
+
+def read_all(reader: int) -> str:
+    """Everything written to the pty so far (it may come in several reads)."""
+    data = b""
+    while select.select([reader], [], [], 0.5)[0]:
+        data += os.read(reader, 65536)
+    os.close(reader)
+    return data.decode()
+
+
+def show_progress(stream: TextIO) -> None:
+    """Six submissions, two skipped, four finished with each kind of outcome."""
+    progress = Progress(6, stream, skipped=2)
+    for sid, outcome in zip("abcd", ["graded", "student_error", "graded", "grader_error"]):
+        progress.add(Record(sid, "key", outcome))
+    progress.finish()
+    stream.flush()
+
+
+def test_progress_redraws_one_line_in_a_terminal() -> None:
+    reader, terminal = pseudo_terminal(100)
+    with terminal:
+        show_progress(terminal)
+        text = read_all(reader)
+    assert "\r" in text and "6/6" in text and "skipped 2, student errors 1, grader errors 1" in text
+
+
+@pytest.mark.parametrize("kind", ["log", "terminal without a width"])
+def test_progress_prints_whole_lines_in_a_log_or_a_terminal_without_a_width(kind: str) -> None:
+    if kind == "log":
+        log = io.StringIO()
+        show_progress(log)
+        text = log.getvalue()
+    else:
+        reader, terminal = pseudo_terminal(0)
+        with terminal:
+            show_progress(terminal)
+            text = read_all(reader).replace("\r\n", "\n")
+    lines = text.splitlines()
+    assert "\r" not in text and len(lines) == 2, "a quick run logs its first and last lines only"
+    assert lines[0].startswith("grading:") and "2/6" in lines[0]
+    assert "6/6" in lines[1] and "skipped 2, student errors 1, grader errors 1" in lines[1]
+
+
+def build_odd_ids(folder: Path) -> Path:
+    """Entries whose ids clash with the batch's outputs or are unsafe folder names, and ids a spreadsheet would run."""
+    folder.mkdir()
+    for name in ("Gradebook.CSV.py", "unsafe-ids.py", "bob\nsmith.py", "-rf.py", "a:b.py",
+                 " pad.py", "eve.py", "EVE.ipynb", "=1+2.py", "@alice.py", "+bob.py"):
+        (folder / name).write_text("x = 1\n")
+    (folder / "summary.html").mkdir()
+    (folder / "summary.html" / "pool.py").write_text("x = 1\n")
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.py"), "w") as handle:
+        handle.write("x = 1\n")
+    return folder
+
+
+def test_unsafe_and_clashing_ids_are_student_errors_that_say_what_to_rename(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with concurrent.futures.ThreadPoolExecutor(2) as threads:
+        records = run_batch("pool", build_odd_ids(tmp_path / "submissions"), out, profile="quick",
+                            executor=Counting(threads), stream=io.StringIO())
+    by_id = {r.student_id: r for r in records}
+    unsafe = ["-rf", "Gradebook.CSV", "a:b", "bob\\nsmith", "caf\\udce9", "summary.html", "unsafe-ids", " pad"]
+    assert sorted(by_id) == sorted(unsafe + ["+bob", "=1+2", "@alice", "EVE"])
+    for sid in unsafe:
+        assert by_id[sid].outcome == "student_error" and "rename that entry" in by_id[sid].message, sid
+        assert student_folder(out, sid).parent == out / "unsafe-ids"
+        assert (student_folder(out, sid) / "results.json").is_file() and read_record(out, sid) == by_id[sid]
+    assert "clashes with the batch's own gradebook.csv" in by_id["Gradebook.CSV"].message
+    assert "clashes with the batch's own summary.html" in by_id["summary.html"].message
+    assert "control character (U+000A)" in by_id["bob\\nsmith"].message
+    assert "a byte that is not UTF-8 (0xE9" in by_id["caf\\udce9"].message
+    assert "several submissions for EVE (EVE.ipynb and eve.py)" in by_id["EVE"].message
+    assert {by_id[sid].outcome for sid in ("+bob", "=1+2", "@alice")} == {"graded"}
+    assert sorted(p.name for p in out.iterdir()) == ["+bob", "=1+2", "@alice", "EVE", "gradebook.csv",
+                                                     "summary.html", "unsafe-ids"]
+    assert (out / "gradebook.csv").is_file() and (out / "summary.html").is_file()
+    ids = [row[0] for row in gradebook(out)[1:]]
+    assert "'=1+2" in ids and "'@alice" in ids and "'+bob" in ids and "'-rf" in ids and "=1+2" not in ids
+
+
+def test_spreadsheet_cells_never_start_a_formula() -> None:
+    for text in ("=SUM(A1)", "+1", "-1", "@cmd", "\tx", "\rx"):
+        assert spreadsheet_cell(text) == "'" + text
+    assert spreadsheet_cell("alice") == "alice" and spreadsheet_cell("a=b") == "a=b"
+
+
+class BreakingPool:
+    """A stand-in for a pool of two workers: jobs submitted together finish together 50 ms later, and a round that
+    holds the culprit's job breaks (`breaks` times at most), as a worker's death breaks a process pool."""
+
+    workers = 2
+
+    def __init__(self, culprit: str, breaks: int) -> None:
+        self.culprit, self.breaks, self.round, self.rounds = culprit, breaks, [], []
+        self.lock = threading.Lock()
+
+    def submit(self, job: GradeJob) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        with self.lock:
+            if not self.round:
+                threading.Timer(0.05, self.finish).start()
+            self.round.append((job, future))
+        return future
+
+    def finish(self) -> None:
+        with self.lock:
+            finished, self.round = self.round, []
+        ids = [job.entry.student_id for job, _ in finished]
+        self.rounds.append(ids)
+        broken = self.culprit in ids and self.breaks > 0
+        self.breaks -= broken
+        for job, future in finished:
+            if broken:
+                future.set_exception(BrokenProcessPool("a process in the pool was terminated abruptly"))
+            else:
+                future.set_result(Record(job.entry.student_id, job.key, "graded", 1.0, 1.0))
+
+
+@pytest.mark.parametrize("breaks", [1, 2])
+def test_jobs_in_flight_when_a_worker_dies_run_again_alone(tmp_path: Path, breaks: int) -> None:
+    jobs = [GradeJob("params", Entry(sid, tmp_path / f"{sid}.py"), tmp_path, "key", "quick", 0)
+            for sid in ("aaron", "bea", "cy", "dan")]
+    pool, finished = BreakingPool("aaron", breaks), []
+    progress = Progress(len(jobs), io.StringIO())
+    progress.add = finished.append
+    run_all(pool, jobs, progress)
+    assert pool.rounds == [["aaron", "bea"], ["aaron"], ["bea"], ["cy", "dan"]], "suspects run alone, once more"
+    outcomes = {record.student_id: record.outcome for record in finished}
+    assert outcomes == {"aaron": "graded" if breaks == 1 else "grader_error", "bea": "graded", "cy": "graded",
+                        "dan": "graded"}
+    if breaks == 2:
+        assert "worker process grading aaron died twice" in read_record(tmp_path, "aaron").message
+
+
+def test_each_record_names_its_sandbox_level(graded: tuple[Path, Path, list[str]]) -> None:
+    _, out, _ = graded
+    assert read_record(out, "bob").sandbox.startswith(("strict", "landlock", "process"))
+
+
+def test_a_batch_below_the_strict_sandbox_warns_loudly() -> None:
+    stream = io.StringIO()
+    weaker = "landlock (Landlock ABI 7, not isolated further (unshare: Operation not permitted))"
+    warn_below_strict([Record("a", "", "graded", sandbox="strict (...)"), Record("b", "", "graded", sandbox=weaker),
+                       Record("c", "", "graded", sandbox=weaker), Record("d", "", "student_error")], stream)
+    assert stream.getvalue().splitlines() == [
+        f"WARNING: 2 submission(s) ran without the strict sandbox, at level {weaker}: they could reach more of this "
+        "machine (see README, Security). Grade untrusted code on a Linux machine with Landlock and namespaces, or "
+        "inside a throwaway VM or container."]
+
+
+def test_a_batch_in_the_strict_sandbox_says_nothing_of_it() -> None:
+    stream = io.StringIO()
+    warn_below_strict([Record("a", "", "graded", sandbox="strict (Landlock ABI 7, no network)")], stream)
+    assert stream.getvalue() == ""
+
+
+def test_an_output_folder_inside_the_submissions_is_not_a_submission(tmp_path: Path) -> None:
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    shutil.copy(POOL / "correct_vectorised.py", submissions / "bob.py")
+    records = run_batch("pool", submissions, submissions / "graded", jobs=1, profile="quick", stream=io.StringIO())
+    again = run_batch("pool", submissions, submissions / "graded", jobs=1, profile="quick", stream=io.StringIO())
+    assert [r.student_id for r in records] == [r.student_id for r in again] == ["bob"]

@@ -37,7 +37,13 @@ class TorchThreads(WorkerPlugin):
 
 
 class DaskExecutor:
-    """Grading jobs on a Dask cluster, given by its scheduler address (`tcp://host:8786`) or a cluster object."""
+    """Grading jobs on a Dask cluster, given by its scheduler address (`tcp://host:8786`) or a cluster object.
+
+    Every job is submitted at once (`workers` is None): the scheduler queues them, feeds workers as they join,
+    and reruns the tasks of a worker that dies.
+    """
+
+    workers: int | None = None
 
     def __init__(self, scheduler: str | None = None, cluster: Any = None) -> None:
         if (scheduler is None) == (cluster is None):

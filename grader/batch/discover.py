@@ -1,7 +1,9 @@
 """Find the students' submissions in a folder: one entry per student, named by the student's id.
 
 A `.py` or `.ipynb` file (id = stem), a folder (id = its name) or a `.zip` (id = stem, extracted safely into
-a scratch folder). Anything that cannot be graded becomes an entry with a `problem` sentence, never a silent skip.
+a scratch folder). Anything that cannot be graded becomes an entry with a `problem` sentence, never a silent skip:
+that includes an id unsafe as a folder name (see `layout`) and ids that differ only in case, which would share a
+folder on macOS and Windows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from grader.batch.layout import id_problem, printable
 
 MAX_ZIP_MEMBERS = 200
 MAX_ZIP_BYTES = 50 * 1024 * 1024
@@ -39,8 +43,8 @@ def discover(submissions: Path, scratch: Path) -> list[Entry]:
     by_id: dict[str, list[Path]] = defaultdict(list)
     for path in submissions.iterdir():
         if not path.name.startswith(".") and path.name not in IGNORED:
-            by_id[student_id(path)].append(path)
-    return [entry(sid, sorted(paths), scratch) for sid, paths in sorted(by_id.items())]
+            by_id[student_id(path).casefold()].append(path)
+    return sorted((entry(sorted(paths), scratch) for paths in by_id.values()), key=lambda e: e.student_id)
 
 
 def student_id(path: Path) -> str:
@@ -48,19 +52,23 @@ def student_id(path: Path) -> str:
     return path.name if path.is_dir() else path.stem
 
 
-def entry(sid: str, paths: list[Path], scratch: Path) -> Entry:
-    """The entry for one id, or a problem entry when there are several candidates or the one is unusable."""
+def entry(paths: list[Path], scratch: Path) -> Entry:
+    """The entry for one id (the paths share it, up to case), or a problem entry when the id is unsafe, there are
+    several candidates, or the one is unusable. The entry's id is printable even when the name is not."""
+    path, sources = paths[0], tuple(paths)
+    sid = printable(student_id(path))
+    problem = id_problem(student_id(path), path.name)
+    if problem is not None:
+        return Entry(sid, path, problem, sources)
     if len(paths) > 1:
-        names = " and ".join(p.name for p in paths)
-        return Entry(sid, paths[0], f"several submissions for {sid} ({names}); keep exactly one", tuple(paths))
-    path = paths[0]
-    sources = (path,)
+        names = " and ".join(printable(p.name) for p in paths)
+        return Entry(sid, path, f"several submissions for {sid} ({names}); keep exactly one", sources)
     if path.is_symlink():
-        return Entry(sid, path, f"{path.name} is a symbolic link; submit the file itself", sources)
+        return Entry(sid, path, f"{printable(path.name)} is a symbolic link; submit the file itself", sources)
     if path.is_dir() or path.suffix.lower() in GRADABLE_SUFFIXES:
         return Entry(sid, path, None, sources)
     if path.suffix.lower() != ".zip":
-        return Entry(sid, path, f"{path.name} is not a .py, .ipynb, .zip or folder", sources)
+        return Entry(sid, path, f"{printable(path.name)} is not a .py, .ipynb, .zip or folder", sources)
     try:
         return Entry(sid, extract_zip(path, scratch / sid), None, sources)
     except UnsafeZip as error:

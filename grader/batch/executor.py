@@ -10,13 +10,17 @@ import concurrent.futures
 import multiprocessing
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Protocol, TypeVar
 
 T = TypeVar("T")
 
 
 class Executor(Protocol):
-    """Runs picklable zero-argument jobs somewhere and hands back futures."""
+    """Runs picklable zero-argument jobs somewhere and hands back futures. `workers` is how many jobs run at once
+    (None: no limit worth keeping to, the backend queues them itself)."""
+
+    workers: int | None
 
     def submit(self, job: Callable[[], T]) -> concurrent.futures.Future[T]: ...
 
@@ -31,17 +35,31 @@ def init_worker() -> None:
 
 
 class LocalExecutor:
-    """A pool of `jobs` worker processes (forkserver on Linux, spawn elsewhere: never fork a threaded parent)."""
+    """A pool of `jobs` worker processes (forkserver on Linux, spawn elsewhere: never fork a threaded parent).
+
+    When a worker dies (the out-of-memory killer's SIGKILL, a segfault), the pool breaks: every job in it fails with
+    `BrokenProcessPool`, and the next `submit` replaces the pool with a fresh one.
+    """
 
     def __init__(self, jobs: int | None = None) -> None:
+        self.workers = jobs or os.cpu_count() or 1
+        self.pool = self.new_pool()
+
+    def new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        """A fresh pool of `workers` processes, each with one torch thread."""
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-        self.pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs or os.cpu_count() or 1, mp_context=multiprocessing.get_context(method),
-            initializer=init_worker)
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context(method), initializer=init_worker)
 
     def submit(self, job: Callable[[], T]) -> concurrent.futures.Future[T]:
-        """Queue `job` (picklable: it crosses into a worker process)."""
-        return self.pool.submit(job)
+        """Queue `job` (picklable: it crosses into a worker process), on a fresh pool if a worker's death broke
+        this one."""
+        try:
+            return self.pool.submit(job)
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=True)
+            self.pool = self.new_pool()
+            return self.pool.submit(job)
 
     def close(self, cancel: bool = False) -> None:
         """Wait for running jobs (dropping queued ones when `cancel`) and stop the workers."""

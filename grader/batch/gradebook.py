@@ -6,20 +6,20 @@ import csv
 import io
 from pathlib import Path
 
+from grader.batch.layout import GRADEBOOK_NAME, spreadsheet_cell
 from grader.batch.records import Record, write_atomic
-
-GRADEBOOK_NAME = "gradebook.csv"
 
 
 def write_gradebook(out: Path, checks: list[str], records: list[Record]) -> None:
-    """id, total, max, outcome, then one column per check; an error has blank scores, never a silent 0."""
+    """id, total, max, outcome, then one column per check; an error has blank scores, never a silent 0.
+    Text cells are written so that a spreadsheet never runs them as formulas."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", "total", "max", "outcome", *checks])
+    writer.writerow([spreadsheet_cell(name) for name in ["id", "total", "max", "outcome", *checks]])
     for record in sorted(records, key=lambda r: r.student_id):
         scores = [number(record.checks.get(name)) for name in checks]
-        writer.writerow([record.student_id, number(record.score), number(record.max_score), record.outcome,
-                         *scores])
+        writer.writerow([spreadsheet_cell(record.student_id), number(record.score), number(record.max_score),
+                         spreadsheet_cell(record.outcome), *scores])
     write_atomic(out / GRADEBOOK_NAME, buffer.getvalue())
 
 

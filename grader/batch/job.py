@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.batch.discover import Entry
+from grader.batch.layout import printable, student_folder
 from grader.batch.records import GRADED, GRADER_ERROR, STUDENT_ERROR, Record, write_atomic, write_record
 from grader.results import GradeReport
 from grader.runner import PROFILES, grade_submission, unrun
@@ -35,9 +36,10 @@ class GradeJob:
         started = time.monotonic()
         try:
             report, outcome, message = self.grade()
-            write_feedback(self.out / self.entry.student_id, report)
+            write_feedback(student_folder(self.out, self.entry.student_id), report)
             record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
-                            round(report.max_score, 4), {r.name: r.score for r in report.results}, message)
+                            round(report.max_score, 4), {r.name: r.score for r in report.results}, message,
+                            sandbox=report.sandbox)
         except Exception:  # a fault of the grader itself, never the student's: recorded, not scored
             record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc())
         record.seconds = round(time.monotonic() - started, 3)
@@ -63,7 +65,7 @@ def problem_report(assignment: str, entry: Entry, problem: str, profile: str, se
     """A report for a submission that could not be read: every check failed with the reason, so the student
     still gets a results.json and reports that say why."""
     checks = [unrun(check, problem) for check in get_suite(assignment).checks]
-    return GradeReport(assignment, entry.path.name, PROFILES[profile].name, seed, "", "not started", checks,
+    return GradeReport(assignment, printable(entry.path.name), PROFILES[profile].name, seed, "", "not started", checks,
                        [problem])
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import grader.suites
+from grader.batch.layout import student_folder
 
 GRADED, STUDENT_ERROR, GRADER_ERROR = "graded", "student_error", "grader_error"
 RECORD_NAME = "record.json"
@@ -32,6 +33,7 @@ class Record:
     checks: dict[str, float] = field(default_factory=dict)
     message: str = ""
     seconds: float = 0.0
+    sandbox: str = ""  # the sandbox level the submission ran at (see README, Security)
 
     def to_json(self) -> str:
         """Stable JSON (sorted keys), so an unchanged record is byte-identical."""
@@ -39,8 +41,8 @@ class Record:
 
 
 def record_path(out: Path, student_id: str) -> Path:
-    """Where the record of `student_id` lives: `OUT/<id>/record.json`."""
-    return out / student_id / RECORD_NAME
+    """Where the record of `student_id` lives: `OUT/<id>/record.json` (see `layout` for an unsafe id)."""
+    return student_folder(out, student_id) / RECORD_NAME
 
 
 def read_record(out: Path, student_id: str) -> Record | None:

@@ -4,12 +4,17 @@ then write the gradebook and the class summary from the records."""
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import sys
 import tempfile
 import traceback
+from collections import Counter, defaultdict, deque
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
+
+from tqdm import tqdm
 
 from grader.batch.discover import discover
 from grader.batch.executor import Executor, LocalExecutor
@@ -22,42 +27,75 @@ from grader.runner import PROFILES
 from grader.suites import get_suite
 
 
-@dataclass
-class Progress:
-    """The one-line counter on stderr: `graded 12/40 (3 skipped, 1 student error)`."""
+LOG_SECONDS = 30.0
 
-    total: int
-    stream: TextIO
-    skipped: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, record: Record) -> None:
-        """Count one finished submission and show the new totals."""
-        self.counts[record.outcome] = self.counts.get(record.outcome, 0) + 1
-        self.show()
+class LogLines:
+    """What tqdm writes, turned into whole lines for a log: tqdm redraws its line with a carriage return, which a
+    log file or a CI console would show as one ever-growing line."""
 
-    def show(self) -> None:
-        """Rewrite the line in a terminal; print one line per update in a log."""
-        done = self.skipped + sum(self.counts.values())
-        notes = [f"{self.skipped} skipped"]
-        notes += [f"{self.counts[o]} {o.replace('_', ' ')}" for o in (STUDENT_ERROR, GRADER_ERROR)
-                  if self.counts.get(o)]
-        line = f"graded {done}/{self.total} ({', '.join(notes)})"
-        self.stream.write(f"\r{line}" if self.stream.isatty() else f"{line}\n")
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        """Write each redraw of the bar as one line of its own (tqdm's padding and bare newlines are dropped)."""
+        line = text.replace("\r", "").rstrip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        """Flush the log, so that a line shows as soon as it is written."""
         self.stream.flush()
 
+
+class Progress:
+    """The progress bar on stderr (tqdm: done/total, rate, ETA), with the outcome counts as its postfix.
+
+    In a terminal it redraws one line; elsewhere (a log, CI, a terminal that reports no width, where tqdm would
+    draw nothing) it prints a line at most every LOG_SECONDS, plus the first and the last. The rate and the ETA
+    count only what this run grades, not the skipped submissions.
+    """
+
+    def __init__(self, total: int, stream: TextIO, skipped: int = 0) -> None:
+        self.skipped = skipped
+        self.counts = {STUDENT_ERROR: 0, GRADER_ERROR: 0}
+        terminal = terminal_columns(stream) > 0
+        self.bar = tqdm(total=total, initial=skipped, desc="grading", unit="sub", postfix=self.postfix(),
+                        file=stream if terminal else LogLines(stream), dynamic_ncols=True, smoothing=0,
+                        mininterval=0.1 if terminal else LOG_SECONDS)
+
+    def postfix(self) -> str:
+        """The counts shown after the bar: `skipped 3, student errors 1, grader errors 0`."""
+        return (f"skipped {self.skipped}, student errors {self.counts[STUDENT_ERROR]}, "
+                f"grader errors {self.counts[GRADER_ERROR]}")
+
+    def add(self, record: Record) -> None:
+        """Count one finished submission (the bar redraws when its interval has passed)."""
+        if record.outcome in self.counts:
+            self.counts[record.outcome] += 1
+        self.bar.set_postfix_str(self.postfix(), refresh=False)
+        self.bar.update(1)
+
     def finish(self) -> None:
-        """End the terminal line that `show` kept rewriting."""
-        if self.stream.isatty():
-            self.stream.write("\n")
+        """Draw the final state and end the line."""
+        self.bar.close()
+
+
+def terminal_columns(stream: TextIO) -> int:
+    """The width of the terminal `stream` writes to; 0 when it is not a terminal or says it has no width."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns if stream.isatty() else 0
+    except (AttributeError, OSError, ValueError):  # no file descriptor (a StringIO), or a closed one
+        return 0
 
 
 def run_batch(assignment: str, submissions: Path, out: Path, jobs: int | None = None, profile: str = "thorough",
               seed: int | None = None, data_dir: Path | None = None, executor: Executor | None = None,
-              stream: TextIO = sys.stderr) -> list[Record]:
+              stream: TextIO | None = None) -> list[Record]:
     """Grade every submission not already recorded with the same key; returns every entry's record, by id.
 
     A given ``executor`` stays open (its owner closes it); without one, a local pool of ``jobs`` workers is used.
+    The progress bar goes to ``stream`` (default: stderr).
 
     Ctrl-C stops at once: the records already written stay, and the next run grades only the rest.
     """
@@ -65,14 +103,13 @@ def run_batch(assignment: str, submissions: Path, out: Path, jobs: int | None = 
     version = suite_version(assignment)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="grader-batch-") as scratch:
-        entries = discover(submissions, Path(scratch))
+        entries = [e for e in discover(submissions, Path(scratch)) if e.path.resolve() != out.resolve()]
         todo = []
         for entry in entries:
             key = record_key(entry.sources, entry.problem, assignment, profile, run_seed, version)
             if not is_done(out, entry.student_id, key):
                 todo.append(GradeJob(assignment, entry, out, key, profile, run_seed, data_dir))
-        progress = Progress(len(entries), stream, skipped=len(entries) - len(todo))
-        progress.show()
+        progress = Progress(len(entries), stream or sys.stderr, skipped=len(entries) - len(todo))
         if executor is not None:
             run_all(executor, todo, progress)
         else:
@@ -82,7 +119,17 @@ def run_batch(assignment: str, submissions: Path, out: Path, jobs: int | None = 
     records = [read_record(out, entry.student_id) or unrecorded(entry.student_id) for entry in entries]
     write_gradebook(out, [check.name for check in get_suite(assignment).checks], records)
     write_summary(out, assignment, records)
+    warn_below_strict(records, stream or sys.stderr)
     return records
+
+
+def warn_below_strict(records: list[Record], stream: TextIO) -> None:
+    """Say loudly when submissions ran below the strict sandbox: the grades hold, the machine is less protected."""
+    weaker = Counter(r.sandbox for r in records if r.sandbox and not r.sandbox.startswith("strict"))
+    for level, count in sorted(weaker.items()):
+        stream.write(f"WARNING: {count} submission(s) ran without the strict sandbox, at level {level}: "
+                     "they could reach more of this machine (see README, Security). Grade untrusted code on a "
+                     "Linux machine with Landlock and namespaces, or inside a throwaway VM or container.\n")
 
 
 def unrecorded(student_id: str) -> Record:
@@ -90,18 +137,77 @@ def unrecorded(student_id: str) -> Record:
     return Record(student_id, "", GRADER_ERROR, message=f"no readable record for {student_id} after the run")
 
 
+@dataclass
+class Tries:
+    """How one job has fared: grader faults (the job raised or recorded a grader error), and worker deaths while it
+    was in flight."""
+
+    faults: int = 0
+    deaths: int = 0
+
+
+@dataclass
+class Queue:
+    """The jobs not finished yet: those to run normally, those to run again alone after a worker died, and those
+    in flight."""
+
+    waiting: deque[GradeJob]
+    suspects: deque[GradeJob] = field(default_factory=deque)
+    pending: dict[concurrent.futures.Future[Record], GradeJob] = field(default_factory=dict)
+    tries: dict[str, Tries] = field(default_factory=lambda: defaultdict(Tries))
+
+
 def run_all(pool: Executor, todo: list[GradeJob], progress: Progress) -> None:
-    """Run every job; one that ends in a grader error is tried once more before its error is kept."""
-    pending = {submit(pool, job): (job, 1) for job in todo}
-    while pending:
-        done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-        for future in done:
-            job, attempt = pending.pop(future)
-            record = result_of(future, job)
-            if record.outcome == GRADER_ERROR and attempt == 1:
-                pending[submit(pool, job)] = (job, 2)
-            else:
+    """Run every job until it has a final record. A grader fault is retried once. At most `pool.workers` jobs are
+    in flight, so when a worker dies (`BrokenProcessPool`) only those can have caused it: each is run again alone
+    on a fresh pool, and one that kills its worker alone as well gets a grader error, never a score."""
+    queue = Queue(deque(todo))
+    while queue.waiting or queue.suspects or queue.pending:
+        submit_next(pool, queue)
+        done, _ = concurrent.futures.wait(queue.pending, return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in [f for f in queue.pending if f in done]:  # in the order submitted: a deterministic queue
+            job = queue.pending.pop(future)
+            record = settle(future, job, queue)
+            if record is not None:
                 progress.add(record)
+
+
+def submit_next(pool: Executor, queue: Queue) -> None:
+    """Fill the free workers with waiting jobs; while suspects remain, run them one at a time and nothing else."""
+    if queue.suspects:
+        if not queue.pending:
+            job = queue.suspects.popleft()
+            queue.pending[submit(pool, job)] = job
+        return
+    while queue.waiting and (pool.workers is None or len(queue.pending) < pool.workers):
+        job = queue.waiting.popleft()
+        queue.pending[submit(pool, job)] = job
+
+
+def settle(future: concurrent.futures.Future[Record], job: GradeJob, queue: Queue) -> Record | None:
+    """The job's final record, or None when it goes back in the queue (a first grader fault, a first death)."""
+    tries = queue.tries[job.entry.student_id]
+    if isinstance(future.exception(), BrokenProcessPool):
+        tries.deaths += 1
+        if tries.deaths == 1:
+            queue.suspects.append(job)
+            return None
+        return error_record(job, worker_died(job))
+    record = result_of(future, job)
+    if record.outcome == GRADER_ERROR and tries.faults == 0 and tries.deaths == 0:
+        tries.faults += 1
+        queue.waiting.append(job)
+        return None
+    return record
+
+
+def worker_died(job: GradeJob) -> str:
+    """Why a job that killed its worker twice has no score, and what to do."""
+    sid = job.entry.student_id
+    return (f"the worker process grading {sid} died twice, the second time while grading only {sid} (killed by a "
+            "signal, such as the SIGKILL the out-of-memory killer sends, or crashed); this is not a verdict on the "
+            f"code: grade it alone with `grader check {job.assignment} PATH` to see why, or run the batch again to "
+            "retry it")
 
 
 def submit(pool: Executor, job: GradeJob) -> concurrent.futures.Future[Record]:
@@ -115,11 +221,15 @@ def submit(pool: Executor, job: GradeJob) -> concurrent.futures.Future[Record]:
 
 
 def result_of(future: concurrent.futures.Future[Record], job: GradeJob) -> Record:
-    """The job's record; when the worker itself failed (killed, unpicklable), a grader_error written here."""
+    """The job's record; when the job could not run or report (unpicklable, a closed executor), a grader error."""
     try:
         return future.result()
     except Exception as error:
-        message = "".join(traceback.format_exception(error))
-        record = Record(job.entry.student_id, job.key, GRADER_ERROR, message=message)
-        write_record(job.out, record)
-        return record
+        return error_record(job, "".join(traceback.format_exception(error)))
+
+
+def error_record(job: GradeJob, message: str) -> Record:
+    """A grader error for `job`, written here in the parent: the worker could not write it."""
+    record = Record(job.entry.student_id, job.key, GRADER_ERROR, message=message)
+    write_record(job.out, record)
+    return record

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.job import RESULTS_NAME
+from grader.batch.layout import SUMMARY_NAME, student_folder
 from grader.batch.records import GRADED, Record, write_atomic
 from grader.results import NOT_GRADABLE, PASSED
 
-SUMMARY_NAME = "summary.html"
 BINS = 10
 TOP = 10
 
@@ -71,7 +71,8 @@ def summary_view(out: Path, assignment: str, records: list[Record]) -> dict[str,
 def results_tests(out: Path, student_id: str) -> list[dict[str, Any]]:
     """The tests[] of a student's results.json, or [] when it is missing or unreadable."""
     try:
-        tests = json.loads((out / student_id / RESULTS_NAME).read_text(encoding="utf-8")).get("tests", [])
+        results = json.loads((student_folder(out, student_id) / RESULTS_NAME).read_text(encoding="utf-8"))
+        tests = results.get("tests", [])
     except (OSError, ValueError, AttributeError):
         return []
     return [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
