@@ -98,11 +98,11 @@ def check_value(what: str, actual: Any, expected: Any) -> str | None:
     """Return why a plain value (int, or a tuple of ints) differs from ``expected``, or None."""
     if isinstance(expected, tuple):
         if isinstance(actual, list):
-            return f"{what} is a list {actual}; return a tuple"
+            return f"{what} is a list {wire_text(actual)}; return a tuple"
         if not isinstance(actual, tuple):
             return f"{what} is {describe_type(actual)}; expected the tuple {expected}"
         if len(actual) != len(expected) or any(check_value(what, a, e) for a, e in zip(actual, expected)):
-            return f"{what} is {actual!r}; expected {expected!r}"
+            return f"{what} is {wire_text(actual)}; expected {expected!r}"
         return None
     if isinstance(expected, (int, np.integer)) and not isinstance(expected, bool):
         if isinstance(actual, bool) or not isinstance(actual, (int, np.integer)):
@@ -110,9 +110,11 @@ def check_value(what: str, actual: Any, expected: Any) -> str | None:
                 return f"{what} is the float {actual!r}; return an int (use // for whole-number division)"
             return f"{what} is {describe_type(actual)} ({wire_text(actual)}); expected the int {expected}"
         return None if int(actual) == int(expected) else f"{what} is {int(actual)}; expected {expected}"
-    return None if actual == expected else f"{what} is {actual!r}; expected {expected!r}"
+    return None if actual == expected else f"{what} is {wire_text(actual)}; expected {expected!r}"
 
 
 def wire_text(value: Any) -> str:
-    """The repr of a value, or what the child said about a value it could not send."""
-    return value.text if isinstance(value, wire.Foreign) else repr(value)[:80]
+    """The repr of a value (cut short: a student may return a huge one), or what the child said about a value it
+    could not send."""
+    text = value.text if isinstance(value, wire.Foreign) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

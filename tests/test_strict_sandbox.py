@@ -78,7 +78,7 @@ def test_udp_cannot_leave_the_child(box: Sandbox) -> None:
 def test_as_root_the_child_runs_as_a_user_of_its_own(box: Sandbox) -> None:
     uid, gid, groups = box.call("whoami").value
     assert uid >= 2_000_000_000 and gid == uid and groups == 0
-    assert f"own user {uid}" in box.level
+    assert "own user" in box.level
 
 
 def test_a_process_that_leaves_its_group_dies_with_the_child(box: Sandbox) -> None:

@@ -125,7 +125,7 @@ def isolate(read: list[str], scratch: str) -> tuple[list[str], int | None]:
             expose(read)
             uid = sandbox_uid(os.getpid())
             become_user(uid, scratch)
-            held.append(f"own user {uid}")
+            held.append("own user")  # not its number: the level is part of records that must not vary by run
             return held, uid
         unshare(CLONE_NEWUSER | CLONE_NEWNET)
         map_own_user()
