@@ -51,8 +51,12 @@ def unshare(flags: int) -> None:
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     """mount(2), for this process's private mount namespace."""
-    encode = lambda text: text.encode() if text is not None else None  # noqa: E731 - ctypes wants bytes or NULL
-    _check(_libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
+    _check(_libc.mount(_c(source), _c(target), _c(fstype), flags, _c(data)), f"mount {target}")
+
+
+def _c(text: str | None) -> bytes | None:
+    """A C string argument, or NULL."""
+    return text.encode() if text is not None else None
 
 
 def _others_can_read(path: Path) -> bool:
@@ -84,12 +88,15 @@ def expose(paths: list[str]) -> None:
         originals = {child: os.open(child, os.O_PATH) for child in children}
         mount("tmpfs", str(folder), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
         for child, fd in originals.items():
-            child.mkdir() if stat.S_ISDIR(os.fstat(fd).st_mode) else child.touch()
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                child.mkdir()
+            else:
+                child.touch()
             mount(f"/proc/self/fd/{fd}", str(child), None, MS_BIND | MS_REC)
             os.close(fd)
-    unreachable = [p for p in paths if Path(p).exists() and (_hidden_ancestor(Path(p)) or not _others_can_read(Path(p)))]
-    if unreachable:
-        raise OSError(f"other users cannot read {unreachable[0]}")
+    for path in map(Path, paths):
+        if path.exists() and (_hidden_ancestor(path) or not _others_can_read(path)):
+            raise OSError(f"other users cannot read {path}")
 
 
 def become_user(uid: int, scratch: str) -> None:
