@@ -4,6 +4,7 @@ that holds, and nothing left running after a child ends, even a process that lef
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -127,3 +128,25 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+LEVEL = '''
+import sys
+from pathlib import Path
+from grader.sandbox.process import Sandbox
+from grader.submission import load_submission
+from grader.suites.framework import numpy_only
+with Sandbox(load_submission(Path(sys.argv[1]), "params"), numpy_only("params")) as box:
+    box.load()
+    print(box.level)
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
+def test_without_namespaces_the_level_falls_back_and_says_why(tmp_path: Path) -> None:
+    """As in a container that refuses unshare (Docker's default profile): the report names what is missing."""
+    (tmp_path / "params.py").write_text(PROBES)
+    run = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", sys.executable, "-c", LEVEL,
+                          str(tmp_path / "params.py")], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    level = run.stdout.strip()
+    assert level.startswith(("landlock", "process")) and "network open" in level, run.stdout + run.stderr

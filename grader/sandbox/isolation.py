@@ -94,6 +94,10 @@ def expose(paths: list[str]) -> None:
                 child.touch()
             mount(f"/proc/self/fd/{fd}", str(child), None, MS_BIND | MS_REC)
             os.close(fd)
+
+
+def check_readable(paths: list[str]) -> None:
+    """Raise OSError naming the first of ``paths`` that another user could not read."""
     for path in map(Path, paths):
         if path.exists() and (_hidden_ancestor(path) or not _others_can_read(path)):
             raise OSError(f"other users cannot read {path}")
@@ -123,21 +127,34 @@ def map_own_user() -> None:
 
 def isolate(read: list[str], scratch: str) -> tuple[list[str], int | None]:
     """Apply what this machine allows; returns what holds (for the report) and the uid now in force, if changed."""
+    if os.geteuid() != 0:
+        try:
+            unshare(CLONE_NEWUSER | CLONE_NEWNET)
+            map_own_user()
+            drop_capabilities()
+        except OSError as error:
+            return [f"network open ({error})"], None
+        return ["no network"], None
+    return isolate_as_root(read, scratch)
+
+
+def isolate_as_root(read: list[str], scratch: str) -> tuple[list[str], int | None]:
+    """Each step on its own: a container may refuse namespaces (no CAP_SYS_ADMIN) yet allow the switch of user."""
     held: list[str] = []
     try:
-        if os.geteuid() == 0:
-            unshare(CLONE_NEWNET)
-            held.append("no network")
-            private_mounts()
-            expose(read)
-            uid = sandbox_uid(os.getpid())
-            become_user(uid, scratch)
-            held.append("own user")  # not its number: the level is part of records that must not vary by run
-            return held, uid
-        unshare(CLONE_NEWUSER | CLONE_NEWNET)
-        map_own_user()
-        drop_capabilities()
+        unshare(CLONE_NEWNET)
         held.append("no network")
     except OSError as error:
-        held.append(f"not isolated further ({error})")
-    return held, None
+        held.append(f"network open ({error})")
+    try:
+        private_mounts()
+        expose(read)
+    except OSError:
+        pass  # the check below says whether the user of its own can still read the installation
+    try:
+        check_readable(read)
+        uid = sandbox_uid(os.getpid())
+        become_user(uid, scratch)
+    except OSError as error:
+        return held + [f"still root ({error})"], None
+    return held + ["own user"], uid  # not its number: the level is part of records that must not vary by run
