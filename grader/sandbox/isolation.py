@@ -19,7 +19,6 @@ from pathlib import Path
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 UID_BASE = 2_000_000_000
-MAX_PROCESSES = 256  # threads count too: torch and numpy start a few
 
 
 def sandbox_uid(pid: int) -> int:

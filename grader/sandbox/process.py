@@ -13,6 +13,7 @@ submission.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import os
@@ -389,8 +390,10 @@ def error_from_reply(function: str, error: Mapping[str, str], limits: Limits) ->
     return StudentCodeError("exception", text, error.get("traceback", ""))
 
 
-def child_sys_path(preload: tuple[str, ...]) -> list[str]:
-    """The import path a child needs for its preloaded libraries, and nothing of the grader's."""
+@functools.cache
+def child_sys_path(preload: tuple[str, ...]) -> tuple[str, ...]:
+    """The import path a child needs for its preloaded libraries, and nothing of the grader's (computed once:
+    every child of a run asks for it)."""
     paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     for name in preload:
         spec = importlib.util.find_spec(name)
@@ -398,7 +401,7 @@ def child_sys_path(preload: tuple[str, ...]) -> list[str]:
             paths.add(str(Path(spec.origin).resolve().parents[1]))
     stdlib = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]]
     dynload = [p for p in sys.path if p.endswith("lib-dynload")]
-    return list(dict.fromkeys(stdlib + dynload + sorted(paths)))
+    return tuple(dict.fromkeys(stdlib + dynload + sorted(paths)))
 
 
 def confinement(scratch: Path, preload: tuple[str, ...]) -> dict[str, Any]:
@@ -407,14 +410,15 @@ def confinement(scratch: Path, preload: tuple[str, ...]) -> dict[str, Any]:
     return {
         "landlock": str(Path(__file__).with_name("landlock.py")),
         "isolation": str(Path(__file__).with_name("isolation.py")),
-        "read": readable_python(preload) + system,
+        "read": [*readable_python(preload), *system],
         "write": [str(scratch)],
         "devices": ["/dev"],
     }
 
 
-def readable_python(preload: tuple[str, ...]) -> list[str]:
-    """What the child may read of the Python installation.
+@functools.cache
+def readable_python(preload: tuple[str, ...]) -> tuple[str, ...]:
+    """What the child may read of the Python installation (computed once: every child of a run asks for it).
 
     With torch: the interpreter and all its libraries. Without: the standard library (not the site-packages
     inside it) and the preloaded packages only, so that a numpy-only submission that removes the import
@@ -422,7 +426,7 @@ def readable_python(preload: tuple[str, ...]) -> list[str]:
     """
     if "torch" in preload:
         prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parents[1])}
-        return sorted(prefixes) + child_sys_path(preload)
+        return (*sorted(prefixes), *child_sys_path(preload))
     stdlib = dict.fromkeys([sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]])
     entries = [str(entry) for folder in stdlib for entry in sorted(Path(folder).iterdir())
                if entry.name not in SITE_FOLDERS]
@@ -432,7 +436,7 @@ def readable_python(preload: tuple[str, ...]) -> list[str]:
         if spec and spec.origin:
             folder = Path(spec.origin).resolve().parent
             packages += [str(folder), str(folder.with_name(f"{name}.libs"))]
-    return entries + packages + [str(Path(sys.executable).resolve())]
+    return (*entries, *packages, str(Path(sys.executable).resolve()))
 
 
 def child_environment(threads: int) -> dict[str, str]:

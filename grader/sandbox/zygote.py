@@ -28,12 +28,12 @@ CHILD_MAIN = Path(__file__).with_name("child_main.py")
 class Zygote:
     """A running ``zygote_main.py`` and the socket that asks it to fork."""
 
-    def __init__(self, sys_path: list[str], preload: tuple[str, ...], env: dict[str, str]) -> None:
+    def __init__(self, sys_path: tuple[str, ...], preload: tuple[str, ...], env: dict[str, str]) -> None:
         self.owner = os.getpid()
         self.lock = threading.Lock()
         self.home = tempfile.mkdtemp(prefix="grader-zygote-")
         self.socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = {"sys_path": sys_path, "preload": list(preload), "child_main": str(CHILD_MAIN),
+        config = {"sys_path": list(sys_path), "preload": list(preload), "child_main": str(CHILD_MAIN),
                   "control_fd": theirs.fileno()}
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", "-u", str(ZYGOTE_MAIN), json.dumps(config)],
@@ -73,9 +73,9 @@ _zygotes: dict[tuple, Zygote] = {}
 _zygotes_lock = threading.Lock()
 
 
-def zygote_for(sys_path: list[str], preload: tuple[str, ...], env: dict[str, str]) -> Zygote:
+def zygote_for(sys_path: tuple[str, ...], preload: tuple[str, ...], env: dict[str, str]) -> Zygote:
     """This process's zygote for these libraries and this environment, started (or restarted) if needed."""
-    key = (tuple(sys_path), preload, tuple(sorted(env.items())))
+    key = (sys_path, preload, tuple(sorted(env.items())))
     with _zygotes_lock:
         zygote = _zygotes.get(key)
         if zygote is None or not zygote.alive():
