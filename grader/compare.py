@@ -1,9 +1,11 @@
 """Compare what a student function returned with what was expected, and say precisely how it differs.
 
-Arrays are validated before their values are compared: a plain
-``numpy.ndarray`` (not a list, not a subclass), a numeric dtype equal to the
-expected one (outputs keep the input dtype), the expected shape, finite
-values. Values then compare with a dtype-aware tolerance.
+Values and dtype are graded apart. ``check_array`` compares values whatever
+the dtype: a plain ``numpy.ndarray`` (not a list, not a subclass) of a
+numeric dtype, the expected shape, finite values, then values within the
+looser tolerance of the two dtypes; a wrong dtype is only mentioned, after
+the problem that costs the check. ``check_dtype`` grades the dtype alone, for
+the small per-function checks that outputs keep the input's dtype.
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ TOLERANCES: Mapping[str, tuple[float, float]] = {
     "float32": (1e-4, 1e-5),
 }
 MAX_SHOWN_ELEMENTS = 64
+TYPE, DTYPE, SHAPE, NONFINITE, VALUES = "type", "dtype", "shape", "non-finite", "values"
 
 
 @dataclass(frozen=True)
 class Mismatch:
-    """Why a returned array is not the expected one, with the evidence for the report."""
+    """Why a returned array is not the expected one (``kind``: type, shape, non-finite or values), with the
+    evidence for the report."""
 
     message: str
     details: Mapping[str, Any]
+    kind: str = VALUES
 
 
 def describe_type(value: Any) -> str:
@@ -46,21 +51,22 @@ def describe_type(value: Any) -> str:
 
 
 def check_array(what: str, actual: Any, expected: np.ndarray) -> Mismatch | None:
-    """Return why ``actual`` is not ``expected`` (type, dtype, shape, finiteness, values), or None."""
+    """Return why ``actual``'s values are not ``expected``'s (type, shape, finiteness, values), or None; the dtype
+    is not graded here, only named when something else is wrong too."""
     if type(actual) is not np.ndarray:
         hint = " (convert it with np.asarray)" if isinstance(actual, (list, tuple, int, float)) else ""
-        return Mismatch(f"{what} is {describe_type(actual)}; expected a numpy.ndarray{hint}", {})
+        return Mismatch(f"{what} is {describe_type(actual)}; expected a numpy.ndarray{hint}", {}, TYPE)
     if actual.dtype.kind not in "fiu":
-        return Mismatch(f"{what} has dtype {actual.dtype}; expected {expected.dtype}", {})
-    if actual.dtype != expected.dtype:
-        return Mismatch(f"{what} has dtype {actual.dtype}; expected {expected.dtype} (outputs keep the input's dtype)", {})
+        return Mismatch(f"{what} has dtype {actual.dtype}; expected a numeric array like {expected.dtype}", {}, TYPE)
+    also = dtype_note(actual, expected)
     if actual.shape != expected.shape:
-        return Mismatch(f"{what} has shape {actual.shape}; expected {expected.shape}", {})
+        return Mismatch(f"{what} has shape {actual.shape}; expected {expected.shape}{also}", {}, SHAPE)
     if not np.all(np.isfinite(actual)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
-        return Mismatch(f"{what} contains {actual[bad]} at index {bad}", value_details(actual, expected))
-    rtol, atol = TOLERANCES.get(expected.dtype.name, (0.0, 0.0))
-    close = np.isclose(actual, expected, rtol=rtol, atol=atol)
+        return Mismatch(f"{what} contains {actual[bad]} at index {bad}{also}", value_details(actual, expected),
+                        NONFINITE)
+    rtol, atol = tolerance(actual.dtype, expected.dtype)
+    close = np.isclose(actual.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol)
     if close.all():
         return None
     details = value_details(actual, expected, close)
@@ -68,9 +74,39 @@ def check_array(what: str, actual: Any, expected: np.ndarray) -> Mismatch | None
     return Mismatch(
         f"{what} differs from the expected values in {details['mismatches']} of {actual.size} entries; "
         f"the largest error is {details['max_abs_error']:.4g} at index {where} "
-        f"(got {actual[where]:.6g}, expected {expected[where]:.6g})",
+        f"(got {actual[where]:.6g}, expected {expected[where]:.6g}){also}",
         details,
     )
+
+
+def check_dtype(what: str, actual: Any, expected: np.dtype) -> Mismatch | None:
+    """Return why ``actual`` does not have the ``expected`` dtype, or None; anything but an array is left to the
+    value checks."""
+    if not isinstance(actual, np.ndarray) or actual.dtype == expected:
+        return None
+    return Mismatch(f"{what} has dtype {actual.dtype}; expected {expected}, the input's dtype{allocation_hint(actual)}",
+                    {}, DTYPE)
+
+
+def dtype_note(actual: np.ndarray, expected: np.ndarray) -> str:
+    """A clause naming a wrong dtype next to the problem that fails a value check ('' when the dtype is right)."""
+    if actual.dtype == expected.dtype:
+        return ""
+    return f"; its dtype is also {actual.dtype} where the input's is {expected.dtype} (graded by the dtype check)"
+
+
+def allocation_hint(actual: np.ndarray) -> str:
+    """The usual cause of a float64 output for float32 input, said once, where the dtype is graded."""
+    if actual.dtype == np.float64:
+        return ": np.zeros(shape) makes float64; allocate with np.zeros(shape, dtype=x.dtype) or np.zeros_like(x)"
+    return ""
+
+
+def tolerance(actual: np.dtype, expected: np.dtype) -> tuple[float, float]:
+    """(rtol, atol): the looser of the two dtypes' tolerances, so a value check never fails for precision that
+    only the dtype took away."""
+    pairs = [TOLERANCES.get(dtype.name, (0.0, 0.0)) for dtype in (actual, expected)]
+    return max(rtol for rtol, _ in pairs), max(atol for _, atol in pairs)
 
 
 def value_details(actual: np.ndarray, expected: np.ndarray, close: np.ndarray | None = None) -> dict[str, Any]:
@@ -111,6 +147,17 @@ def check_value(what: str, actual: Any, expected: Any) -> str | None:
             return f"{what} is {describe_type(actual)} ({wire_text(actual)}); expected the int {expected}"
         return None if int(actual) == int(expected) else f"{what} is {int(actual)}; expected {expected}"
     return None if actual == expected else f"{what} is {wire_text(actual)}; expected {expected!r}"
+
+
+def shown(value: Any) -> Any:
+    """A plain value as the report shows it: numbers and tuples of numbers as themselves (no quotes), anything
+    else as its (short) repr."""
+    plain = (int, float, np.integer, np.floating)
+    if isinstance(value, plain) and not isinstance(value, bool):
+        return value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, tuple) and all(isinstance(v, plain) and not isinstance(v, bool) for v in value):
+        return [v.item() if isinstance(v, np.generic) else v for v in value]
+    return wire_text(value)
 
 
 def wire_text(value: Any) -> str:

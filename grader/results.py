@@ -7,6 +7,9 @@ import textwrap
 from typing import Any
 
 PASSED, FAILED, TIMED_OUT, CRASHED, NOT_GRADABLE = "passed", "failed", "timed out", "crashed", "not gradable here"
+# A check that could not grade the student's function because code it relies on (their own forward) failed on every
+# input: it earns nothing, but it is not a failure of the function it grades.
+NOT_GRADED = "not graded"
 
 
 @dataclass
@@ -28,6 +31,7 @@ class CheckResult:
     visibility: str = "visible"
     notes: list[str] = field(default_factory=list)
     diagnosis: str = ""
+    inputs: str = ""  # digest of the inputs the check was given: equal digests, equal inputs
 
     @property
     def passed(self) -> bool:
@@ -42,15 +46,18 @@ class CheckResult:
         lines = [self.message] + ([f"Likely cause: {self.diagnosis}"] if self.diagnosis else []) + self.notes
         if self.counterexample:
             lines.append(f"Smallest failing input: {self.counterexample['description']}")
-            for name, values in self.counterexample.get("arrays", {}).items():
-                lines.append(textwrap.indent(format_named(name, values), "  "))
+            arrays, shapes = self.counterexample.get("arrays", {}), self.counterexample.get("shapes", {})
+            for name in shapes or arrays:
+                text = (format_named(name, arrays[name]) if name in arrays else
+                        f"{name}: shape {tuple(shapes[name])}, too large to show here")
+                lines.append(textwrap.indent(text, "  "))
         if "expected" in self.details and "actual" in self.details:
             lines.append(textwrap.indent(format_named("expected", self.details["expected"]), "  "))
             lines.append(textwrap.indent(format_named("got     ", self.details["actual"]), "  "))
         if "gradient_errors" in self.details:
             lines.append("  largest error of each gradient:   vs autograd      vs central differences")
             for row in self.details["gradient_errors"]:
-                lines.append(f"    {row['gradient']:<31}{_number(row['vs_autograd']):<17}{_number(row['vs_numeric'])}")
+                lines.append(f"    {row['gradient']:<31}{_number(row['vs_autograd']):<16} {_number(row['vs_numeric'])}")
         if "your_layers" in self.details:
             lines.append(layer_tables(self.details["your_layers"], self.details["expected_layers"]))
         if self.details.get("traceback"):
@@ -90,10 +97,14 @@ class GradeReport:
         """One honest line: how many checks ran and passed, which could not run here, in which profile."""
         graded = [r for r in self.results if r.status != NOT_GRADABLE]
         passed = sum(r.passed for r in graded)
+        waiting = sum(r.status == NOT_GRADED for r in graded)
         if not graded:
             verdict = "no check could be graded"
+        elif passed == len(graded):
+            verdict = "all passed"
         else:
-            verdict = "all passed" if passed == len(graded) else f"{len(graded) - passed} failed"
+            verdict = ", ".join(([f"{len(graded) - passed - waiting} failed"] if len(graded) - passed - waiting
+                                 else []) + ([f"{waiting} not graded"] if waiting else []))
         skipped = len(self.results) - len(graded)
         unrun = f", {skipped} not gradable here" if skipped else ""
         return (f"{self.assignment}: {self.score:g}/{self.max_score:g} points; {passed} of {len(graded)} checks "
@@ -125,7 +136,7 @@ class GradeReport:
                     "tags": list(r.functions),
                     "visibility": r.visibility,
                     "extra_data": {"check": r.name, "status": r.status, "diagnosis": r.diagnosis,
-                                   "examples_run": r.examples_run,
+                                   "examples_run": r.examples_run, "inputs": r.inputs,
                                    "seconds": round(r.seconds, 3), "counterexample": r.counterexample,
                                    "details": r.details},
                 }

@@ -8,16 +8,20 @@ one check does (or fails to do) keeps the other checks from running.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from hypothesis import HealthCheck, Verbosity, example, given, seed, settings
-from hypothesis.errors import Flaky
+from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
+from hypothesis.internal.conjecture import providers
 
 from grader.oracles import choose_oracle
-from grader.results import CRASHED, FAILED, NOT_GRADABLE, PASSED, TIMED_OUT, CheckResult, GradeReport
+from grader.results import (CRASHED, FAILED, NOT_GRADABLE, NOT_GRADED, PASSED, TIMED_OUT, CheckResult,
+                            GradeReport)
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.process import LoadReport, Sandbox
 from grader.submission import Submission, SubmissionError, load_submission
@@ -85,27 +89,75 @@ def grade_submission(assignment: str, submission: Submission, profile: str = "qu
 
 
 class Attempts:
-    """The property Hypothesis runs for one check: it counts cases, keeps the last one and the latest failure,
-    and stops shrinking once ``budget`` more cases have been tried after the first failure."""
+    """The property Hypothesis runs for one check: it counts cases (and those it graded), keeps the last one and
+    the smallest failure of the first failure's kind, and stops shrinking once ``budget`` more cases have been
+    tried after the first failure."""
 
     def __init__(self, check: Check, ctx: Context, budget: int) -> None:
         self.check, self.ctx, self.budget = check, ctx, budget
-        self.count, self.case, self.first_failure = 0, None, 0
+        self.count, self.graded, self.case, self.first_failure = 0, 0, None, 0
         self.failure: CheckFailed | None = None
         self.failing_case: Any = None
         self.first_failing_case: Any = None
+        self.passing: list[Any] = []
+        self.inputs = hashlib.sha256()
 
     def __call__(self, case: Any) -> None:
         if self.failure is not None and self.count - self.first_failure >= self.budget:
             raise ShrinkBudgetSpent
         self.case, self.count = case, self.count + 1
+        self.record(case)
         try:
             self.check.body(self.ctx, case)
         except CheckFailed as failure:
-            if self.failure is None:
-                self.first_failure, self.first_failing_case = self.count, case
-            self.failure, self.failing_case = failure, case
+            self.graded += 1
+            self.keep(failure, case)
             raise
+        self.graded += 1
+        if len(self.passing) < PASSING_KEPT:
+            self.passing.append(case)
+
+    def record(self, case: Any) -> None:
+        """Add a case to the digest of the inputs this check was given: one seed must give one digest in every
+        entry point, for every submission that behaves the same."""
+        self.inputs.update(case.describe().encode())
+        for name, array in case.arrays().items():
+            self.inputs.update(f"{name}{array.dtype}{array.shape}".encode() + array.tobytes())
+
+    def keep(self, failure: CheckFailed, case: Any) -> None:
+        """Keep the first failure, then any smaller failing case of the same kind (a shrink that settles on another
+        kind of failure, or stops early, cannot hide the smallest case seen)."""
+        if self.failure is None:
+            self.first_failure, self.first_failing_case = self.count, case
+        elif failure.kind != self.failure.kind or case_size(case) >= case_size(self.failing_case):
+            return
+        self.failure, self.failing_case = failure, case
+
+
+PASSING_KEPT = 3  # passing cases a diagnosis must also explain: a mistake that would have failed them is not the one
+
+
+def case_size(case: Any) -> tuple[int, int, str]:
+    """How large a case reads: its number of array elements, then its description's length and text."""
+    return sum(a.size for a in case.arrays().values()), len(case.describe()), case.describe()
+
+
+@contextlib.contextmanager
+def same_inputs_everywhere() -> Iterator[None]:
+    """Hypothesis 6.1xx now and then draws a numeric literal found in any loaded module outside site-packages (the
+    editable grader, reference/, a report renderer), so what this process has imported would change the inputs;
+    while a check runs, that pool is empty and one seed gives one input sequence in every entry point."""
+    collect = providers._get_local_constants
+    providers._get_local_constants = lambda: NO_CONSTANTS
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = collect
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
+NO_CONSTANTS = providers.Constants()
 
 
 def hypothesis_test(check: Check, attempts: Attempts, profile: Profile, run_seed: int) -> Callable[[], None]:
@@ -123,13 +175,19 @@ def hypothesis_test(check: Check, attempts: Attempts, profile: Profile, run_seed
     return seed(run_seed)(test)
 
 
-def diagnose(check: Check, ctx: Context, cases: Sequence[Any], mistakes: Sequence[Mistake]) -> str:
-    """The sentence of the first known mistake whose output the student's matches on every failing case
-    given (the first one found, and the shrunk one: a tiny case alone can match a mistake by chance), or ''."""
+def diagnose(check: Check, ctx: Context, failure: CheckFailed, cases: Sequence[Any],
+             mistakes: Sequence[Mistake]) -> str:
+    """The sentence of the first known mistake that explains the failure: one whose exception the student's code
+    raised, or whose output the student's matches on every case given: the first failing one, the shrunk one (a
+    tiny case alone can match a mistake by chance) and a few that passed (a mistake that would have failed them is
+    not the student's); '' when none does."""
     correct = ctx.oracle
     try:
         for mistake in mistakes:
-            if set(mistake.functions) & set(check.functions) and matches(check, ctx, mistake, correct, cases):
+            if not set(mistake.functions) & set(check.functions):
+                continue
+            if mistake.explains(failure.message) or (not mistake.raised and matches(check, ctx, mistake, correct,
+                                                                                     cases)):
                 return mistake.sentence
     finally:
         ctx.oracle = correct
@@ -142,7 +200,7 @@ def matches(check: Check, ctx: Context, mistake: Mistake, correct: Any, cases: S
     for case in cases:
         try:
             check.body(ctx, case)
-        except (CheckFailed, CheckAborted, StudentCodeError, ValueError):
+        except (CheckFailed, CheckAborted, StudentCodeError, ValueError, UnsatisfiedAssumption):
             return False
     return True
 
@@ -161,14 +219,19 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
     result = CheckResult(check.name, check.title, check.functions, check.points, 0.0, FAILED,
                          visibility=check.visibility)
     attempts = Attempts(check, ctx, profile.shrink_examples)
-    ctx.notes, ctx.observed = [], {}
+    ctx.notes, ctx.observed, ctx.skipped = [], {}, []
     try:
-        hypothesis_test(check, attempts, profile, run_seed)()
+        with same_inputs_everywhere():
+            hypothesis_test(check, attempts, profile, run_seed)()
         result.status, result.score = PASSED, check.points
     except (CheckFailed, ShrinkBudgetSpent):
         result.message, result.details = attempts.failure.message, attempts.failure.details
         result.counterexample = counterexample(attempts.failing_case, check.shows)
-        result.diagnosis = diagnose(check, ctx, [attempts.first_failing_case, attempts.failing_case], mistakes)
+        result.diagnosis = diagnose(check, ctx, attempts.failure, [attempts.first_failing_case,
+                                                                   attempts.failing_case, *attempts.passing], mistakes)
+    except Unsatisfiable:
+        if attempts.graded:
+            result.status, result.score = PASSED, check.points
     except CheckAborted as abort:
         result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(abort.error.kind, FAILED)
         result.message = abort.error.message
@@ -176,10 +239,20 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
     except Flaky:
         result.message = ("it failed on an input and then passed on the same input: the result depends on "
                           "something besides the arguments (randomness, or state kept between calls)")
-    result.examples_run, result.seconds = attempts.count, time.monotonic() - started
+    if attempts.graded == 0 and ctx.skipped:
+        result.status, result.score, result.message = NOT_GRADED, 0.0, not_graded(check, ctx.skipped)
+    result.examples_run, result.seconds = attempts.graded, time.monotonic() - started
+    result.inputs = attempts.inputs.hexdigest()[:16]
     result.notes, result.details = list(dict.fromkeys(ctx.notes)), {**ctx.observed, **result.details}
     result.output = ctx.sandbox.take_output()
     return result
+
+
+def not_graded(check: Check, skipped: Sequence[str]) -> str:
+    """Why a check graded no input: what the code it relies on did on every input it was given."""
+    return (f"not graded: {skipped[0]}, and failed the same way on every input this check was given "
+            f"({len(skipped)}), so {' and '.join(check.functions)} never ran; fix that first (its own checks say "
+            "how)")
 
 
 def missing_functions(check: Check, loaded: LoadReport) -> str:

@@ -23,7 +23,8 @@ FAULTS = {
     "sys_exit": (FORWARD_AND_DEPENDENTS, "sys.exit", "failed"),
     "returns_list": ({"conv_forward"}, "is a list; expected a numpy.ndarray", "failed"),
     "returns_wrong_shape": ({"conv_forward"}, "has shape", "failed"),
-    "modifies_input": (FORWARD_AND_DEPENDENTS, "modified its input", "failed"),
+    # conv_backward is graded on the inputs where conv_forward returns cleanly (here: inputs it leaves equal).
+    "modifies_input": ({"conv_forward"}, "modified its input", "failed"),
     "wrong_dtype": ({"conv_forward"}, "has dtype float64; expected float32", "failed"),
 }
 

@@ -56,12 +56,14 @@ MISTAKES = {
 
 def load_parameters(model: nn.Module, arrays: list[Any]) -> str:
     """Copy ``arrays`` into ``model``'s parameters in order; return why they do not fit, or ''."""
-    parameters = list(model.parameters())
+    named = list(model.named_parameters())
+    parameters = [parameter for _, parameter in named]
     if len(arrays) != len(parameters):
         return f"your network has {len(arrays)} parameter tensors; LeNet-5 has {len(parameters)}"
-    for index, (array, parameter) in enumerate(zip(arrays, parameters)):
+    for index, (array, (name, parameter)) in enumerate(zip(arrays, named)):
         if tuple(array.shape) != tuple(parameter.shape):
-            return f"parameter tensor {index + 1} has shape {tuple(array.shape)}; LeNet-5's has {tuple(parameter.shape)}"
+            return (f"your parameter tensor {index + 1}, in LeNet-5's place of {name}, has shape "
+                    f"{tuple(array.shape)}; {name} has shape {tuple(parameter.shape)}")
     with torch.no_grad():
         for array, parameter in zip(arrays, parameters):
             parameter.copy_(torch.as_tensor(array, dtype=parameter.dtype))

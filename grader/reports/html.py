@@ -20,7 +20,8 @@ from markupsafe import Markup
 
 import grader
 from grader.reports import plots
-from grader.results import CRASHED, FAILED, NOT_GRADABLE, PASSED, TIMED_OUT, CheckResult, GradeReport
+from grader.results import (CRASHED, FAILED, NOT_GRADABLE, NOT_GRADED, PASSED, TIMED_OUT, CheckResult,
+                            GradeReport)
 
 TEMPLATES = Path(grader.__file__).parents[1] / "templates"
 MAX_SLICES = 8
@@ -43,6 +44,7 @@ STATUSES = {
     FAILED: Status("failed", "failed", "\u2717"),
     TIMED_OUT: Status("timed out", "timed-out", "\u25f7"),
     CRASHED: Status("crashed", "crashed", "\u203c"),
+    NOT_GRADED: Status("not graded", "not-graded", "\u2026"),
     NOT_GRADABLE: Status("not gradable here", "not-gradable", "\u2205"),
 }
 
@@ -172,7 +174,7 @@ def verdict(report: GradeReport) -> str:
     if graded and passed == len(report.results):
         return f"All {passed} checks passed." if passed > 1 else "The 1 check passed."
     words = [f"{passed} of {len(graded)} checks passed"]
-    for status in (FAILED, TIMED_OUT, CRASHED):
+    for status in (FAILED, TIMED_OUT, CRASHED, NOT_GRADED):
         count = sum(r.status == status for r in graded)
         words += [f"{count} {status}"] if count else []
     sentence = "; ".join(words) + "."

@@ -7,7 +7,7 @@ import textwrap
 from grader.results import PASSED, GradeReport
 
 LABELS = {"passed": "PASS", "failed": "FAIL", "timed out": "TIMEOUT", "crashed": "CRASH",
-          "not gradable here": "N/A"}
+          "not gradable here": "N/A", "not graded": "BLOCKED"}
 INDENT = " " * 17
 
 
@@ -22,7 +22,7 @@ def render(report: GradeReport) -> str:
         lines.append("")
     for result in report.results:
         points = f"{result.score:g}/{result.max_score:g}"
-        lines.append(f"  {LABELS.get(result.status, result.status):<8}{points:>6}   {result.title}")
+        lines.append(f"  {LABELS.get(result.status, result.status):<8}{points:>7}   {result.title}")
         if result.status != PASSED or result.notes:
             lines.append(textwrap.indent(result.feedback(), INDENT))
     lines += ["", report.summary()]

@@ -13,7 +13,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.oracles.numeric import central_differences
-from grader.suites.framework import CheckFailed, Context, Suite, numpy_only
+from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, CheckFailed, Context, Suite, int_of_array,
+                                     numpy_only)
 from grader.suites.strategies import ConvCase, PadCase, conv_case, conv_cases, pad_cases
 
 suite = Suite(
@@ -40,6 +41,14 @@ EDGE_CASES = (
     conv_case(np.arange(2 * 2 * 5 * 4).reshape(2, 2, 5, 4) % 6, np.arange(2 * 2 * 2 * 3).reshape(2, 2, 2, 3) % 4 - 1,
               b=[1.0, -2.0], stride=2, pad=1),
 )
+# Backward examples: padding 0, 1 and 2 side by side (a crop written for one padding breaks the others), non-square
+# inputs and kernels, strides that do not divide.
+BACKWARD_EXAMPLES = EDGE_CASES[2:] + (
+    conv_case(np.arange(5 * 7).reshape(5, 7) % 9 - 4, [[1, -1, 2], [0, 3, 1]], stride=2),
+    conv_case(np.arange(2 * 4 * 3).reshape(1, 2, 4, 3) % 5, np.arange(2 * 2 * 2 * 2).reshape(2, 2, 2, 2) % 3 - 1,
+              b=[0.5, 1.5], stride=3, pad=2),
+)
+FLOAT32 = (np.dtype(np.float32),)
 
 
 @st.composite
@@ -71,7 +80,7 @@ class SizeCase(tuple):
 
 @suite.check("conv_output_size is 1 + (n + 2*pad - f) // stride, rounded down", points=1,
              functions=["conv_output_size"], cases=sizes().map(SizeCase),
-             examples=[SizeCase((10, 3, 0, 2)), SizeCase((32, 5, 2, 1)), SizeCase((7, 3, 0, 3))])
+             examples=[SizeCase((32, 5, 2, 1)), SizeCase((7, 3, 0, 3)), SizeCase((10, 3, 0, 2))])
 def output_size_formula(ctx: Context, case: SizeCase) -> None:
     n, f, pad, stride = case
     got = ctx.call("conv_output_size", n, f, pad=pad, stride=stride)
@@ -86,11 +95,18 @@ def output_size_rejects_impossible(ctx: Context, case: SizeCase) -> None:
     ctx.expect_raises("conv_output_size", "ValueError", case, n, f, pad=pad, stride=stride)
 
 
-@suite.check("zero_pad adds pad zeros on both sides of H and W only, keeping the dtype", points=1,
+@suite.check("zero_pad adds pad zeros on both sides of H and W only", points=1,
              functions=["zero_pad"], cases=pad_cases(), examples=[PadCase(np.ones((1, 1, 2, 3)), 1)])
 def zero_pad_pads_height_and_width(ctx: Context, case: PadCase) -> None:
     got = ctx.call("zero_pad", case.x, case.pad)
     ctx.expect_array("zero_pad's result", got, ctx.oracle.zero_pad(case.x, case.pad), case)
+
+
+@suite.check("zero_pad keeps the input's dtype (float32 in, float32 out)", points=0.5, functions=["zero_pad"],
+             cases=pad_cases(dtypes=FLOAT32))
+def zero_pad_dtype(ctx: Context, case: PadCase) -> None:
+    got = ctx.given(lambda: ctx.call("zero_pad", case.x, case.pad))
+    ctx.expect_dtype("zero_pad's result", got, case.x.dtype, case)
 
 
 def forward(ctx: Context, case: ConvCase) -> tuple[np.ndarray, object]:
@@ -117,31 +133,33 @@ def forward_shape(ctx: Context, case: ConvCase) -> None:
 
 
 @suite.check("conv_forward computes the cross-correlation of x with each filter, plus its bias", points=3,
-             functions=["conv_forward"], cases=conv_cases(dtypes=(np.dtype(np.float64),)),
-             examples=EDGE_CASES + WORKED_EXAMPLES, shows=FORWARD_INPUTS)
+             functions=["conv_forward"], cases=conv_cases(), examples=EDGE_CASES + WORKED_EXAMPLES,
+             shows=FORWARD_INPUTS)
 def forward_values(ctx: Context, case: ConvCase) -> None:
     out, _ = forward(ctx, case)
     expected = ctx.oracle.conv_forward(case.x, case.w, case.b, case.stride, case.pad)
     ctx.expect_array("conv_forward's out", out, expected, case)
 
 
-@suite.check("conv_forward keeps float32 inputs in float32, with float32 accuracy", points=1,
-             functions=["conv_forward"], cases=conv_cases(dtypes=(np.dtype(np.float32),)), shows=FORWARD_INPUTS)
-def forward_float32(ctx: Context, case: ConvCase) -> None:
-    forward_values(ctx, case)
+@suite.check("conv_forward keeps the input's dtype (float32 in, float32 out)", points=0.5,
+             functions=["conv_forward"], cases=conv_cases(dtypes=FLOAT32), shows=FORWARD_INPUTS)
+def forward_dtype(ctx: Context, case: ConvCase) -> None:
+    out, _ = ctx.given(lambda: forward(ctx, case))
+    ctx.expect_dtype("conv_forward's out", out, case.x.dtype, case)
 
 
-def gradients(ctx: Context, case: ConvCase) -> tuple[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The student's (dx, dw, db) for this case, and autograd's."""
-    _, cache = forward(ctx, case)
+def student_gradients(ctx: Context, case: ConvCase) -> tuple:
+    """The student's (dx, dw, db) for this case, from the cache of their own forward; inputs where their forward
+    fails are skipped (the forward's checks grade that)."""
+    _, cache = ctx.given(lambda: forward(ctx, case))
     result = ctx.call("conv_backward", case.dout, cache)
-    student = ctx.unpack("conv_backward", result, ("dx", "dw", "db"))
-    return student, ctx.oracle.conv_gradients(case.x, case.w, case.b, case.stride, case.pad, case.dout)
+    return ctx.unpack("conv_backward", result, ("dx", "dw", "db"))
 
 
 def expect_gradient(ctx: Context, case: ConvCase, index: int) -> None:
     """Compare one of conv_backward's gradients with autograd's; a failure carries the error table of all three."""
-    student, expected = gradients(ctx, case)
+    student = student_gradients(ctx, case)
+    expected = ctx.oracle.conv_gradients(case.x, case.w, case.b, case.stride, case.pad, case.dout)
     name = ("dx", "dw", "db")[index]
     try:
         ctx.expect_array(f"conv_backward's {name}", student[index], expected[index], case)
@@ -155,9 +173,9 @@ def gradient_errors(ctx: Context, case: ConvCase, student: tuple, autograd: tupl
     numeric = numeric_gradients(ctx, case) if case.x.size + case.w.size <= NUMERIC_LIMIT else (None,) * 3
     rows = []
     for name, mine, exact, estimate in zip(("dx", "dw", "db"), student, autograd, numeric):
-        fits = isinstance(mine, np.ndarray) and mine.shape == exact.shape
+        fits = isinstance(mine, np.ndarray) and mine.shape == exact.shape and mine.size > 0
         rows.append({"gradient": name,
-                     "vs_autograd": float(np.abs(mine - exact).max()) if fits else "wrong shape or type",
+                     "vs_autograd": float(np.abs(mine - exact).max()) if fits else "wrong shape",
                      "vs_numeric": float(np.abs(mine - estimate).max()) if fits and estimate is not None else "n/a"})
     return rows
 
@@ -177,28 +195,38 @@ def numeric_gradients(ctx: Context, case: ConvCase, step: float = 1e-6) -> tuple
 
 
 @suite.check("conv_backward returns dx equal to PyTorch autograd's, for any stride and padding", points=2,
-             functions=["conv_backward"], cases=conv_cases(), examples=EDGE_CASES[2:])
+             functions=["conv_backward"], cases=conv_cases(), examples=BACKWARD_EXAMPLES)
 def backward_dx(ctx: Context, case: ConvCase) -> None:
     expect_gradient(ctx, case, 0)
 
 
 @suite.check("conv_backward returns dw equal to PyTorch autograd's, summed over the whole batch", points=2,
-             functions=["conv_backward"], cases=conv_cases(), examples=EDGE_CASES[2:])
+             functions=["conv_backward"], cases=conv_cases(), examples=BACKWARD_EXAMPLES)
 def backward_dw(ctx: Context, case: ConvCase) -> None:
     expect_gradient(ctx, case, 1)
 
 
 @suite.check("conv_backward returns db of shape (F,): dout summed over N, H' and W'", points=1,
-             functions=["conv_backward"], cases=conv_cases(), examples=EDGE_CASES[2:])
+             functions=["conv_backward"], cases=conv_cases(), examples=BACKWARD_EXAMPLES)
 def backward_db(ctx: Context, case: ConvCase) -> None:
     expect_gradient(ctx, case, 2)
 
 
+@suite.check("conv_backward keeps the input's dtype: dx, dw and db are float32 for float32 inputs", points=0.5,
+             functions=["conv_backward"], cases=conv_cases(dtypes=FLOAT32))
+def backward_dtype(ctx: Context, case: ConvCase) -> None:
+    student = ctx.given(lambda: student_gradients(ctx, case))
+    for name, gradient in zip(("dx", "dw", "db"), student):
+        ctx.expect_dtype(f"conv_backward's {name}", gradient, case.x.dtype, case)
+
+
 # Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.
 
-def _one_sided(x: np.ndarray, pad: int) -> np.ndarray:
-    """All 2*pad zeros on the top and left instead of pad on each side."""
-    return np.pad(x, ((0, 0), (0, 0), (2 * pad, 0), (2 * pad, 0)))
+def _one_sided(x: np.ndarray, pad: int, before: bool = True) -> np.ndarray:
+    """All 2*pad zeros on one side of H and W instead of pad on each: before the image (top and left) or after it
+    (bottom and right: x copied into the corner of a zero array, ``x_pad[:, :, :H, :W] = x``)."""
+    sides = (2 * pad, 0) if before else (0, 2 * pad)
+    return np.pad(x, ((0, 0), (0, 0), sides, sides))
 
 
 def _stride_one_gradients(oracle, x, w, b, stride, pad, dout):
@@ -214,6 +242,15 @@ def _replace(gradients: tuple, index: int, value: np.ndarray) -> tuple:
     return tuple(value if i == index else g for i, g in enumerate(gradients))
 
 
+def _cropped(oracle, x, w, b, stride, pad, dout, crop: slice | None = None) -> tuple:
+    """The gradients when dx is cut out of the padded input's gradient with ``crop`` on H and W (by default
+    ``pad:-pad``, which is empty when pad is 0)."""
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dx_pad = oracle.conv_gradients(padded, w, b, stride, 0, dout)[0]
+    crop = crop or slice(pad, -pad)
+    return _replace(oracle.conv_gradients(x, w, b, stride, pad, dout), 0, dx_pad[:, :, crop, crop])
+
+
 suite.mistake(
     "flipped kernel", "Your output equals a true convolution, with the kernel flipped. In deep learning, "
     "'convolution' means cross-correlation: slide the kernel as it is.", ["conv_forward"],
@@ -226,6 +263,13 @@ suite.mistake(
     "each side (np.pad with ((0, 0), (0, 0), (pad, pad), (pad, pad))).", ["zero_pad", "conv_forward"],
     zero_pad=lambda o, x, p: _one_sided(x, p),
     conv_forward=lambda o, x, w, b, s, p: o.conv_forward(_one_sided(x, p), w, b, s, 0))
+suite.mistake(
+    "padding after the image only", "Your output matches all 2*pad zeros after the image (bottom and right), as "
+    "when x is copied into the corner of a zero array, x_pad[:, :, :H, :W] = x: copy it into the middle, "
+    "x_pad[:, :, pad:pad + H, pad:pad + W] = x, or use np.pad with ((0, 0), (0, 0), (pad, pad), (pad, pad)).",
+    ["zero_pad", "conv_forward"],
+    zero_pad=lambda o, x, p: _one_sided(x, p, before=False),
+    conv_forward=lambda o, x, w, b, s, p: o.conv_forward(_one_sided(x, p, before=False), w, b, s, 0))
 suite.mistake(
     "ceil instead of floor", "Your size rounds up: a kernel position that would hang over the edge does not count, "
     "so use floor division: 1 + (n + 2*pad - f) // stride.", ["conv_output_size"],
@@ -245,6 +289,27 @@ suite.mistake(
     "backward ignores the stride", "Your gradients match a backward pass with stride 1: output (i, j) came from "
     "the window at (i*stride, j*stride), so its gradient goes back there.", ["conv_backward"],
     conv_gradients=lambda o, x, w, b, s, p, d: _stride_one_gradients(o, x, w, b, s, p, d))
+suite.mistake(
+    "output size rounded", "Your size rounds to the nearest integer (round()): a kernel position that would hang "
+    "over the edge does not count, so round down with floor division: 1 + (n + 2*pad - f) // stride.",
+    ["conv_output_size"],
+    conv_output_size=lambda o, n, f, pad=0, stride=1: o.conv_output_size(n, f, pad, stride) and
+    1 + round((n + 2 * pad - f) / stride))
+suite.mistake(
+    "dx cropped with [pad:-pad]", "Your dx is cut out of the padded gradient with dx_pad[:, :, pad:-pad, pad:-pad], "
+    "which is empty when pad is 0 (-0 is 0, so the slice is 0:0): use dx_pad[:, :, pad:pad + H, pad:pad + W].",
+    ["conv_backward"], conv_gradients=lambda o, x, w, b, s, p, d: _cropped(o, x, w, b, s, p, d))
+suite.mistake(
+    "dx cropped with [1:-1]", "Your dx is cut out of the padded gradient with [1:-1], which is right only when pad "
+    "is 1: remove pad rows and columns on each side, dx_pad[:, :, pad:pad + H, pad:pad + W].", ["conv_backward"],
+    conv_gradients=lambda o, x, w, b, s, p, d: _cropped(o, x, w, b, s, p, d, slice(1, -1)))
+suite.mistake(
+    "H and W swapped", "Your output is transposed: out[n, f, i, j] must hold the window at row i*stride and column "
+    "j*stride, in an array of shape (N, F, H', W'); your code swaps the height and width axes.", ["conv_forward"],
+    conv_forward=lambda o, x, w, b, s, p: np.ascontiguousarray(o.conv_forward(x, w, b, s, p).transpose(0, 1, 3, 2)))
+suite.mistake(
+    "int() of an array", INT_OF_ARRAY_SENTENCE, suite.functions, raised=INT_OF_ARRAY,
+    conv_output_size=lambda o, n, f, pad=0, stride=1: int_of_array(o.conv_output_size(n, f, pad, stride)))
 suite.mistake(
     "dw from the first image only", "Your dw only counts the first image: dw sums the contributions of every "
     "image in the batch.", ["conv_backward"],

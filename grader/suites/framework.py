@@ -9,11 +9,14 @@ failure is shrunk to the smallest case that still fails.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from grader import compare
@@ -30,12 +33,22 @@ class Case(Protocol):
 
 
 class CheckFailed(Exception):
-    """The property does not hold for this case; ``details`` holds what the report shows."""
+    """The property does not hold for this case; ``details`` holds what the report shows, ``kind`` what went wrong
+    (a wrong shape, wrong values, an exception...)."""
+
+    kind = "failed"
 
     def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = dict(details or {})
+
+    @staticmethod
+    @functools.cache
+    def of_kind(kind: str) -> type["CheckFailed"]:
+        """A subclass per kind of failure: Hypothesis shrinks each exception type apart, so a failure of one kind
+        (wrong values) is never traded while shrinking for a failure of another (a wrong shape)."""
+        return type(f"CheckFailed[{kind}]", (CheckFailed,), {"kind": kind})
 
 
 class CheckAborted(BaseException):
@@ -65,12 +78,19 @@ class Check:
 @dataclass(frozen=True)
 class Mistake:
     """A classic mistake, as a patch of the oracle: ``patches`` maps an oracle method to a function of
-    (the correct oracle, the method's arguments) that computes what the mistaken code returns."""
+    (the correct oracle, the method's arguments) that computes what the mistaken code returns. A mistake that
+    makes code raise rather than return wrong values has ``raised``: a pattern of the exception it raises, which
+    names it in the feedback (the patches then raise it, for the mutation test)."""
 
     name: str
     sentence: str
     functions: tuple[str, ...]
     patches: Mapping[str, Callable[..., Any]]
+    raised: str = ""
+
+    def explains(self, failure: str) -> bool:
+        """Whether a failure message is this mistake's exception (only for mistakes that raise)."""
+        return bool(self.raised) and re.search(self.raised, failure) is not None
 
 
 class MistakenOracle:
@@ -97,9 +117,10 @@ class Suite:
     checks: list[Check] = field(default_factory=list)
     mistakes: list[Mistake] = field(default_factory=list)
 
-    def mistake(self, name: str, sentence: str, functions: Sequence[str], **patches: Callable[..., Any]) -> None:
+    def mistake(self, name: str, sentence: str, functions: Sequence[str], raised: str = "",
+                **patches: Callable[..., Any]) -> None:
         """Add a classic mistake to the catalogue (see Mistake)."""
-        self.mistakes.append(Mistake(name, sentence, tuple(functions), patches))
+        self.mistakes.append(Mistake(name, sentence, tuple(functions), patches, raised))
 
     def check(self, title: str, *, points: float, functions: Sequence[str], cases: st.SearchStrategy[Any],
               examples: Sequence[Any] = (), visibility: str = "visible",
@@ -126,6 +147,7 @@ class Context:
         self.memo: dict[str, Any] = {}
         self.notes: list[str] = []
         self.observed: dict[str, Any] = {}
+        self.skipped: list[str] = []
 
     def observe(self, note: str, details: Mapping[str, Any]) -> None:
         """Record what the grader measured (an accuracy, a loss curve), shown even when the check passes."""
@@ -162,11 +184,20 @@ class Context:
             if error.aborts_check:
                 self.gave_up_on[function] = error
                 raise CheckAborted(error) from None
-            raise CheckFailed(error.message, {"traceback": error.traceback}) from None
+            raise CheckFailed.of_kind("exception")(error.message, {"traceback": error.traceback}) from None
         if result.modified_args:
             names = ", ".join(f"argument {i + 1}" for i in result.modified_args)
             raise CheckFailed(f"{function} modified its input ({names}) in place; work on a copy instead")
         return result
+
+    def given(self, compute: Callable[[], Any]) -> Any:
+        """Run code this check relies on but does not grade (the student's own forward, before the backward it
+        grades): where it fails, this input is skipped (that failure is charged by its own checks)."""
+        try:
+            return compute()
+        except CheckFailed as failure:
+            self.skipped.append(failure.message)
+            reject()
 
     def unpack(self, function: str, value: Any, names: Sequence[str]) -> tuple[Any, ...]:
         """Check that a function returned a tuple of ``len(names)`` items, and return them."""
@@ -181,13 +212,20 @@ class Context:
         """Fail unless ``actual`` is a finite array equal to ``expected`` within the dtype's tolerance."""
         problem = compare.check_array(what, actual, expected)
         if problem is not None:
-            raise CheckFailed(f"{problem.message} for {case.describe()}", problem.details)
+            raise CheckFailed.of_kind(problem.kind)(f"{problem.message} for {case.describe()}", problem.details)
+
+    def expect_dtype(self, what: str, actual: Any, expected: np.dtype, case: Case) -> None:
+        """Fail unless an array output has the ``expected`` dtype (the input's); values are the value checks'."""
+        problem = compare.check_dtype(what, actual, expected)
+        if problem is not None:
+            raise CheckFailed.of_kind(problem.kind)(f"{problem.message}, for {case.describe()}")
 
     def expect_value(self, what: str, actual: Any, expected: Any, case: Case) -> None:
         """Fail unless a plain value (an int, a tuple of ints) equals the expected one exactly."""
         problem = compare.check_value(what, actual, expected)
         if problem is not None:
-            raise CheckFailed(f"{problem} for {case.describe()}", {"expected": repr(expected), "actual": repr(actual)})
+            raise CheckFailed(f"{problem} for {case.describe()}",
+                              {"expected": compare.shown(expected), "actual": compare.shown(actual)})
 
     def expect_raises(self, function: str, exception: str, case: Case, *args: Any, **kwargs: Any) -> None:
         """Fail unless calling ``function`` raises the named exception type."""
@@ -199,6 +237,17 @@ class Context:
             raise CheckFailed(f"{failure.message}; expected {exception} for {case.describe()}") from None
         got = compare.wire_text(value)
         raise CheckFailed(f"{function} returned {got}; it must raise {exception} for {case.describe()}")
+
+
+# A mistake every numpy assignment meets: NumPy 2 refuses int() and float() of an array, even of one element.
+INT_OF_ARRAY = r"only (0-dimensional|length-1|size-1) arrays can be converted to Python scalars"
+INT_OF_ARRAY_SENTENCE = ("int() or float() of a numpy array raises TypeError under NumPy 2, even when the array holds "
+                         "one element: take the element first (a[0], a.item()), or keep the value as an array.")
+
+
+def int_of_array(value: int) -> int:
+    """What ``int()`` of a one-element array does under NumPy 2 (raise TypeError): the mistake's mutant."""
+    return int(np.array([value]))
 
 
 GRADER_ONLY = {name: f"{name} cannot be imported from a submission" for name in ("grader", "reference")}

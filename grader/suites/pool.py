@@ -2,7 +2,9 @@
 
 Pooling has no parameters and no padding; windows of pool_height x
 pool_width move by stride and may overlap. Max-pool inputs are drawn without
-ties, except in the one check that asks where a tie's gradient goes.
+ties, except in the one check that asks where a tie's gradient goes. Every
+backward check meets overlapping windows, where gradients add up; a backward
+is graded on the inputs where the student's own forward returns.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.suites.framework import Context, Suite, numpy_only
-from grader.suites.strategies import PoolCase, pool_case, pool_cases
+from grader.suites.framework import INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, int_of_array as _int_of_array
+from grader.suites.strategies import DTYPES, PoolCase, pool_case, pool_cases, pool_output_shape
 
 suite = Suite(
     "pool",
@@ -27,11 +30,23 @@ EDGE_CASES = (
     pool_case(np.arange(25).reshape(5, 5) * 7 % 25, size=2, stride=3),
     pool_case(np.arange(9).reshape(3, 3), size=1, stride=2),
 )
+# Windows that overlap (stride < window), non-square, where a gradient written with = instead of += loses a part.
+OVERLAPPING = (
+    pool_case(np.arange(20).reshape(4, 5) * 7 % 20, size=3, width=2, stride=1),
+    pool_case(np.arange(30).reshape(5, 6)[::-1] * 11 % 30, size=2, width=3, stride=1),
+    pool_case(-(np.arange(36).reshape(6, 6) * 5 % 36) * 2.0**20, size=3, stride=2),
+)
 TIED_WINDOWS = (
     pool_case([[1, 3, 3, 0], [2, 3, 1, 1], [0, 0, 2, 2], [0, 0, 2, 2]], size=2, stride=2),
     pool_case([[5, 5, 5], [5, 5, 5], [5, 5, 5]], size=2, stride=1),
 )
 FORWARD_INPUTS = ("x",)
+FLOAT32 = (np.dtype(np.float32),)
+
+
+def backward_cases(distinct: bool = False, dtypes: tuple[np.dtype, ...] = DTYPES) -> st.SearchStrategy[PoolCase]:
+    """Pooling cases of which about half have overlapping windows."""
+    return st.one_of(pool_cases(distinct, dtypes), pool_cases(distinct, dtypes, overlapping=True))
 
 
 def forward(ctx: Context, kind: str, case: PoolCase) -> tuple[np.ndarray, object]:
@@ -42,8 +57,23 @@ def forward(ctx: Context, kind: str, case: PoolCase) -> tuple[np.ndarray, object
 
 
 def backward(ctx: Context, kind: str, case: PoolCase) -> np.ndarray:
-    _, cache = forward(ctx, kind, case)
+    """The student's dx from the cache of their own forward; inputs where that forward fails are skipped (the
+    forward's checks grade it)."""
+    _, cache = ctx.given(lambda: forward(ctx, kind, case))
     return ctx.call(f"{kind}_pool_backward", case.dout, cache)
+
+
+def dtype_check(kind: str, step: str) -> None:
+    """The small check that ``<kind>_pool_<step>`` keeps the input's dtype, graded where it returns."""
+    function = f"{kind}_pool_{step}"
+
+    def body(ctx: Context, case: PoolCase) -> None:
+        got = ctx.given(lambda: forward(ctx, kind, case)[0] if step == "forward" else backward(ctx, kind, case))
+        ctx.expect_dtype(f"{function}'s {'out' if step == 'forward' else 'dx'}", got, case.x.dtype, case)
+
+    body.__name__ = f"{kind}_{step}_dtype"
+    suite.check(f"{function} keeps the input's dtype (float32 in, float32 out)", points=0.5, functions=[function],
+                cases=pool_cases(distinct=kind == "max", dtypes=FLOAT32))(body)
 
 
 @suite.check("max_pool_forward reproduces the lecture's example: [[6, 8], [3, 4]]", points=1,
@@ -54,8 +84,8 @@ def max_forward_lecture(ctx: Context, case: PoolCase) -> None:
 
 
 @suite.check("max_pool_forward takes the maximum of each pool_height x pool_width window, moving by stride",
-             points=2, functions=["max_pool_forward"], cases=pool_cases(distinct=True), examples=EDGE_CASES,
-             shows=FORWARD_INPUTS)
+             points=2, functions=["max_pool_forward"], cases=pool_cases(distinct=True),
+             examples=EDGE_CASES + OVERLAPPING, shows=FORWARD_INPUTS)
 def max_forward_values(ctx: Context, case: PoolCase) -> None:
     out, _ = forward(ctx, "max", case)
     expected = ctx.oracle.max_pool_forward(case.x, case.pool_height, case.pool_width, case.stride)
@@ -63,7 +93,8 @@ def max_forward_values(ctx: Context, case: PoolCase) -> None:
 
 
 @suite.check("max_pool_backward sends each gradient to its window's maximum, adding up where windows overlap",
-             points=2, functions=["max_pool_backward"], cases=pool_cases(distinct=True), examples=EDGE_CASES)
+             points=2, functions=["max_pool_backward"], cases=backward_cases(distinct=True),
+             examples=EDGE_CASES + OVERLAPPING)
 def max_backward_values(ctx: Context, case: PoolCase) -> None:
     expected = ctx.oracle.max_pool_gradient(case.x, case.pool_height, case.pool_width, case.stride, case.dout)
     ctx.expect_array("max_pool_backward's dx", backward(ctx, "max", case), expected, case)
@@ -85,10 +116,16 @@ def avg_forward_values(ctx: Context, case: PoolCase) -> None:
 
 
 @suite.check("avg_pool_backward spreads each gradient evenly (divided by the window size) over its window",
-             points=2, functions=["avg_pool_backward"], cases=pool_cases(), examples=EDGE_CASES)
+             points=2, functions=["avg_pool_backward"], cases=backward_cases(), examples=EDGE_CASES + OVERLAPPING)
 def avg_backward_values(ctx: Context, case: PoolCase) -> None:
     expected = ctx.oracle.avg_pool_gradient(case.x, case.pool_height, case.pool_width, case.stride, case.dout)
     ctx.expect_array("avg_pool_backward's dx", backward(ctx, "avg", case), expected, case)
+
+
+dtype_check("max", "forward")
+dtype_check("max", "backward")
+dtype_check("avg", "forward")
+dtype_check("avg", "backward")
 
 
 # Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.
@@ -103,6 +140,41 @@ def _to_every_maximum(oracle, x: np.ndarray, ph: int, pw: int, stride: int, dout
             window = (slice(None), slice(None), slice(i, i + rows, stride), slice(j, j + cols, stride))
             dx[window] += (x[window] == out) * dout
     return dx
+
+
+def _windows(x: np.ndarray, ph: int, pw: int, stride: int):
+    """Each window's (i, j) and its (rows, columns) slices, in the order a loop over the output visits them."""
+    _, _, h_out, w_out = pool_output_shape(x, ph, pw, stride)
+    for i in range(h_out):
+        for j in range(w_out):
+            yield i, j, (slice(i * stride, i * stride + ph), slice(j * stride, j * stride + pw))
+
+
+def _assigned(oracle, x: np.ndarray, ph: int, pw: int, stride: int, dout: np.ndarray, whole: str = "") -> np.ndarray:
+    """The gradient of a backward that writes ``dx[...] = ...`` instead of adding: at the maximum only (``whole``
+    empty), or over the whole window as a max mask (``"max"``) or an average (``"avg"``); where windows overlap,
+    the later window overwrites the earlier one."""
+    dx = np.zeros_like(x)
+    n, c = np.meshgrid(np.arange(x.shape[0]), np.arange(x.shape[1]), indexing="ij")
+    for i, j, (rows, cols) in _windows(x, ph, pw, stride):
+        window, grad = x[:, :, rows, cols], dout[:, :, i, j, None, None]
+        if whole == "avg":
+            dx[:, :, rows, cols] = grad / (ph * pw)
+        elif whole == "max":
+            dx[:, :, rows, cols] = (window == window.max(axis=(2, 3), keepdims=True)) * grad
+        else:
+            a, b = np.unravel_index(window.reshape(*window.shape[:2], -1).argmax(axis=2), (ph, pw))
+            dx[n, c, rows.start + a, cols.start + b] = grad[..., 0, 0]
+    return dx
+
+
+def _square(out: np.ndarray) -> np.ndarray:
+    """What ``out.reshape(N, C, H', H')`` does: right for square outputs, ValueError for the rest."""
+    return out.reshape(*out.shape[:3], out.shape[2])
+
+
+def _transposed(out: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(out.transpose(0, 1, 3, 2))
 
 
 suite.mistake(
@@ -122,6 +194,46 @@ suite.mistake(
     "ties sent to every maximum", "Your dx sends a tied window's gradient to every maximum (a mask x == max): "
     "send it to the first maximum only, as np.argmax picks it.", ["max_pool_backward"],
     max_pool_gradient=_to_every_maximum)
+suite.mistake(
+    "max gradient assigned, not added", "Your dx keeps only the last window's gradient where windows overlap "
+    "(stride < window): write dx[...] += ..., not dx[...] = ..., so that an input that is the maximum of several "
+    "windows gets the sum of their gradients.", ["max_pool_backward"],
+    max_pool_gradient=lambda o, x, ph, pw, s, d: _assigned(o, x, ph, pw, s, d))
+suite.mistake(
+    "max window assigned, not added", "Your dx assigns each window's mask * dout over the whole window, so where "
+    "windows overlap (stride < window) a later window wipes out an earlier one's gradient: add into dx "
+    "(dx[window] += mask * dout) instead.", ["max_pool_backward"],
+    max_pool_gradient=lambda o, x, ph, pw, s, d: _assigned(o, x, ph, pw, s, d, "max"))
+suite.mistake(
+    "average window assigned, not added", "Your dx assigns dout / (pool_height * pool_width) to each window, so "
+    "where windows overlap (stride < window) a later window replaces an earlier one's share: add into dx "
+    "(dx[window] += ...) instead.", ["avg_pool_backward"],
+    avg_pool_gradient=lambda o, x, ph, pw, s, d: _assigned(o, x, ph, pw, s, d, "avg"))
+suite.mistake(
+    "running max started at 0", "Your maximum is never below 0: it looks like a running maximum that starts at 0. "
+    "Start from the window's first element, or -np.inf, or use np.max.", ["max_pool_forward"],
+    max_pool_forward=lambda o, x, ph, pw, s: np.maximum(o.max_pool_forward(x, ph, pw, s), 0))
+suite.mistake(
+    "running max started at -100000", "Your maximum is never below -100000: a running maximum that starts at a "
+    "finite number is wrong for windows below it. Start from the window's first element, or -np.inf, or use "
+    "np.max.", ["max_pool_forward"],
+    max_pool_forward=lambda o, x, ph, pw, s: np.maximum(o.max_pool_forward(x, ph, pw, s), -100000))
+suite.mistake(
+    "H and W swapped", "Your output is transposed: out[n, c, i, j] must hold the window at row i*stride and column "
+    "j*stride, in an array of shape (N, C, H', W'); your code swaps the height and width axes.",
+    ["max_pool_forward", "avg_pool_forward"],
+    max_pool_forward=lambda o, x, ph, pw, s: _transposed(o.max_pool_forward(x, ph, pw, s)),
+    avg_pool_forward=lambda o, x, ph, pw, s: _transposed(o.avg_pool_forward(x, ph, pw, s)))
+suite.mistake(
+    "square output assumed", "Your reshape assumes a square output (H' for both sides): compute the output width "
+    "from W and pool_width, W' = 1 + (W - pool_width) // stride, and reshape to (N, C, H', W').",
+    ["max_pool_forward", "avg_pool_forward"], raised=r"cannot reshape array of size \d+ into shape "
+                                                     r"\(\d+, ?\d+, ?(\d+), ?\1\)",
+    max_pool_forward=lambda o, x, ph, pw, s: _square(o.max_pool_forward(x, ph, pw, s)),
+    avg_pool_forward=lambda o, x, ph, pw, s: _square(o.avg_pool_forward(x, ph, pw, s)))
+suite.mistake(
+    "int() of an array", INT_OF_ARRAY_SENTENCE, suite.functions, raised=INT_OF_ARRAY,
+    max_pool_gradient=lambda o, x, ph, pw, s, d: o.max_pool_gradient(x, ph, pw, s, d) * _int_of_array(1))
 
 
 def as_student(oracle: Any) -> dict[str, Any]:

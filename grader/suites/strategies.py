@@ -3,7 +3,9 @@
 float64 arrays hold arbitrary floats in [-4, 4]; float32 arrays hold
 multiples of 1/8 in [-4, 4], whose products and sums are exact in float32, so
 a correct solution passes whatever order it adds in. Max-pool inputs hold
-distinct values, so every window has a single maximum.
+distinct values, so every window has a single maximum, and are now and then
+scaled far from zero (by 2**20 or 2**50, exactly), so that a running maximum
+started at a finite sentinel such as -100000 meets windows entirely below it.
 """
 
 from __future__ import annotations
@@ -108,8 +110,8 @@ class PadCase:
 
 
 @st.composite
-def pad_cases(draw: st.DrawFn) -> PadCase:
-    dtype = draw(st.sampled_from(DTYPES))
+def pad_cases(draw: st.DrawFn, dtypes: tuple[np.dtype, ...] = DTYPES) -> PadCase:
+    dtype = draw(st.sampled_from(dtypes))
     shape = tuple(draw(st.integers(1, n)) for n in (2, 3, 5, 5))
     return PadCase(draw(arrays(dtype, shape)), draw(st.integers(0, 3)))
 
@@ -141,19 +143,27 @@ def pool_output_shape(x: np.ndarray, ph: int, pw: int, stride: int) -> tuple[int
     return n, c, 1 + (h - ph) // stride, 1 + (w - pw) // stride
 
 
+SCALES = (1.0, 2.0**20, 2.0**50)
+
+
 @st.composite
-def pool_cases(draw: st.DrawFn, distinct: bool = False, dtypes: tuple[np.dtype, ...] = DTYPES) -> PoolCase:
-    """Pooling windows from 1x1 up, overlapping (stride < window) or spread out (stride > window)."""
+def pool_cases(draw: st.DrawFn, distinct: bool = False, dtypes: tuple[np.dtype, ...] = DTYPES,
+               overlapping: bool = False) -> PoolCase:
+    """Pooling windows from 1x1 up, overlapping (stride < window) or spread out (stride > window), on values near
+    zero or far from it; with ``overlapping``, windows always overlap in at least one direction."""
     dtype = draw(st.sampled_from(dtypes))
-    ph, pw, stride = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    ph, pw = draw(st.integers(2 if overlapping else 1, 3)), draw(st.integers(1, 3))
+    stride = draw(st.integers(1, ph - 1 if overlapping else 4))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(side(ph, 0)), draw(side(pw, 0)))
-    x = draw(arrays(dtype, shape, distinct=distinct))
+    x = draw(arrays(dtype, shape, distinct=distinct)) * dtype.type(draw(st.sampled_from(SCALES)))
     dout = draw(arrays(dtype, pool_output_shape(x, ph, pw, stride)))
     return PoolCase(x, ph, pw, stride, dout)
 
 
-def pool_case(x: list, size: int, stride: int, dtype: type = np.float64) -> PoolCase:
-    """A fixed pooling example from a 2-D list (one image, one channel), with a gradient of ones."""
+def pool_case(x: list, size: int, stride: int, dtype: type = np.float64, width: int | None = None) -> PoolCase:
+    """A fixed pooling example from a 2-D list (one image, one channel), with a gradient of ones; the window is
+    size x size, or size x width."""
     xa = np.array(x, dtype=dtype)
     xa = xa.reshape((1, 1) + xa.shape)
-    return PoolCase(xa, size, size, stride, np.ones(pool_output_shape(xa, size, size, stride), dtype=dtype))
+    width = width or size
+    return PoolCase(xa, size, width, stride, np.ones(pool_output_shape(xa, size, width, stride), dtype=dtype))

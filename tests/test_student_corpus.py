@@ -1,0 +1,106 @@
+"""The grader on student-style code (tests/fixtures/students/, its truth proven against PyTorch by
+test_student_corpus_truth.py): a value-correct function gets full marks on its value checks whatever dtype it
+returns, a wrong dtype costs only that function's dtype check, every wrong function fails a value check (not only a
+dtype check), and each catalogued bug is named in the feedback."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.batch.run import run_batch
+from grader.results import NOT_GRADED, PASSED
+from grader.suites import get_suite
+
+pytestmark = pytest.mark.slow
+CORPUS = Path(__file__).parent / "fixtures" / "students"
+STUDENTS = tomllib.loads((CORPUS / "corpus.toml").read_text())["student"]
+IDS = [student["file"] for student in STUDENTS]
+FORWARDS = {"conv_forward", "max_pool_forward", "avg_pool_forward"}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    """Every student's results.json tests, graded as a class is (one batch per assignment, quick profile)."""
+    tests = {}
+    for assignment in ("conv", "pool"):
+        out = tmp_path_factory.mktemp(f"{assignment}-grades")
+        run_batch(assignment, CORPUS / assignment, out, jobs=2, profile="quick")
+        for student in STUDENTS:
+            if student["assignment"] == assignment:
+                results = json.loads((out / Path(student["file"]).stem / "results.json").read_text())
+                tests[student["file"]] = results["tests"]
+    return tests
+
+
+def is_dtype_check(test: dict[str, Any]) -> bool:
+    return "dtype" in test["extra_data"]["check"]
+
+
+def status(test: dict[str, Any]) -> str:
+    return test["extra_data"]["status"]
+
+
+def summary(tests: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{status(t)}: {t['name']}: {t['output'][:300]}" for t in tests if status(t) != PASSED)
+
+
+@pytest.mark.parametrize("student", STUDENTS, ids=IDS)
+def test_value_correct_functions_get_full_marks_on_their_value_checks(graded, student: dict) -> None:
+    tests = graded[student["file"]]
+    correct = set(student["value_correct"])
+    own_raises = FORWARDS if student["forward_asserts_divisible"] else set()
+    value_checks = [t for t in tests if not is_dtype_check(t) and set(t["tags"]) <= correct
+                    and not set(t["tags"]) & own_raises]
+    assert value_checks and all(status(t) == PASSED for t in value_checks), summary(value_checks)
+
+
+@pytest.mark.parametrize("student", [s for s in STUDENTS if s["forward_asserts_divisible"]],
+                         ids=[s["file"] for s in STUDENTS if s["forward_asserts_divisible"]])
+def test_a_forward_that_asserts_divisibility_is_charged_in_its_own_checks_only(graded, student: dict) -> None:
+    tests = graded[student["file"]]
+    forward = [t for t in tests if set(t["tags"]) & FORWARDS and not is_dtype_check(t) and status(t) != PASSED]
+    assert forward and all("raised AssertionError" in t["output"] for t in forward), summary(forward)
+    others = [t for t in tests if not set(t["tags"]) & FORWARDS and not is_dtype_check(t)]
+    assert all(status(t) == PASSED for t in others), summary(others)
+
+
+@pytest.mark.parametrize("student", STUDENTS, ids=IDS)
+def test_the_dtype_checks_fail_exactly_the_functions_that_return_float64(graded, student: dict) -> None:
+    tests = graded[student["file"]]
+    for test in filter(is_dtype_check, tests):
+        function = test["tags"][0]
+        if function in student["value_correct"]:
+            expected = "failed" if function in student["float64_for_float32"] else PASSED
+            assert status(test) == expected, f"{test['name']}: {test['output'][:300]}"
+            assert test["score"] == (0 if expected == "failed" else test["max_score"])
+
+
+@pytest.mark.parametrize("student", STUDENTS, ids=IDS)
+def test_every_wrong_function_fails_a_value_check_not_only_its_dtype_check(graded, student: dict) -> None:
+    tests = graded[student["file"]]
+    for function in student["bugs"]:
+        failed = [t for t in tests if function in t["tags"] and not is_dtype_check(t)
+                  and status(t) not in (PASSED, NOT_GRADED)]
+        assert failed, f"no value check of {function} failed:\n{summary(tests)}"
+        assert all(" has dtype " not in t["output"].split(";")[0] for t in failed), summary(failed)
+
+
+@pytest.mark.parametrize("student", [s for s in STUDENTS if s["bugs"]], ids=[s["file"] for s in STUDENTS if s["bugs"]])
+def test_each_catalogued_bug_is_named(graded, student: dict) -> None:
+    tests = graded[student["file"]]
+    sentences = {m.name: m.sentence for m in get_suite(student["assignment"]).mistakes}
+    for function, bug in student["bugs"].items():
+        named = {t["extra_data"]["diagnosis"] for t in tests if function in t["tags"] and status(t) != PASSED}
+        assert sentences[bug] in named, f"{bug!r} not named; diagnoses: {named - {''}}\n{summary(tests)}"
+
+
+def test_the_corpus_is_large_enough_to_mean_something() -> None:
+    assert len(STUDENTS) >= 25
+    assert {s["style"] for s in STUDENTS} == {"loops", "vectorised", "im2col"}
+    assert sum(bool(s["float64_for_float32"]) and not s["bugs"] for s in STUDENTS) >= 4
+    assert sum(s["forward_asserts_divisible"] for s in STUDENTS) >= 3
