@@ -98,7 +98,8 @@ def dtype_note(actual: np.ndarray, expected: np.ndarray) -> str:
 def allocation_hint(actual: np.ndarray) -> str:
     """The usual cause of a float64 output for float32 input, said once, where the dtype is graded."""
     if actual.dtype == np.float64:
-        return ": np.zeros(shape) makes float64; allocate with np.zeros(shape, dtype=x.dtype) or np.zeros_like(x)"
+        return (" (the usual cause: np.zeros(shape) makes float64; allocate with np.zeros(shape, dtype=x.dtype) or "
+                "np.zeros_like(x))")
     return ""
 
 

@@ -9,6 +9,7 @@ import pytest
 from conftest import SUBMISSIONS
 from grader.results import CRASHED, PASSED, TIMED_OUT
 from grader.runner import grade
+from grader.suites import get_suite
 
 CONV_FUNCTIONS = {"conv_output_size", "zero_pad", "conv_forward", "conv_backward"}
 FORWARD_AND_DEPENDENTS = {"conv_forward", "conv_backward"}  # conv_backward needs conv_forward's cache
@@ -63,7 +64,7 @@ def test_flood_of_output_is_capped_and_scores_normally(submission) -> None:
 
 def test_syntax_error_fails_every_check_naming_the_line() -> None:
     report = grade("conv", SUBMISSIONS / "conv" / "broken" / "syntax_error.py")
-    assert report.score == 0 and len(report.results) == 10
+    assert report.score == 0 and len(report.results) == len(get_suite("conv").checks) == 12
     assert all("SyntaxError" in r.message and "line" in r.message for r in report.results)
 
 
@@ -101,7 +102,7 @@ def test_torch_through_importlib_inside_a_function_fails_that_function(tmp_path:
 def test_corrupt_notebook_fails_every_check_with_an_actionable_message(tmp_path: Path) -> None:
     (tmp_path / "conv.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "def conv_')
     report = grade("conv", tmp_path / "conv.ipynb")
-    assert report.score == 0 and len(report.results) == 10
+    assert report.score == 0 and len(report.results) == len(get_suite("conv").checks) == 12
     assert all("not a readable notebook" in r.message for r in report.results)
 
 

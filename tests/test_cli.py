@@ -15,8 +15,8 @@ def test_all_passed_exits_zero_and_lists_every_check(capsys, tmp_path: Path) -> 
     code = main(["check", "pool", str(SUBMISSIONS / "pool" / "correct_loops.py"), "--json", str(tmp_path / "r.json")])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.count("PASS") == 6 and "pool: 10/10 points; 6 of 6 checks passed (all passed)" in out
-    assert json.loads((tmp_path / "r.json").read_text())["score"] == 10
+    assert out.count("PASS") == 10 and "pool: 12/12 points; 10 of 10 checks passed (all passed)" in out
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 12
 
 
 def test_a_failed_check_exits_one_and_shows_why(capsys, submission, tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ import jsonschema
 import pytest
 
 from conftest import SUBMISSIONS, as_notebook, shared
+from grader.reports.terminal import render
+from grader.results import NOT_GRADED
 from grader.runner import grade
 from grader.suites import get_suite
 
@@ -99,3 +101,27 @@ def test_results_json_is_valid_gradescope_with_function_tags(submission) -> None
     assert [t["tags"] for t in failed] == [["conv_backward"]]
     assert failed[0]["extra_data"]["counterexample"]["arrays"]["dout"]
     assert results["extra_data"]["seed"] == report.seed
+
+
+def test_a_backward_whose_own_forward_always_raises_is_not_graded_rather_than_failed(submission) -> None:
+    report = grade("conv", submission("conv", "correct_loops.py", "faults/forward_always_raises.py"))
+    backward = [r for r in report.results if r.functions == ("conv_backward",)]
+    assert backward and all(r.status == NOT_GRADED and r.score == 0 for r in backward)
+    assert all(r.message.startswith("not graded: on every input") for r in backward)
+    assert "code it needs failed first: conv_forward raised NotImplementedError" in backward[0].message
+    forward_dtype = next(r for r in report.results if r.name == "forward_dtype")
+    assert forward_dtype.status == NOT_GRADED and "(3 failed, 5 not graded)" in report.summary()
+    test = report.to_gradescope()["tests"][report.results.index(backward[0])]
+    assert test["status"] == "failed" and test["extra_data"]["status"] == NOT_GRADED
+    assert "BLOCKED" in render(report)
+
+
+def test_a_backward_is_graded_on_the_inputs_where_its_forward_returns(tmp_path: Path) -> None:
+    source = (SUBMISSIONS / "conv" / "correct_loops.py").read_text()
+    divides = "\n    assert (x.shape[2] + 2 * conv_param['pad'] - w.shape[2]) % conv_param['stride'] == 0\n"
+    path = tmp_path / "conv.py"
+    path.write_text(source.replace("def conv_forward(x, w, b, conv_param):\n",
+                                   "def conv_forward(x, w, b, conv_param):" + divides, 1))
+    report = grade("conv", path)
+    assert {f for r in report.results if not r.passed for f in r.functions} == {"conv_forward"}
+    assert all(r.passed and r.examples_run > 0 for r in report.results if r.functions == ("conv_backward",))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from conftest import SUBMISSIONS
+from grader.oracles.lenet_model import LeNet5Variant, load_parameters
 from grader.runner import grade
 
 LENET = SUBMISSIONS / "lenet"
@@ -48,3 +50,10 @@ def test_lenet_that_is_not_a_module_fails_with_a_clear_message(tmp_path) -> None
     report = grade("lenet", tmp_path / "lenet.py")
     assert report.score == 0
     assert "not a torch.nn.Module" in report.results[0].message
+
+
+def test_a_parameter_of_the_wrong_shape_is_named_by_its_place_in_lenet5() -> None:
+    arrays = [p.detach().numpy() for p in LeNet5Variant().parameters()]
+    arrays[4] = np.zeros((120, 256), dtype=np.float32)
+    problem = load_parameters(LeNet5Variant(), arrays)
+    assert "fc1.weight" in problem and "(120, 256)" in problem and "(120, 400)" in problem
