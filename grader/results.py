@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 import textwrap
 from typing import Any
 
+from grader.sandbox.printable import printable_data
+
 PASSED, FAILED, TIMED_OUT, CRASHED, NOT_GRADABLE = "passed", "failed", "timed out", "crashed", "not gradable here"
 # A check that could not grade the student's function because code it relies on (their own forward) failed on every
 # input: it earns nothing, but it is not a failure of the function it grades.
@@ -117,9 +119,10 @@ class GradeReport:
         return render_html(self)
 
     def to_gradescope(self) -> dict[str, Any]:
-        """A results.json that Gradescope accepts; everything else goes under ``extra_data``."""
+        """A results.json that Gradescope accepts; everything else goes under ``extra_data``; every string printable
+        (no control character from student code reaches a terminal that shows it)."""
         output = [self.summary()] + [f"Loading your code: {m}" for m in self.load_messages]
-        return {
+        return printable_data({
             "score": round(self.score, 4),
             "execution_time": round(self.seconds, 3),
             "output": "\n".join(output),
@@ -152,7 +155,7 @@ class GradeReport:
                 "load_messages": self.load_messages,
                 "timings": {r.name: round(r.seconds, 3) for r in self.results},
             },
-        }
+        })
 
 
 def _number(value: object) -> str:

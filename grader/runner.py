@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from hypothesis import HealthCheck, Verbosity, example, given, seed, settings
-from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
+from hypothesis import HealthCheck, Verbosity, example, given, reject, seed, settings
+from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.internal.conjecture import providers
 
 from grader.oracles import choose_oracle
@@ -26,7 +26,8 @@ from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.process import LoadReport, Sandbox
 from grader.submission import Submission, SubmissionError, load_submission
 from grader.suites import get_suite
-from grader.suites.framework import Check, CheckAborted, CheckFailed, Context, Mistake, MistakenOracle
+from grader.suites.framework import (Check, CheckAborted, CheckFailed, Context, Mistake, MistakenOracle,
+                                     Skipped)
 
 MAX_SHOWN_ARRAY = 64
 
@@ -39,17 +40,23 @@ class Profile:
     max_examples: int
     seed: int
     shrink_examples: int
+    budget_seconds: float  # wall-clock time one submission's checks may take in all (a suite may add its own)
 
 
 PROFILES = {
-    "quick": Profile("quick", max_examples=25, seed=0, shrink_examples=60),
-    "thorough": Profile("thorough", max_examples=150, seed=20261, shrink_examples=300),
+    "quick": Profile("quick", max_examples=25, seed=0, shrink_examples=60, budget_seconds=300),
+    "thorough": Profile("thorough", max_examples=150, seed=20261, shrink_examples=300, budget_seconds=1800),
 }
 
 
 class ShrinkBudgetSpent(BaseException):
     """Stops Hypothesis after a fixed number of tries at shrinking a failure (a count, so grading stays
     deterministic); the smallest failing case found so far is kept."""
+
+
+class BudgetSpent(BaseException):
+    """Stops Hypothesis when the submission has used up its wall-clock budget: slow calls that each stay within
+    the time limit must not cost hours."""
 
 
 class NothingToGrade(BaseException):
@@ -61,7 +68,7 @@ SKIPS_BEFORE_NOT_GRADED = 20
 
 
 def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int | None = None,
-          oracle: str = "auto", data_dir: Path | None = None) -> GradeReport:
+          oracle: str = "auto", data_dir: Path | None = None, budget_seconds: float | None = None) -> GradeReport:
     """Grade the submission at ``path`` (a .py, a .ipynb, or a folder holding one); ``data_dir`` holds MNIST."""
     started = time.monotonic()
     try:
@@ -73,15 +80,19 @@ def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int |
                              [str(error)])
         report.seconds = time.monotonic() - started
         return report
-    return grade_submission(assignment, submission, profile, seed_value, oracle, data_dir)
+    return grade_submission(assignment, submission, profile, seed_value, oracle, data_dir,
+                            budget_seconds=budget_seconds)
 
 
 def grade_submission(assignment: str, submission: Submission, profile: str = "quick", seed_value: int | None = None,
                      oracle: str = "auto", data_dir: Path | None = None,
-                     only: Callable[[Check], bool] = lambda check: True) -> GradeReport:
-    """Grade code cells already read (from a file, or a notebook kernel's history); ``only`` picks checks."""
+                     only: Callable[[Check], bool] = lambda check: True,
+                     budget_seconds: float | None = None) -> GradeReport:
+    """Grade code cells already read (from a file, or a notebook kernel's history); ``only`` picks checks;
+    ``budget_seconds`` bounds the wall-clock time of all checks (default: the profile's, plus the suite's own)."""
     suite, chosen = get_suite(assignment), PROFILES[profile]
     run_seed = chosen.seed if seed_value is None else seed_value
+    budget = chosen.budget_seconds + suite.extra_budget_seconds if budget_seconds is None else budget_seconds
     started = time.monotonic()
     the_oracle = choose_oracle(oracle)
     report = GradeReport(assignment, str(submission.path), chosen.name, run_seed, the_oracle.name, "not started", [])
@@ -89,9 +100,12 @@ def grade_submission(assignment: str, submission: Submission, profile: str = "qu
         loaded = sandbox.load()
         report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
-        context = Context(sandbox, the_oracle, {"data_dir": data_dir})
+        context = Context(sandbox, the_oracle, {"data_dir": data_dir}, budget_seconds=budget)
         for check in filter(only, suite.checks):
-            report.results.append(run_check(check, context, loaded, chosen, run_seed, suite.mistakes))
+            if time.monotonic() < context.deadline:
+                report.results.append(run_check(check, context, loaded, chosen, run_seed, suite.mistakes))
+            else:
+                report.results.append(out_of_budget(check, budget, "not run"))
     report.seconds = time.monotonic() - started
     return report
 
@@ -113,6 +127,8 @@ class Attempts:
     def __call__(self, case: Any) -> None:
         if self.failure is not None and self.count - self.first_failure >= self.budget:
             raise ShrinkBudgetSpent
+        if time.monotonic() >= self.ctx.deadline:
+            raise BudgetSpent
         self.case, self.count = case, self.count + 1
         self.record(case)
         try:
@@ -121,10 +137,10 @@ class Attempts:
             self.graded += 1
             self.keep(failure, case)
             raise
-        except UnsatisfiedAssumption:
+        except Skipped:
             if not self.graded and self.count >= SKIPS_BEFORE_NOT_GRADED:
                 raise NothingToGrade from None
-            raise
+            reject()
         self.graded += 1
         if len(self.passing) < PASSING_KEPT:
             self.passing.append(case)
@@ -212,7 +228,7 @@ def matches(check: Check, ctx: Context, mistake: Mistake, correct: Any, cases: S
     for case in cases:
         try:
             check.body(ctx, case)
-        except (CheckFailed, CheckAborted, StudentCodeError, ValueError, UnsatisfiedAssumption):
+        except (CheckFailed, CheckAborted, StudentCodeError, ValueError, Skipped):
             return False
     return True
 
@@ -246,6 +262,9 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
             result.status, result.score = PASSED, check.points
     except NothingToGrade:
         pass
+    except BudgetSpent:
+        stopped = out_of_budget(check, ctx.budget_seconds, "stopped")
+        result.status, result.message = stopped.status, stopped.message
     except CheckAborted as abort:
         result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(abort.error.kind, FAILED)
         result.message = abort.error.message
@@ -253,7 +272,7 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
     except Flaky:
         result.message = ("it failed on an input and then passed on the same input: the result depends on "
                           "something besides the arguments (randomness, or state kept between calls)")
-    if attempts.graded == 0 and ctx.skipped:
+    if attempts.graded == 0 and result.status == FAILED and not result.message:
         result.status, result.score, result.message = NOT_GRADED, 0.0, not_graded(check, ctx.skipped)
     result.examples_run, result.seconds = attempts.graded, time.monotonic() - started
     result.inputs = attempts.inputs.hexdigest()[:16]
@@ -264,6 +283,8 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
 
 def not_graded(check: Check, skipped: Sequence[str]) -> str:
     """Why a check graded no input: what the code it relies on did on every input it was given."""
+    if not skipped:
+        return "not graded: none of the inputs this check was given could tell a right answer from a constant"
     return (f"not graded: on every input this check was given ({len(skipped)}), code it needs failed first: "
             f"{skipped[0]}. Fix that (the value checks say how), then this check can grade "
             f"{' and '.join(check.functions)}")
@@ -278,6 +299,14 @@ def missing_functions(check: Check, loaded: LoadReport) -> str:
         return ""
     because = f" (loading it reported: {loaded.cell_errors[0]})" if loaded.cell_errors else ""
     return f"{' and '.join(absent)} is not defined in your submission{because}"
+
+
+def out_of_budget(check: Check, budget: float, what: str) -> CheckResult:
+    """A check stopped, or never started, because the submission used up its wall-clock budget: no points."""
+    return CheckResult(check.name, check.title, check.functions, check.points, 0.0, TIMED_OUT,
+                       f"{what}: the submission used up its time budget ({budget:.0f} s for all checks); each call "
+                       "stayed within its own time limit, but together they are too slow: make the graded functions "
+                       "faster", visibility=check.visibility)
 
 
 def unrun(check: Check, reason: str) -> CheckResult:

@@ -151,5 +151,7 @@ def test_landlock_hides_the_reference_and_the_data_and_blocks_tcp(tmp_path: Path
         secrets = [str(ROOT / "reference" / "conv.py"), str(SHARED / "data" / "mnist" / "README.md"),
                    str(tmp_path / "conv.py")]
         found = box.call("snoop", secrets).value
-    assert all(found[path] == "PermissionError" for path in secrets)
+    # What is promised is "unreadable": where the Python installation is exposed through a private mount (a clone
+    # under a 0700 folder), these paths do not even exist for the child, which is as good.
+    assert all(found[path] in ("PermissionError", "FileNotFoundError") for path in secrets), found
     assert found["tcp"] == "PermissionError"

@@ -2,13 +2,17 @@
 
 A `.py` or `.ipynb` file (id = stem), a folder (id = its name) or a `.zip` (id = stem, extracted safely into
 a scratch folder). Anything that cannot be graded becomes an entry with a `problem` sentence, never a silent skip:
-that includes an id unsafe as a folder name (see `layout`) and ids that differ only in case, which would share a
-folder on macOS and Windows.
+that includes an id unsafe as a folder name (see `layout`), a hidden or dot-only name, ids that differ only in case
+or in Unicode normalisation (NFC and NFD spellings of one name), which would share a folder or look identical, and
+anything that is not a regular file (a FIFO, a device, a socket, a link) or is too large, found with `lstat` before
+a byte is read. No submission can stop the batch: every OSError becomes that student's problem.
 """
 
 from __future__ import annotations
 
+import os
 import stat
+import unicodedata
 import zipfile
 import zlib
 from collections import defaultdict
@@ -19,6 +23,8 @@ from grader.batch.layout import id_problem, printable
 
 MAX_ZIP_MEMBERS = 200
 MAX_ZIP_BYTES = 50 * 1024 * 1024
+MAX_FOLDER_FILES = 1000
+MAX_FOLDER_BYTES = 50 * 1024 * 1024
 IGNORED = ("__MACOSX",)
 GRADABLE_SUFFIXES = (".py", ".ipynb")
 
@@ -42,14 +48,18 @@ def discover(submissions: Path, scratch: Path) -> list[Entry]:
     """The entries of `submissions`, sorted by id; zips are extracted under `scratch` (which must exist)."""
     by_id: dict[str, list[Path]] = defaultdict(list)
     for path in submissions.iterdir():
-        if not path.name.startswith(".") and path.name not in IGNORED:
-            by_id[student_id(path).casefold()].append(path)
+        if path.name not in IGNORED and path.name not in SYSTEM_FILES:
+            by_id[unicodedata.normalize("NFC", student_id(path)).casefold()].append(path)
     return sorted((entry(sorted(paths), scratch) for paths in by_id.values()), key=lambda e: e.student_id)
 
 
+# Written by file browsers, version control and Jupyter, never handed in by a student.
+SYSTEM_FILES = (".DS_Store", "Thumbs.db", "desktop.ini", ".git", ".ipynb_checkpoints")
+
+
 def student_id(path: Path) -> str:
-    """The id an entry names: a folder's name, a file's stem."""
-    return path.name if path.is_dir() else path.stem
+    """The id an entry names: a folder's name, a file's stem (never empty: `..py` names `..py`)."""
+    return path.name if path.is_dir() and not path.is_symlink() else (path.stem or path.name)
 
 
 def entry(paths: list[Path], scratch: Path) -> Entry:
@@ -62,17 +72,55 @@ def entry(paths: list[Path], scratch: Path) -> Entry:
         return Entry(sid, path, problem, sources)
     if len(paths) > 1:
         names = " and ".join(printable(p.name) for p in paths)
-        return Entry(sid, path, f"several submissions for {sid} ({names}); keep exactly one", sources)
-    if path.is_symlink():
-        return Entry(sid, path, f"{printable(path.name)} is a symbolic link; submit the file itself", sources)
-    if path.is_dir() or path.suffix.lower() in GRADABLE_SUFFIXES:
-        return Entry(sid, path, None, sources)
-    if path.suffix.lower() != ".zip":
-        return Entry(sid, path, f"{printable(path.name)} is not a .py, .ipynb, .zip or folder", sources)
+        return Entry(sid, path, f"several submissions for {sid} ({names}); keep exactly one (names that look the "
+                                "same may differ in case or in how an accented letter is encoded)", sources)
     try:
+        problem = shape_problem(path)
+        if problem is not None:
+            return Entry(sid, path, problem, sources)
+        if path.is_dir() or path.suffix.lower() in GRADABLE_SUFFIXES:
+            return Entry(sid, path, None, sources)
         return Entry(sid, extract_zip(path, scratch / sid), None, sources)
     except UnsafeZip as error:
         return Entry(sid, path, str(error), sources)
+    except OSError as error:
+        return Entry(sid, path, f"{printable(path.name)} could not be read ({printable(str(error))}); "
+                                "hand in your files again", sources)
+
+
+def shape_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be graded before reading a byte of it (a link, a FIFO or device, the wrong kind of
+    file, a folder too large or holding something other than files and folders), or None."""
+    name = printable(path.name)
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        return f"{name} is a symbolic link; submit the file itself"
+    if stat.S_ISDIR(info.st_mode):
+        return folder_problem(path)
+    if not stat.S_ISREG(info.st_mode):
+        return f"{name} is not a regular file (a pipe, socket or device); submit a .py, .ipynb or .zip file"
+    if path.suffix.lower() not in GRADABLE_SUFFIXES + (".zip",):
+        return f"{name} is not a .py, .ipynb, .zip or folder"
+    return None
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why a folder submission cannot be graded (it holds something other than regular files and folders, or too
+    many files or bytes), found with lstat alone; None when it can."""
+    count, size = 0, 0
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            info = (Path(root) / name).lstat()
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "a pipe, socket or device"
+                return f"{printable(folder.name)} holds {what} ({printable(name)}); hand in plain files only"
+            count, size = count + 1, size + info.st_size
+            if count > MAX_FOLDER_FILES or size > MAX_FOLDER_BYTES:
+                return (f"{printable(folder.name)} holds more than {MAX_FOLDER_FILES} files or "
+                        f"{MAX_FOLDER_BYTES // (1024 * 1024)} MB; hand in only your code")
+    return None
 
 
 def extract_zip(archive: Path, target: Path) -> Path:
@@ -84,6 +132,9 @@ def extract_zip(archive: Path, target: Path) -> Path:
             extract_members(archive.name, zipped, members, target)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as error:
         raise UnsafeZip(f"{archive.name} is not a readable zip ({error}); zip your files again") from error
+    except OSError as error:  # members named '.', a file beside a folder of the same name, names too long...
+        raise UnsafeZip(f"{archive.name} could not be unpacked ({printable(str(error))}); zip your folder again, "
+                        "with short plain file names") from error
     return single_folder(target)
 
 

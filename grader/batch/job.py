@@ -30,6 +30,7 @@ class GradeJob:
     profile: str
     seed: int
     data_dir: Path | None = None
+    budget: float | None = None  # seconds for all checks of the submission (None: the profile's)
 
     def __call__(self) -> Record:
         """Grade, write results.json and the reports, then the record; a grader fault becomes a grader_error."""
@@ -56,7 +57,7 @@ class GradeJob:
                 problem = str(error)
             else:
                 report = grade_submission(self.assignment, submission, self.profile, self.seed,
-                                          data_dir=self.data_dir)
+                                          data_dir=self.data_dir, budget_seconds=self.budget)
                 return report, GRADED, report.summary()
         return problem_report(self.assignment, self.entry, problem, self.profile, self.seed), STUDENT_ERROR, problem
 

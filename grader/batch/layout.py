@@ -43,6 +43,8 @@ def unsafe_reason(student_id: str) -> str:
         return "begins or ends with a space, which spreadsheets and rosters drop"
     if student_id.startswith("-"):
         return "begins with '-', which command-line tools read as an option"
+    if student_id.startswith("."):
+        return "begins with a dot: a hidden name, or one of the folder names '.' and '..'"
     return ""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from grader.batch.layout import student_folder
 
 GRADED, STUDENT_ERROR, GRADER_ERROR = "graded", "student_error", "grader_error"
 RECORD_NAME = "record.json"
+MAX_HASHED_BYTES = 64 * 1024 * 1024  # above what discovery accepts: a larger file is refused, not read
 
 
 @dataclass
@@ -100,11 +102,19 @@ def content_digest(sources: tuple[Path, ...]) -> str:
 
 
 def files_of(source: Path) -> list[tuple[str, bytes]]:
-    """(relative path, bytes) of a file, or of every file under a folder, sorted; links hash as their target."""
-    if source.is_symlink():
+    """(relative path, bytes) of a file, or of every file under a folder, sorted; links hash as their target,
+    anything but a regular file as its kind, and a file too large to grade (discovery refuses it) as its size:
+    nothing here blocks on a FIFO or reads gigabytes."""
+    info = source.lstat()
+    if stat.S_ISLNK(info.st_mode):
         return [("", b"link\0" + os.readlink(source).encode("utf-8", "surrogateescape"))]
-    if not source.is_dir():
-        return [("", source.read_bytes())]
+    if not stat.S_ISDIR(info.st_mode) and not stat.S_ISREG(info.st_mode):
+        return [("", b"special\0" + str(stat.S_IFMT(info.st_mode)).encode())]
+    if not stat.S_ISDIR(info.st_mode):
+        if info.st_size > MAX_HASHED_BYTES:
+            return [("", b"too large\0" + str(info.st_size).encode())]
+        with source.open("rb") as handle:
+            return [("", handle.read(MAX_HASHED_BYTES))]
     found = []
     for root, dirs, files in os.walk(source):
         dirs.sort()

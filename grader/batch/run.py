@@ -91,7 +91,7 @@ def terminal_columns(stream: TextIO) -> int:
 
 def run_batch(assignment: str, submissions: Path, out: Path, jobs: int | None = None, profile: str = "thorough",
               seed: int | None = None, data_dir: Path | None = None, executor: Executor | None = None,
-              stream: TextIO | None = None) -> list[Record]:
+              stream: TextIO | None = None, budget: float | None = None) -> list[Record]:
     """Grade every submission not already recorded with the same key; returns every entry's record, by id.
 
     A given ``executor`` stays open (its owner closes it); without one, a local pool of ``jobs`` workers is used.
@@ -108,7 +108,7 @@ def run_batch(assignment: str, submissions: Path, out: Path, jobs: int | None = 
         for entry in entries:
             key = record_key(entry.sources, entry.problem, assignment, profile, run_seed, version)
             if not is_done(out, entry.student_id, key):
-                todo.append(GradeJob(assignment, entry, out, key, profile, run_seed, data_dir))
+                todo.append(GradeJob(assignment, entry, out, key, profile, run_seed, data_dir, budget))
         progress = Progress(len(entries), stream or sys.stderr, skipped=len(entries) - len(todo))
         if executor is not None:
             run_all(executor, todo, progress)

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from grader.reports import plots
 from grader.reports.html import TEMPLATES, Cell, LayerRow, Slice, report_view
 from grader.results import GradeReport
+from grader.sandbox.printable import printable
 
 SPECIAL = re.compile(r"[\\`*\[\]<>|~&]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 BLOCK_MARK = re.compile(r"^( ?)([-+=#])")
@@ -25,7 +26,7 @@ LIST_NUMBER = re.compile(r"^( ?\d{1,9})([.)])(?=\s|$)")
 
 def render_markdown(report: GradeReport) -> str:
     """The whole report as one Markdown document."""
-    return environment().get_template("report.md.j2").render(view=report_view(report))
+    return printable(environment().get_template("report.md.j2").render(view=report_view(report)))
 
 
 @functools.cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from grader.results import PASSED, GradeReport
+from grader.sandbox.printable import printable
 
 LABELS = {"passed": "PASS", "failed": "FAIL", "timed out": "TIMEOUT", "crashed": "CRASH",
           "not gradable here": "N/A", "not graded": "BLOCKED"}
@@ -28,4 +29,4 @@ def render(report: GradeReport) -> str:
     lines += ["", report.summary()]
     if report.profile == "quick":
         lines.append("The official grade runs the same checks with the thorough profile (more inputs, another seed).")
-    return "\n".join(lines)
+    return printable("\n".join(lines))

@@ -7,8 +7,9 @@ class StudentCodeError(Exception):
     """A call into student code did not return a value.
 
     ``kind`` says why: ``exception`` (it raised), ``memory`` (MemoryError),
-    ``timeout``, ``crash`` (the process died), ``missing`` (no such function),
-    ``invalid`` (unreadable data). ``message`` is the sentence the student reads.
+    ``timeout``, ``crash`` (the process died), ``flood`` (it printed too much),
+    ``missing`` (no such function), ``invalid`` (unreadable data). ``message``
+    is the sentence the student reads.
     """
 
     def __init__(self, kind: str, message: str, traceback: str = "") -> None:
@@ -19,8 +20,9 @@ class StudentCodeError(Exception):
 
     @property
     def aborts_check(self) -> bool:
-        """Timeouts, crashes and memory exhaustion stop a check at once: each retry would cost seconds."""
-        return self.kind in ("timeout", "crash", "memory")
+        """Timeouts, crashes, floods of output and memory exhaustion stop a check at once: each retry would cost
+        seconds."""
+        return self.kind in ("timeout", "crash", "memory", "flood")
 
 
 class SandboxStartError(RuntimeError):

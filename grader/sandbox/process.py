@@ -33,6 +33,7 @@ from typing import Any, Mapping
 
 from grader.sandbox import wire
 from grader.sandbox.errors import SandboxStartError, StudentCodeError
+from grader.sandbox.printable import printable
 from grader.sandbox.zygote import zygote_for
 from grader.submission import Submission
 
@@ -50,6 +51,7 @@ class Limits:
     cpu_seconds: int = 600
     file_size_mib: int = 16
     output_bytes: int = 20_000
+    flood_bytes: int = 4_000_000  # a call that prints more is stopped: draining a flood would take minutes
     processes: int = 256  # threads included; holds only where the child has a user of its own (see isolation.py)
 
 
@@ -83,6 +85,13 @@ class CallResult:
     modified_args: tuple[int, ...]
 
 
+FLOOD_POLL_SECONDS = 0.05
+
+
+class Flooded(Exception):
+    """The child printed more than its limit during one call."""
+
+
 class OutputCapture:
     """Drains the child's stdout and stderr on a thread, keeping the first bytes only."""
 
@@ -111,6 +120,11 @@ class OutputCapture:
             self.closed = True
             self.changed.notify_all()
 
+    def printed(self) -> int:
+        """How many bytes were printed since the last take."""
+        with self.lock:
+            return len(self.kept) + self.dropped
+
     def take(self, timeout: float) -> str:
         """Return (and forget) what was printed up to the sync marker, with a note if it was cut."""
         with self.lock:
@@ -120,7 +134,7 @@ class OutputCapture:
             self.kept.clear()
             self.dropped, self.synced = 0, False
         note = f"\n[... {dropped:,} more bytes of output not shown]" if dropped > 0 else ""
-        return text.replace(self.marker, b"").decode("utf-8", "replace") + note
+        return printable(text.replace(self.marker, b"").decode("utf-8", "replace")) + note
 
 
 class Child:
@@ -186,6 +200,10 @@ class Child:
         except TimeoutError:
             self.kill()
             raise StudentCodeError("timeout", f"timed out after {seconds:g} s (the time limit for one call)") from None
+        except Flooded:
+            self.kill()
+            raise StudentCodeError("flood", f"printed more than {self.limits.flood_bytes / 1e6:g} MB in one call, so "
+                                   "it was stopped: print less (or nothing) in the graded functions") from None
         except (wire.WireError, OSError) as error:
             died = self.wait(seconds=0.5) is not None
             self.kill()
@@ -207,12 +225,17 @@ class Child:
         self._wait(self.response_fd, deadline, writable=False)
         return os.read(self.response_fd, size)
 
-    @staticmethod
-    def _wait(fd: int, deadline: float, writable: bool) -> None:
-        left = deadline - time.monotonic()
-        ready = select.select([], [fd], [], max(0.0, left)) if writable else select.select([fd], [], [], max(0.0, left))
-        if not any(ready):
-            raise TimeoutError
+    def _wait(self, fd: int, deadline: float, writable: bool) -> None:
+        """Wait until ``fd`` is ready; TimeoutError past the deadline, Flooded once the call printed too much."""
+        while True:
+            left = min(deadline - time.monotonic(), FLOOD_POLL_SECONDS)
+            ready = select.select([], [fd], [], max(0.0, left)) if writable else select.select([fd], [], [], max(0.0, left))
+            if any(ready):
+                return
+            if self.output.printed() > self.limits.flood_bytes:
+                raise Flooded
+            if time.monotonic() >= deadline:
+                raise TimeoutError
 
     def _death_reason(self, error: Exception) -> str:
         code = self.wait(seconds=2.0)
@@ -364,7 +387,8 @@ class Sandbox:
         except StudentCodeError as error:
             failure = StudentCodeError(error.kind, f"loading your code {error.message}")
             return LoadReport((), {}, failure)
-        errors = tuple(f"{e['label']}: {e['type']}: {e['message']}".rstrip(": ") for e in reply.get("cell_errors", []))
+        errors = tuple(printable(f"{e['label']}: {e['type']}: {e['message']}".rstrip(": "))
+                       for e in reply.get("cell_errors", []))
         return LoadReport(errors, dict(reply.get("names", {})))
 
     def _stamp(self, value: Any) -> Any:
@@ -378,16 +402,16 @@ class Sandbox:
 
 def error_from_reply(function: str, error: Mapping[str, str], limits: Limits) -> StudentCodeError:
     """Turn the child's description of an exception into the sentence the student reads."""
-    kind, message = error.get("type", "Exception"), error.get("message", "")
+    kind, message = printable(str(error.get("type", "Exception"))), printable(str(error.get("message", "")))
     if kind == "Missing":
         return StudentCodeError("missing", f"{function} is not defined in your submission")
     if kind == "MemoryError":
         return StudentCodeError("memory", f"{function} ran out of memory (MemoryError): it may use at most "
-                                f"{limits.memory_mib} MiB", error.get("traceback", ""))
+                                f"{limits.memory_mib} MiB", printable(str(error.get("traceback", ""))))
     if kind == "SystemExit":
         return StudentCodeError("exception", f"{function} called sys.exit({message}); return a value instead")
     text = f"{function} raised {kind}: {message}" if message else f"{function} raised {kind}"
-    return StudentCodeError("exception", text, error.get("traceback", ""))
+    return StudentCodeError("exception", text, printable(str(error.get("traceback", ""))))
 
 
 @functools.cache

@@ -106,7 +106,7 @@ def zero_pad_pads_height_and_width(ctx: Context, case: PadCase) -> None:
              cases=pad_cases(dtypes=FLOAT32))
 def zero_pad_dtype(ctx: Context, case: PadCase) -> None:
     got = ctx.given(lambda: ctx.call("zero_pad", case.x, case.pad))
-    ctx.expect_dtype("zero_pad's result", got, case.x.dtype, case)
+    ctx.expect_dtype("zero_pad's result", got, ctx.oracle.zero_pad(case.x, case.pad), case)
 
 
 def forward(ctx: Context, case: ConvCase) -> tuple[np.ndarray, object]:
@@ -145,7 +145,8 @@ def forward_values(ctx: Context, case: ConvCase) -> None:
              functions=["conv_forward"], cases=conv_cases(dtypes=FLOAT32), shows=FORWARD_INPUTS)
 def forward_dtype(ctx: Context, case: ConvCase) -> None:
     out, _ = ctx.given(lambda: forward(ctx, case))
-    ctx.expect_dtype("conv_forward's out", out, case.x.dtype, case)
+    expected = ctx.oracle.conv_forward(case.x, case.w, case.b, case.stride, case.pad)
+    ctx.expect_dtype("conv_forward's out", out, expected, case)
 
 
 def student_gradients(ctx: Context, case: ConvCase) -> tuple:
@@ -216,8 +217,9 @@ def backward_db(ctx: Context, case: ConvCase) -> None:
              functions=["conv_backward"], cases=conv_cases(dtypes=FLOAT32))
 def backward_dtype(ctx: Context, case: ConvCase) -> None:
     student = ctx.given(lambda: student_gradients(ctx, case))
-    for name, gradient in zip(("dx", "dw", "db"), student):
-        ctx.expect_dtype(f"conv_backward's {name}", gradient, case.x.dtype, case)
+    expected = ctx.oracle.conv_gradients(case.x, case.w, case.b, case.stride, case.pad, case.dout)
+    for name, gradient, exact in zip(("dx", "dw", "db"), student, expected):
+        ctx.expect_dtype(f"conv_backward's {name}", gradient, exact, case)
 
 
 # Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.

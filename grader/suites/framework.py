@@ -10,13 +10,14 @@ failure is shrunk to the smallest case that still fails.
 from __future__ import annotations
 
 import functools
+import math
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
-from hypothesis import reject
 from hypothesis import strategies as st
 
 from grader import compare
@@ -49,6 +50,10 @@ class CheckFailed(Exception):
         """A subclass per kind of failure: Hypothesis shrinks each exception type apart, so a failure of one kind
         (wrong values) is never traded while shrinking for a failure of another (a wrong shape)."""
         return type(f"CheckFailed[{kind}]", (CheckFailed,), {"kind": kind})
+
+
+class Skipped(Exception):
+    """This input cannot grade the check (code it relies on failed on it): the engine draws another instead."""
 
 
 class CheckAborted(BaseException):
@@ -116,6 +121,7 @@ class Suite:
     policy: Policy
     checks: list[Check] = field(default_factory=list)
     mistakes: list[Mistake] = field(default_factory=list)
+    extra_budget_seconds: float = 0.0  # what its own long calls (a training run) add to a submission's time budget
 
     def mistake(self, name: str, sentence: str, functions: Sequence[str], raised: str = "",
                 **patches: Callable[..., Any]) -> None:
@@ -139,8 +145,11 @@ class Suite:
 class Context:
     """What a check body uses: the student's functions (through the sandbox) and the oracle."""
 
-    def __init__(self, sandbox: Any, oracle: Any, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, sandbox: Any, oracle: Any, options: Mapping[str, Any] | None = None,
+                 budget_seconds: float = math.inf) -> None:
         self.sandbox = sandbox
+        self.budget_seconds = budget_seconds  # wall-clock time for all of the submission's checks
+        self.deadline = time.monotonic() + budget_seconds
         self.oracle = oracle
         self.options = dict(options or {})
         self.gave_up_on: dict[str, StudentCodeError] = {}
@@ -197,7 +206,7 @@ class Context:
             return compute()
         except CheckFailed as failure:
             self.skipped.append(failure.message)
-            reject()
+            raise Skipped from None
 
     def unpack(self, function: str, value: Any, names: Sequence[str]) -> tuple[Any, ...]:
         """Check that a function returned a tuple of ``len(names)`` items, and return them."""
@@ -214,9 +223,14 @@ class Context:
         if problem is not None:
             raise CheckFailed.of_kind(problem.kind)(f"{problem.message} for {case.describe()}", problem.details)
 
-    def expect_dtype(self, what: str, actual: Any, expected: np.dtype, case: Case) -> None:
-        """Fail unless an array output has the ``expected`` dtype (the input's); values are the value checks'."""
-        problem = compare.check_dtype(what, actual, expected)
+    def expect_dtype(self, what: str, actual: Any, expected: np.ndarray, case: Case) -> None:
+        """Fail unless an output with the right values has ``expected``'s dtype (the input's). Inputs where the values
+        are wrong are skipped (the value checks charge those), and so are inputs whose right output holds fewer than
+        two distinct values (all zeros, one number), so that a stub returning a constant earns no dtype points."""
+        if np.unique(expected).size < 2:
+            raise Skipped
+        self.given(lambda: self.expect_array(what, actual, expected, case))
+        problem = compare.check_dtype(what, actual, expected.dtype)
         if problem is not None:
             raise CheckFailed.of_kind(problem.kind)(f"{problem.message}, for {case.describe()}")
 

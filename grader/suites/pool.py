@@ -69,7 +69,10 @@ def dtype_check(kind: str, step: str) -> None:
 
     def body(ctx: Context, case: PoolCase) -> None:
         got = ctx.given(lambda: forward(ctx, kind, case)[0] if step == "forward" else backward(ctx, kind, case))
-        ctx.expect_dtype(f"{function}'s {'out' if step == 'forward' else 'dx'}", got, case.x.dtype, case)
+        window = (case.pool_height, case.pool_width, case.stride)
+        expected = (getattr(ctx.oracle, f"{kind}_pool_forward")(case.x, *window) if step == "forward" else
+                    getattr(ctx.oracle, f"{kind}_pool_gradient")(case.x, *window, case.dout))
+        ctx.expect_dtype(f"{function}'s {'out' if step == 'forward' else 'dx'}", got, expected, case)
 
     body.__name__ = f"{kind}_{step}_dtype"
     suite.check(f"{function} keeps the input's dtype (float32 in, float32 out)", points=0.5, functions=[function],

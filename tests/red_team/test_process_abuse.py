@@ -7,13 +7,16 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from red_team.attacking import (World, assert_contained, build, grade_attack, grade_correct_params, grade_in_a_process,
                       grader_process, kill, output, processes_named, signals_confined, wait_until)
-from grader.results import CRASHED, TIMED_OUT
+from grader.results import CRASHED, FAILED, TIMED_OUT
+from grader.runner import grade_submission
+from grader.submission import load_submission
 
 MODEL = "model_param_count"  # the fixture's model_param_count calls the other counting functions
 COUNTS = {"conv2d_param_count", "linear_param_count", "receptive_field"}  # graded with an untouched function
@@ -138,12 +141,16 @@ def test_killing_the_parent_its_group_or_everything_kills_only_the_sandbox(tmp_p
     assert "sent: SIGKILL" not in "".join(r["output"] for r in graded["results"])
 
 
-def test_a_flood_of_output_is_capped_and_times_out(tmp_path: Path, world: World) -> None:
+def test_a_flood_of_output_is_stopped_at_its_cap_and_not_called_again(tmp_path: Path, world: World) -> None:
     report = grade_attack(build(tmp_path / "sub", "params", "floods_output.py", world.places()), "params", COUNTS)
     assert_contained(report, {"conv2d_param_count"}, COUNTS)
-    assert report.results[0].status == TIMED_OUT
+    flooded = report.results[0]
+    assert flooded.status == FAILED and "printed more than 4 MB in one call" in flooded.message
+    assert flooded.seconds < 5, "a flood must be stopped when it passes the cap, not at the call's time limit"
+    later = [r for r in report.results[1:] if "conv2d_param_count" in r.functions]
+    assert later and all("not run: in an earlier check, printed more than" in r.message for r in later)
     assert all(len(r.output) < 30_000 for r in report.results)
-    assert "more bytes of output not shown" in report.results[0].output
+    assert "more bytes of output not shown" in flooded.output
 
 
 def test_segfaults_and_aborts_crash_only_their_functions(tmp_path: Path, world: World) -> None:
@@ -158,3 +165,14 @@ def test_an_import_that_never_ends_times_out_and_fails_every_check(tmp_path: Pat
     assert_contained(report, {"conv2d_param_count", "linear_param_count", "layer_output_shape", MODEL,
                               "receptive_field"})
     assert all("loading your code timed out" in r.message for r in report.results)
+
+
+def test_slow_calls_stop_at_the_submissions_time_budget(tmp_path: Path, world: World) -> None:
+    path = build(tmp_path / "sub", "params", "slow_but_within_limits.py", world.places())
+    started = time.monotonic()
+    report = grade_submission("params", load_submission(path, "params"), "quick", budget_seconds=4)
+    assert time.monotonic() - started < 30
+    stopped = [r for r in report.results if r.message.startswith("stopped: the submission used up its time budget")]
+    unrun = [r for r in report.results if r.message.startswith("not run: the submission used up its time budget")]
+    assert stopped and all(r.status == TIMED_OUT and r.score == 0 for r in stopped + unrun)
+    assert all(r.passed for r in report.results[:report.results.index(stopped[0])])
