@@ -51,11 +51,21 @@ def lenet_summary(namespace: dict[str, Any], kwargs: dict[str, int], x: np.ndarr
     }
 
 
-def lenet_export(namespace: dict[str, Any], kwargs: dict[str, int], seed: int, x: np.ndarray) -> dict[str, Any]:
-    """The weights of a seeded LeNet5 (as float32 arrays, in parameter order) and its logits for ``x``."""
-    model = build(namespace, kwargs, seed)
-    weights = [p.detach().cpu().numpy().astype(np.float32) for p in model.parameters()]
-    return {"weights": weights, "logits": logits(model, x).astype(np.float32)}
+def lenet_with_weights(namespace: dict[str, Any], kwargs: dict[str, int], weights: list[np.ndarray],
+                       x: np.ndarray) -> np.ndarray:
+    """The logits for ``x`` of the student's LeNet5(**kwargs) once the grader's weights are copied into its
+    parameters, in order; a ValueError names the first parameter that does not fit."""
+    model = build(namespace, kwargs)
+    parameters = list(model.parameters())
+    if len(parameters) != len(weights):
+        raise ValueError(f"your network has {len(parameters)} parameter tensors; LeNet-5 has {len(weights)}")
+    with torch.no_grad():
+        for index, (parameter, array) in enumerate(zip(parameters, weights)):
+            if tuple(parameter.shape) != tuple(array.shape):
+                raise ValueError(f"your parameter tensor {index + 1} has shape {tuple(parameter.shape)}; LeNet-5's "
+                                 f"has {tuple(array.shape)}")
+            parameter.copy_(torch.from_numpy(array))
+    return logits(model, x).astype(np.float32)
 
 
 def lenet_gradients(namespace: dict[str, Any], kwargs: dict[str, int], x: np.ndarray, y: np.ndarray) -> list[bool]:

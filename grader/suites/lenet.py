@@ -4,12 +4,16 @@
 logits (N, num_classes): conv 6@5x5 with padding 2, ReLU, 2x2 max pool; conv
 16@5x5, ReLU, 2x2 max pool; flatten 400; linear 120, ReLU; linear 84, ReLU;
 linear num_classes. 61,706 parameters for the defaults. The student's network
-runs in the sandbox; the grader gets its weights and logits as arrays, loads
-the weights into its own LeNet-5 and compares the logits.
+runs in the sandbox. To check it computes LeNet-5, the grader draws weights
+from a seed the child cannot know, has the child load them into the student's
+network, and compares its logits with those of the grader's own LeNet-5 under
+the same weights: a network that ignores its parameters, or is another
+network, cannot pass.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -110,22 +114,34 @@ def parameter_shapes(ctx: Context, case: NetCase) -> None:
                           f"{hint(got, case)}")
 
 
-@suite.check("LeNet5 computes the specified network: your weights in the grader's LeNet-5 give your logits",
+@suite.check("LeNet5 computes the specified network: with the grader's weights, your logits are LeNet-5's",
              points=3, functions=["LeNet5"], cases=st.sampled_from([NetCase(10, 1, 4, seed) for seed in (1, 2)]),
              examples=[NetCase(10, 1, 4, 0)])
 def same_function(ctx: Context, case: NetCase) -> None:
-    exported = ctx.probe("lenet_export", case.kwargs, case.seed, case.x, label="LeNet5")
-    logits, weights = exported["logits"], exported["weights"]
+    shapes = summary(ctx, case)["shapes"]
     model = expected_model(ctx, case)
-    problem = load_parameters(model, weights)
-    if problem:
-        raise CheckFailed(f"the grader cannot load your weights into LeNet-5: {problem}{hint(weights_shapes(weights), case)}")
-    expected = forward(model, case.x)
-    mismatch = compare.check_array("LeNet5's output", logits, expected)
+    if [tuple(s) for s in shapes] != [tuple(p.shape) for p in model.parameters()]:
+        raise CheckFailed(f"the grader cannot load LeNet-5's weights into your network: your parameter shapes are "
+                          f"{[tuple(s) for s in shapes]}{hint(shapes, case)}")
+    weights = secret_weights(model, case.x)
+    got = ctx.probe("lenet_with_weights", case.kwargs, weights, case.x, label="LeNet5")
+    mismatch = compare.check_array("LeNet5's output", got, forward(model, case.x))
     if mismatch is not None:
-        raise CheckFailed(f"{mismatch.message}; {diagnose(weights, case, logits)}", dict(mismatch.details))
+        raise CheckFailed(f"{mismatch.message}; {diagnose(ctx, weights, case, got)}", dict(mismatch.details))
 
 
+def secret_weights(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray]:
+    """Weights for ``model`` from a seed the child cannot predict (PyTorch's default initialisation), redrawn until
+    the logits for ``x`` spread out (never a degenerate draw); ``model`` keeps them."""
+    for _ in range(10):
+        with torch.random.fork_rng():
+            torch.manual_seed(secrets.randbits(63))
+            for module in model.modules():
+                if hasattr(module, "reset_parameters"):
+                    module.reset_parameters()
+        if np.ptp(forward(model, x)) > 1e-2:
+            break
+    return [p.detach().numpy().astype(np.float32) for p in model.parameters()]
 @suite.check("Gradients of a cross-entropy loss reach every parameter of LeNet5", points=1, functions=["LeNet5"],
              cases=st.just(NetCase(10, 1, 4)))
 def gradients_reach_every_parameter(ctx: Context, case: NetCase) -> None:
@@ -143,10 +159,6 @@ def forward(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
         return model(torch.from_numpy(x)).numpy()
 
 
-def weights_shapes(weights: list[np.ndarray]) -> list[tuple[int, ...]]:
-    return [tuple(w.shape) for w in weights]
-
-
 def hint(shapes: list, case: NetCase) -> str:
     """A likely cause, read off the parameter shapes: a missing padding or an ignored argument."""
     shapes = [tuple(s) for s in shapes]
@@ -159,10 +171,16 @@ def hint(shapes: list, case: NetCase) -> str:
     return ""
 
 
-def diagnose(weights: list[np.ndarray], case: NetCase, logits: Any) -> str:
-    """Name the known mistake whose network, with the student's weights, gives the student's logits."""
+def diagnose(ctx: Context, weights: list[np.ndarray], case: NetCase, logits: np.ndarray) -> str:
+    """Name what the student's network computes instead: a known mistake under the same weights, or an output that
+    does not depend on the weights at all."""
     for mistake, options in MISTAKES.items():
         variant = LeNet5Variant(case.num_classes, case.in_channels, **options)
         if not load_parameters(variant, weights) and compare.check_array("", logits, forward(variant, case.x)) is None:
             return f"your network matches LeNet-5 with {mistake}"
+    others = secret_weights(expected_model(ctx, case), case.x)
+    again = ctx.probe("lenet_with_weights", case.kwargs, others, case.x, label="LeNet5")
+    if compare.check_array("", again, logits) is None:
+        return ("your network's output stays the same when its parameters change: forward must compute with the "
+                "layers' weights (self.conv1(x), ...), not with fixed or copied values")
     return "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"
