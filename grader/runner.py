@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, Verbosity, example, given, reject, seed, set
 from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.internal.conjecture import providers
 
+from grader import compare
 from grader.oracles import choose_oracle
 from grader.results import (CRASHED, FAILED, NOT_GRADABLE, NOT_GRADED, PASSED, TIMED_OUT, CheckResult,
                             GradeReport)
@@ -100,7 +101,8 @@ def grade_submission(assignment: str, submission: Submission, profile: str = "qu
         loaded = sandbox.load()
         report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
-        context = Context(sandbox, the_oracle, {"data_dir": data_dir}, budget_seconds=budget)
+        context = Context(sandbox, the_oracle, {"data_dir": data_dir}, budget_seconds=budget,
+                          probed=bool(suite.policy.probe_modules))
         for check in filter(only, suite.checks):
             if time.monotonic() < context.deadline:
                 report.results.append(run_check(check, context, loaded, chosen, run_seed, suite.mistakes))
@@ -132,7 +134,7 @@ class Attempts:
         self.case, self.count = case, self.count + 1
         self.record(case)
         try:
-            self.check.body(self.ctx, case)
+            self.body(case)
         except CheckFailed as failure:
             self.graded += 1
             self.keep(failure, case)
@@ -144,6 +146,19 @@ class Attempts:
         self.graded += 1
         if len(self.passing) < PASSING_KEPT:
             self.passing.append(case)
+
+    def body(self, case: Any) -> None:
+        """Run the check on ``case``. Where it reads replies of probes that ran next to the student's code, a reply
+        the grader cannot use (forged there: a wrong type, a missing field) fails the check instead of the grader."""
+        try:
+            self.check.body(self.ctx, case)
+        except UNUSABLE_REPLY as error:
+            if not self.ctx.probed:
+                raise
+            raise CheckFailed.of_kind("reply")(
+                f"the grader could not use what your code's process sent back ({type(error).__name__}: "
+                f"{compare.wire_text(str(error))}); does your code change the grader's probes, or the modules they "
+                "use?") from None
 
     def record(self, case: Any) -> None:
         """Add a case to the digest of the inputs this check was given: one seed must give one digest in every
@@ -162,6 +177,7 @@ class Attempts:
         self.failure, self.failing_case = failure, case
 
 
+UNUSABLE_REPLY = (TypeError, KeyError, AttributeError, IndexError, ValueError, OverflowError, ZeroDivisionError)
 PASSING_KEPT = 3  # passing cases a diagnosis must also explain: a mistake that would have failed them is not the one
 
 

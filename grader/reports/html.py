@@ -209,10 +209,15 @@ def check_view(result: CheckResult) -> CheckView:
                      str(details.get("traceback") or ""))
 
 
+PLOTTABLE_LOSS = 1e12  # larger is no loss a network computes: shown as text, never scaled into an SVG
+PLOTTABLE_EPOCHS = 1000
+
+
 def loss_plot(losses: Any) -> Markup | None:
-    """The loss curve when fit returned a non-empty list of finite numbers; None otherwise (the report then
-    shows what it returned as text)."""
-    if isinstance(losses, list) and losses and all(is_real(v) and math.isfinite(v) for v in losses):
+    """The loss curve when fit returned a list of 1 to 1,000 finite numbers of a plausible size; None otherwise
+    (the report then shows what it returned as text)."""
+    if (isinstance(losses, list) and 0 < len(losses) <= PLOTTABLE_EPOCHS
+            and all(is_real(v) and math.isfinite(v) and abs(v) <= PLOTTABLE_LOSS for v in losses)):
         return plots.loss_curve(losses)
     return None
 

@@ -146,8 +146,9 @@ class Context:
     """What a check body uses: the student's functions (through the sandbox) and the oracle."""
 
     def __init__(self, sandbox: Any, oracle: Any, options: Mapping[str, Any] | None = None,
-                 budget_seconds: float = math.inf) -> None:
+                 budget_seconds: float = math.inf, probed: bool = False) -> None:
         self.sandbox = sandbox
+        self.probed = probed  # the checks read replies of probes that ran next to student code (which may forge them)
         self.budget_seconds = budget_seconds  # wall-clock time for all of the submission's checks
         self.deadline = time.monotonic() + budget_seconds
         self.oracle = oracle

@@ -147,6 +147,9 @@ def secret_weights(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray]:
 def gradients_reach_every_parameter(ctx: Context, case: NetCase) -> None:
     labels = np.arange(case.batch, dtype=np.int64) % case.num_classes
     reached = ctx.probe("lenet_gradients", case.kwargs, case.x, labels, label="LeNet5")
+    if not isinstance(reached, list) or not reached or not all(isinstance(ok, bool) for ok in reached):
+        raise CheckFailed(f"the grader's gradient probe answered {compare.wire_text(reached)} instead of one "
+                          "True or False per parameter tensor: does your code change the grader's probes?")
     missing = [i + 1 for i, ok in enumerate(reached) if not ok]
     if missing:
         raise CheckFailed(f"parameter tensors {missing} get no gradient: are they used in forward, "

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from grader import compare
 from grader.data.mnist import MnistSplit, load_mnist, load_training_set, normalize
 from grader.oracles.lenet_model import load_parameters
 from grader.suites.framework import CheckFailed, Context, Suite, with_torch
@@ -118,12 +119,17 @@ def losses(ctx: Context) -> list[float]:
     reported, epochs = fitted(ctx)["losses"], plan(ctx).epochs
     if not isinstance(reported, (list, tuple)) or len(reported) != epochs:
         raise CheckFailed(f"fit returned {reported!r:.80}; it must return a list of {epochs} floats, one per epoch")
-    if not all(isinstance(v, float) and np.isfinite(v) for v in reported):
-        raise CheckFailed(f"fit returned {list(reported)}; every epoch's mean loss must be a finite number")
+    if not all(isinstance(v, float) and np.isfinite(v) and v >= 0 for v in reported):
+        raise CheckFailed(f"fit returned {list(reported)}; every epoch's mean loss must be a finite number, and a "
+                          "cross-entropy loss is never negative")
     return list(reported)
 
 
 def trained_model(ctx: Context, weights: list[np.ndarray]) -> torch.nn.Module:
+    """The grader's LeNet-5 holding the weights fit trained; they must be a list of arrays of LeNet-5's shapes."""
+    if not isinstance(weights, list) or not all(isinstance(w, np.ndarray) and w.dtype.kind == "f" for w in weights):
+        raise CheckFailed(f"the model fit trained came back as {compare.describe_type(weights)}, not LeNet-5's "
+                          "parameter arrays: does your code change the grader's probes?")
     model = ctx.oracle.lenet()
     problem = load_parameters(model, weights)
     if problem:

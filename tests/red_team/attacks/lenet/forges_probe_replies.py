@@ -1,0 +1,9 @@
+# Attack: replace the grader's probes, which run next to the student's code, by functions whose replies have the
+# wrong types and fields: text for numbers, numbers for lists, a dict for an array.
+import sys
+
+probes = sys.modules["_grader_torch_probes"]
+probes.lenet_summary = lambda namespace, kwargs, x: {"parameters": "61706", "shapes": 5, "table": [None],
+                                                     "logits": "zeros"}
+probes.lenet_with_weights = lambda namespace, kwargs, weights, x: {"logits": 1}
+probes.lenet_gradients = lambda namespace, kwargs, x, y: "all"
