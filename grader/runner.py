@@ -60,12 +60,13 @@ class BudgetSpent(BaseException):
     the time limit must not cost hours."""
 
 
-class NothingToGrade(BaseException):
+class EnoughSkipped(BaseException):
     """Stops Hypothesis once the first ``SKIPS_BEFORE_NOT_GRADED`` inputs were all skipped (the code the check relies
-    on failed on each): the check is not graded, without waiting for Hypothesis to give up."""
+    on failed on each: the check is not graded), or ``SKIPS_AT_MOST`` inputs were (the check is graded on the inputs
+    it could use), without waiting for Hypothesis to give up after ten times its examples."""
 
 
-SKIPS_BEFORE_NOT_GRADED = 20
+SKIPS_BEFORE_NOT_GRADED, SKIPS_AT_MOST = 20, 60
 
 
 def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int | None = None,
@@ -119,7 +120,7 @@ class Attempts:
 
     def __init__(self, check: Check, ctx: Context, budget: int) -> None:
         self.check, self.ctx, self.budget = check, ctx, budget
-        self.count, self.graded, self.case, self.first_failure = 0, 0, None, 0
+        self.count, self.graded, self.skipped, self.case, self.first_failure = 0, 0, 0, None, 0
         self.failure: CheckFailed | None = None
         self.failing_case: Any = None
         self.first_failing_case: Any = None
@@ -140,8 +141,9 @@ class Attempts:
             self.keep(failure, case)
             raise
         except Skipped:
-            if not self.graded and self.count >= SKIPS_BEFORE_NOT_GRADED:
-                raise NothingToGrade from None
+            self.skipped += 1
+            if self.skipped >= SKIPS_AT_MOST or (not self.graded and self.skipped >= SKIPS_BEFORE_NOT_GRADED):
+                raise EnoughSkipped from None
             reject()
         self.graded += 1
         if len(self.passing) < PASSING_KEPT:
@@ -273,11 +275,9 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
         result.counterexample = counterexample(attempts.failing_case, check.shows)
         result.diagnosis = diagnose(check, ctx, attempts.failure, [attempts.first_failing_case,
                                                                    attempts.failing_case, *attempts.passing], mistakes)
-    except Unsatisfiable:
+    except (Unsatisfiable, EnoughSkipped):
         if attempts.graded:
             result.status, result.score = PASSED, check.points
-    except NothingToGrade:
-        pass
     except BudgetSpent:
         stopped = out_of_budget(check, ctx.budget_seconds, "stopped")
         result.status, result.message = stopped.status, stopped.message

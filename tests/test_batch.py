@@ -108,7 +108,7 @@ def test_every_id_has_one_record_with_its_outcome(graded: tuple[Path, Path, list
     assert sorted(submitted) == IDS
     assert "alice.py and alice.zip" in read_record(out, "alice").message
     assert "frank.zip is not a readable zip" in read_record(out, "frank").message
-    assert read_record(out, "bob").score == read_record(out, "bob").max_score == 10
+    assert read_record(out, "bob").score == read_record(out, "bob").max_score == 12
 
 
 def test_gradebook_has_one_row_per_student_and_a_column_per_check(graded: tuple[Path, Path, list[str]]) -> None:
@@ -118,8 +118,8 @@ def test_gradebook_has_one_row_per_student_and_a_column_per_check(graded: tuple[
     assert rows[0] == ["id", "total", "max", "outcome", *checks]
     assert [row[0] for row in rows[1:]] == IDS
     assert {row[0]: (row[1], row[3]) for row in rows[1:]} == {
-        "alice": ("0", "student_error"), "bob": ("10", "graded"), "carol": ("10", "graded"),
-        "dave": ("10", "graded"), "erin": ("0", "graded"), "frank": ("0", "student_error"), "ivan": ("8", "graded")}
+        "alice": ("0", "student_error"), "bob": ("12", "graded"), "carol": ("12", "graded"),
+        "dave": ("12", "graded"), "erin": ("0", "graded"), "frank": ("0", "student_error"), "ivan": ("9.5", "graded")}
 
 
 def test_results_are_valid_gradescope_json_and_reports_exist(graded: tuple[Path, Path, list[str]]) -> None:

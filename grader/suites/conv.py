@@ -13,8 +13,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.oracles.numeric import central_differences
-from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, CheckFailed, Context, Suite, int_of_array,
-                                     numpy_only)
+from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, CheckFailed, Context, Skipped, Suite,
+                                     int_of_array, numpy_only)
 from grader.suites.strategies import ConvCase, PadCase, conv_case, conv_cases, pad_cases
 
 suite = Suite(
@@ -218,8 +218,15 @@ def backward_db(ctx: Context, case: ConvCase) -> None:
 def backward_dtype(ctx: Context, case: ConvCase) -> None:
     student = ctx.given(lambda: student_gradients(ctx, case))
     expected = ctx.oracle.conv_gradients(case.x, case.w, case.b, case.stride, case.pad, case.dout)
+    graded = 0
     for name, gradient, exact in zip(("dx", "dw", "db"), student, expected):
-        ctx.expect_dtype(f"conv_backward's {name}", gradient, exact, case)
+        try:
+            ctx.expect_dtype(f"conv_backward's {name}", gradient, exact, case)
+            graded += 1
+        except Skipped:  # this gradient's values are wrong here: its value check charges that, not this one
+            continue
+    if not graded:
+        raise Skipped
 
 
 # Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.
