@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared
 from grader.reports.html import render_html
 from grader.reports.markdown import render_markdown
 from grader.reports.terminal import render
@@ -34,6 +33,6 @@ def test_forged_lenet_replies_fail_their_checks(tmp_path: Path, world: World) ->
 @pytest.mark.slow
 def test_forged_training_replies_fail_their_checks_and_the_loss_plot_survives(tmp_path: Path, world: World) -> None:
     path = build(tmp_path / "sub", "train", "forges_training_replies.py", world.places(), base="correct.py")
-    report = graded_everywhere(path, "train", shared("data/mnist"))
+    report = graded_everywhere(path, "train")  # MNIST from wherever the grader finds it: the fit is forged anyway
     graded = [r for r in report.results if r.max_score]
     assert report.score == 0 and all(r.message for r in graded), [(r.name, r.message) for r in graded]
