@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="quick: local feedback in seconds; thorough: the official grade's profile")
     check.add_argument("--oracle", choices=ORACLE_NAMES, default="auto",
                        help="where expected values come from (auto: the reference when installed, else PyTorch)")
-    check.add_argument("--budget", type=float, metavar="SECONDS",
+    check.add_argument("--budget", type=seconds, metavar="SECONDS",
                        help="wall-clock time for all checks of the submission (default: 300 s quick, 1800 s "
                             "thorough, plus the training run's time for train)")
     check.add_argument("--data-dir", type=Path, metavar="DIR",
@@ -101,13 +101,24 @@ def build_parser() -> argparse.ArgumentParser:
                        help="thorough (default): the official grade's profile; quick: fewer examples")
     batch.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
     batch.add_argument("--data-dir", type=Path, metavar="DIR", help="MNIST IDX files for the train assignment")
-    batch.add_argument("--budget", type=float, metavar="SECONDS",
+    batch.add_argument("--budget", type=seconds, metavar="SECONDS",
                        help="wall-clock time for all checks of one submission (default: the profile's)")
     batch.add_argument("--executor", choices=("local", "dask"), default="local",
                        help="local: a process pool of --jobs workers; dask: a Dask cluster (pip install '.[dask]')")
     batch.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://host:8786")
     batch.set_defaults(run=run_batch)
     return parser
+
+
+def seconds(text: str) -> float:
+    """A --budget value: a number of seconds above 0 (anything else is a usage error that says so)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
+    return value
 
 
 def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -120,8 +131,6 @@ def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"{path} does not exist: name your .py, .ipynb or its folder")
     if args.data_dir is not None and find_data_dir(args.data_dir) is None:
         parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
-    if args.budget is not None and args.budget <= 0:
-        parser.error(f"--budget {args.budget:g}: give a number of seconds above 0")
     report = grade(args.assignment, path, profile=args.profile, seed_value=args.seed, oracle=args.oracle,
                    data_dir=args.data_dir, budget_seconds=args.budget)
     print(terminal.render(report))
@@ -209,8 +218,6 @@ def run_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1")
-    if args.budget is not None and args.budget <= 0:
-        parser.error(f"--budget {args.budget:g}: give a number of seconds above 0")
     if args.data_dir is not None and find_data_dir(args.data_dir) is None:
         parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
     if (args.executor == "dask") != bool(args.scheduler):

@@ -153,11 +153,13 @@ def check_value(what: str, actual: Any, expected: Any) -> str | None:
 def shown(value: Any) -> Any:
     """A plain value as the report shows it: numbers and tuples of numbers as themselves (no quotes), anything
     else as its (short) repr."""
-    plain = (int, float, np.integer, np.floating)
-    if isinstance(value, plain) and not isinstance(value, bool):
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+    if number(value):
         return value.item() if isinstance(value, np.generic) else value
-    if isinstance(value, tuple) and all(isinstance(v, plain) and not isinstance(v, bool) for v in value):
-        return [v.item() if isinstance(v, np.generic) else v for v in value]
+    if isinstance(value, tuple) and all(map(number, value)):
+        return [shown(v) for v in value]
     return wire_text(value)
 
 

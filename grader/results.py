@@ -100,13 +100,9 @@ class GradeReport:
         graded = [r for r in self.results if r.status != NOT_GRADABLE]
         passed = sum(r.passed for r in graded)
         waiting = sum(r.status == NOT_GRADED for r in graded)
-        if not graded:
-            verdict = "no check could be graded"
-        elif passed == len(graded):
-            verdict = "all passed"
-        else:
-            verdict = ", ".join(([f"{len(graded) - passed - waiting} failed"] if len(graded) - passed - waiting
-                                 else []) + ([f"{waiting} not graded"] if waiting else []))
+        failed = len(graded) - passed - waiting
+        counts = [f"{n} {what}" for n, what in ((failed, "failed"), (waiting, "not graded")) if n]
+        verdict = "no check could be graded" if not graded else ", ".join(counts) or "all passed"
         skipped = len(self.results) - len(graded)
         unrun = f", {skipped} not gradable here" if skipped else ""
         return (f"{self.assignment}: {self.score:g}/{self.max_score:g} points; {passed} of {len(graded)} checks "

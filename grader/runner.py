@@ -108,7 +108,7 @@ def grade_submission(assignment: str, submission: Submission, profile: str = "qu
             if time.monotonic() < context.deadline:
                 report.results.append(run_check(check, context, loaded, chosen, run_seed, suite.mistakes))
             else:
-                report.results.append(out_of_budget(check, budget, "not run"))
+                report.results.append(unrun(check, budget_spent("not run", budget), TIMED_OUT))
     report.seconds = time.monotonic() - started
     return report
 
@@ -279,8 +279,7 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
         if attempts.graded:
             result.status, result.score = PASSED, check.points
     except BudgetSpent:
-        stopped = out_of_budget(check, ctx.budget_seconds, "stopped")
-        result.status, result.message = stopped.status, stopped.message
+        result.status, result.message = TIMED_OUT, budget_spent("stopped", ctx.budget_seconds)
     except CheckAborted as abort:
         result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(abort.error.kind, FAILED)
         result.message = abort.error.message
@@ -317,17 +316,15 @@ def missing_functions(check: Check, loaded: LoadReport) -> str:
     return f"{' and '.join(absent)} is not defined in your submission{because}"
 
 
-def out_of_budget(check: Check, budget: float, what: str) -> CheckResult:
-    """A check stopped, or never started, because the submission used up its wall-clock budget: no points."""
-    return CheckResult(check.name, check.title, check.functions, check.points, 0.0, TIMED_OUT,
-                       f"{what}: the submission used up its time budget ({budget:.0f} s for all checks); each call "
-                       "stayed within its own time limit, but together they are too slow: make the graded functions "
-                       "faster", visibility=check.visibility)
+def budget_spent(what: str, budget: float) -> str:
+    """Why a check was stopped, or never started: the submission used up its wall-clock budget."""
+    return (f"{what}: the submission used up its time budget ({budget:.0f} s for all checks); each call stayed within "
+            "its own time limit, but together they are too slow: make the graded functions faster")
 
 
-def unrun(check: Check, reason: str) -> CheckResult:
-    """A check that could not run, failed with the reason."""
-    return CheckResult(check.name, check.title, check.functions, check.points, 0.0, FAILED, reason,
+def unrun(check: Check, reason: str, status: str = FAILED) -> CheckResult:
+    """A check that could not run, failed (or timed out) with the reason: no points."""
+    return CheckResult(check.name, check.title, check.functions, check.points, 0.0, status, reason,
                        visibility=check.visibility)
 
 

@@ -66,7 +66,7 @@ def test_a_call_that_prints_more_than_the_cap_fails_only_its_function(submission
 
 def test_syntax_error_fails_every_check_naming_the_line() -> None:
     report = grade("conv", SUBMISSIONS / "conv" / "broken" / "syntax_error.py")
-    assert report.score == 0 and len(report.results) == len(get_suite("conv").checks) == 12
+    assert report.score == 0 and len(report.results) == len(get_suite("conv").checks)
     assert all("SyntaxError" in r.message and "line" in r.message for r in report.results)
 
 
@@ -104,7 +104,7 @@ def test_torch_through_importlib_inside_a_function_fails_that_function(tmp_path:
 def test_corrupt_notebook_fails_every_check_with_an_actionable_message(tmp_path: Path) -> None:
     (tmp_path / "conv.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "def conv_')
     report = grade("conv", tmp_path / "conv.ipynb")
-    assert report.score == 0 and len(report.results) == len(get_suite("conv").checks) == 12
+    assert report.score == 0 and len(report.results) == len(get_suite("conv").checks)
     assert all("not a readable notebook" in r.message for r in report.results)
 
 

@@ -63,6 +63,9 @@ def make_zip(path: Path, members: dict[str, str]) -> Path:
     return path
 
 
+POOL_POINTS = sum(check.points for check in get_suite("pool").checks)
+
+
 def build_class(folder: Path) -> Path:
     """One submission of each kind, plus a syntax error, a corrupt zip, a duplicate id and a known mistake."""
     folder.mkdir()
@@ -108,18 +111,20 @@ def test_every_id_has_one_record_with_its_outcome(graded: tuple[Path, Path, list
     assert sorted(submitted) == IDS
     assert "alice.py and alice.zip" in read_record(out, "alice").message
     assert "frank.zip is not a readable zip" in read_record(out, "frank").message
-    assert read_record(out, "bob").score == read_record(out, "bob").max_score == 12
+    assert read_record(out, "bob").score == read_record(out, "bob").max_score == POOL_POINTS
 
 
 def test_gradebook_has_one_row_per_student_and_a_column_per_check(graded: tuple[Path, Path, list[str]]) -> None:
     _, out, _ = graded
     rows = gradebook(out)
-    checks = [check.name for check in get_suite("pool").checks]
+    checks, full = [check.name for check in get_suite("pool").checks], f"{POOL_POINTS:g}"
     assert rows[0] == ["id", "total", "max", "outcome", *checks]
     assert [row[0] for row in rows[1:]] == IDS
     assert {row[0]: (row[1], row[3]) for row in rows[1:]} == {
-        "alice": ("0", "student_error"), "bob": ("12", "graded"), "carol": ("12", "graded"),
-        "dave": ("12", "graded"), "erin": ("0", "graded"), "frank": ("0", "student_error"), "ivan": ("9.5", "graded")}
+        "alice": ("0", "student_error"), "bob": (full, "graded"), "carol": (full, "graded"),
+        "dave": (full, "graded"), "erin": ("0", "graded"), "frank": ("0", "student_error"),
+        # avg_pool_backward wrong: its value check (2 points) and its dtype check (not graded) earn nothing
+        "ivan": (f"{POOL_POINTS - 2.5:g}", "graded")}
 
 
 def test_results_are_valid_gradescope_json_and_reports_exist(graded: tuple[Path, Path, list[str]]) -> None:

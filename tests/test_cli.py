@@ -9,14 +9,25 @@ import pytest
 
 from conftest import SUBMISSIONS
 from grader.cli import main
+from grader.suites import get_suite
 
 
 def test_all_passed_exits_zero_and_lists_every_check(capsys, tmp_path: Path) -> None:
     code = main(["check", "pool", str(SUBMISSIONS / "pool" / "correct_loops.py"), "--json", str(tmp_path / "r.json")])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.count("PASS") == 10 and "pool: 12/12 points; 10 of 10 checks passed (all passed)" in out
-    assert json.loads((tmp_path / "r.json").read_text())["score"] == 12
+    checks = get_suite("pool").checks
+    total = sum(check.points for check in checks)
+    assert out.count("PASS") == len(checks)
+    assert f"pool: {total:g}/{total:g} points; {len(checks)} of {len(checks)} checks passed (all passed)" in out
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == total
+
+
+@pytest.mark.parametrize("budget", ["0", "-5", "inf", "soon"])
+def test_a_budget_that_is_not_a_positive_number_of_seconds_is_a_usage_error(budget: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_code:
+        main(["check", "pool", str(SUBMISSIONS / "pool" / "correct_loops.py"), "--budget", budget])
+    assert exit_code.value.code == 2 and "give a number of seconds above 0" in capsys.readouterr().err
 
 
 def test_a_failed_check_exits_one_and_shows_why(capsys, submission, tmp_path: Path) -> None:

@@ -403,15 +403,16 @@ class Sandbox:
 def error_from_reply(function: str, error: Mapping[str, str], limits: Limits) -> StudentCodeError:
     """Turn the child's description of an exception into the sentence the student reads."""
     kind, message = printable(str(error.get("type", "Exception"))), printable(str(error.get("message", "")))
+    trace = printable(str(error.get("traceback", "")))
     if kind == "Missing":
         return StudentCodeError("missing", f"{function} is not defined in your submission")
     if kind == "MemoryError":
         return StudentCodeError("memory", f"{function} ran out of memory (MemoryError): it may use at most "
-                                f"{limits.memory_mib} MiB", printable(str(error.get("traceback", ""))))
+                                f"{limits.memory_mib} MiB", trace)
     if kind == "SystemExit":
         return StudentCodeError("exception", f"{function} called sys.exit({message}); return a value instead")
     text = f"{function} raised {kind}: {message}" if message else f"{function} raised {kind}"
-    return StudentCodeError("exception", text, printable(str(error.get("traceback", ""))))
+    return StudentCodeError("exception", text, trace)
 
 
 @functools.cache

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from grader.oracles.numeric import central_differences
 from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, CheckFailed, Context, Skipped, Suite,
-                                     int_of_array, numpy_only)
-from grader.suites.strategies import ConvCase, PadCase, conv_case, conv_cases, pad_cases
+                                     int_of_array, numpy_only, transposed)
+from grader.suites.strategies import FLOAT32, ConvCase, PadCase, conv_case, conv_cases, pad_cases
 
 suite = Suite(
     "conv",
@@ -48,7 +48,6 @@ BACKWARD_EXAMPLES = EDGE_CASES[2:] + (
     conv_case(np.arange(2 * 4 * 3).reshape(1, 2, 4, 3) % 5, np.arange(2 * 2 * 2 * 2).reshape(2, 2, 2, 2) % 3 - 1,
               b=[0.5, 1.5], stride=3, pad=2),
 )
-FLOAT32 = (np.dtype(np.float32),)
 
 
 @st.composite
@@ -251,11 +250,16 @@ def _replace(gradients: tuple, index: int, value: np.ndarray) -> tuple:
     return tuple(value if i == index else g for i, g in enumerate(gradients))
 
 
+def _rounded_size(oracle, n: int, f: int, pad: int, stride: int) -> int:
+    """What ``1 + round((n + 2*pad - f) / stride)`` gives, after the same ValueError for a kernel that does not fit."""
+    oracle.conv_output_size(n, f, pad, stride)
+    return 1 + round((n + 2 * pad - f) / stride)
+
+
 def _cropped(oracle, x, w, b, stride, pad, dout, crop: slice | None = None) -> tuple:
     """The gradients when dx is cut out of the padded input's gradient with ``crop`` on H and W (by default
     ``pad:-pad``, which is empty when pad is 0)."""
-    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    dx_pad = oracle.conv_gradients(padded, w, b, stride, 0, dout)[0]
+    dx_pad = oracle.conv_gradients(oracle.zero_pad(x, pad), w, b, stride, 0, dout)[0]
     crop = crop or slice(pad, -pad)
     return _replace(oracle.conv_gradients(x, w, b, stride, pad, dout), 0, dx_pad[:, :, crop, crop])
 
@@ -302,8 +306,7 @@ suite.mistake(
     "output size rounded", "Your size rounds to the nearest integer (round()): a kernel position that would hang "
     "over the edge does not count, so round down with floor division: 1 + (n + 2*pad - f) // stride.",
     ["conv_output_size"],
-    conv_output_size=lambda o, n, f, pad=0, stride=1: o.conv_output_size(n, f, pad, stride) and
-    1 + round((n + 2 * pad - f) / stride))
+    conv_output_size=lambda o, n, f, pad=0, stride=1: _rounded_size(o, n, f, pad, stride))
 suite.mistake(
     "dx cropped with [pad:-pad]", "Your dx is cut out of the padded gradient with dx_pad[:, :, pad:-pad, pad:-pad], "
     "which is empty when pad is 0 (-0 is 0, so the slice is 0:0): use dx_pad[:, :, pad:pad + H, pad:pad + W].",
@@ -315,7 +318,7 @@ suite.mistake(
 suite.mistake(
     "H and W swapped", "Your output is transposed: out[n, f, i, j] must hold the window at row i*stride and column "
     "j*stride, in an array of shape (N, F, H', W'); your code swaps the height and width axes.", ["conv_forward"],
-    conv_forward=lambda o, x, w, b, s, p: np.ascontiguousarray(o.conv_forward(x, w, b, s, p).transpose(0, 1, 3, 2)))
+    conv_forward=lambda o, x, w, b, s, p: transposed(o.conv_forward(x, w, b, s, p)))
 suite.mistake(
     "int() of an array", INT_OF_ARRAY_SENTENCE, suite.functions, raised=INT_OF_ARRAY,
     conv_output_size=lambda o, n, f, pad=0, stride=1: int_of_array(o.conv_output_size(n, f, pad, stride)))

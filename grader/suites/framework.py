@@ -265,6 +265,11 @@ def int_of_array(value: int) -> int:
     return int(np.array([value]))
 
 
+def transposed(out: np.ndarray) -> np.ndarray:
+    """An NCHW output with H and W swapped: what a loop filling ``out[n, c, j, i]`` returns (a catalogued mistake)."""
+    return np.ascontiguousarray(out.transpose(0, 1, 3, 2))
+
+
 GRADER_ONLY = {name: f"{name} cannot be imported from a submission" for name in ("grader", "reference")}
 
 

@@ -21,9 +21,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader import compare
-from grader.suites.conv import EDGE_CASES, FLOAT32, FORWARD_INPUTS, WORKED_EXAMPLES
+from grader.suites.conv import EDGE_CASES, FORWARD_INPUTS, WORKED_EXAMPLES
 from grader.suites.framework import CheckFailed, Context, Suite, numpy_only
-from grader.suites.strategies import DTYPES, ConvCase, arrays, conv_cases, conv_output_shape, side
+from grader.suites.strategies import DTYPES, FLOAT32, ConvCase, arrays, conv_cases, conv_output_shape, side
 
 SPEED_PROBES = Path(__file__).parents[1] / "sandbox" / "speed_probes.py"
 suite = Suite("im2col", functions=("im2col", "conv_forward_im2col"),

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.suites.framework import Context, Suite, numpy_only
-from grader.suites.framework import INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, int_of_array as _int_of_array
-from grader.suites.strategies import DTYPES, PoolCase, pool_case, pool_cases, pool_output_shape
+from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, Context, Suite, int_of_array, numpy_only,
+                                     transposed)
+from grader.suites.strategies import DTYPES, FLOAT32, PoolCase, pool_case, pool_cases, pool_output_shape
 
 suite = Suite(
     "pool",
@@ -41,7 +41,6 @@ TIED_WINDOWS = (
     pool_case([[5, 5, 5], [5, 5, 5], [5, 5, 5]], size=2, stride=1),
 )
 FORWARD_INPUTS = ("x",)
-FLOAT32 = (np.dtype(np.float32),)
 
 
 def backward_cases(distinct: bool = False, dtypes: tuple[np.dtype, ...] = DTYPES) -> st.SearchStrategy[PoolCase]:
@@ -153,7 +152,7 @@ def _windows(x: np.ndarray, ph: int, pw: int, stride: int):
             yield i, j, (slice(i * stride, i * stride + ph), slice(j * stride, j * stride + pw))
 
 
-def _assigned(oracle, x: np.ndarray, ph: int, pw: int, stride: int, dout: np.ndarray, whole: str = "") -> np.ndarray:
+def _assigned(x: np.ndarray, ph: int, pw: int, stride: int, dout: np.ndarray, whole: str = "") -> np.ndarray:
     """The gradient of a backward that writes ``dx[...] = ...`` instead of adding: at the maximum only (``whole``
     empty), or over the whole window as a max mask (``"max"``) or an average (``"avg"``); where windows overlap,
     the later window overwrites the earlier one."""
@@ -174,10 +173,6 @@ def _assigned(oracle, x: np.ndarray, ph: int, pw: int, stride: int, dout: np.nda
 def _square(out: np.ndarray) -> np.ndarray:
     """What ``out.reshape(N, C, H', H')`` does: right for square outputs, ValueError for the rest."""
     return out.reshape(*out.shape[:3], out.shape[2])
-
-
-def _transposed(out: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(out.transpose(0, 1, 3, 2))
 
 
 suite.mistake(
@@ -201,17 +196,17 @@ suite.mistake(
     "max gradient assigned, not added", "Your dx keeps only the last window's gradient where windows overlap "
     "(stride < window): write dx[...] += ..., not dx[...] = ..., so that an input that is the maximum of several "
     "windows gets the sum of their gradients.", ["max_pool_backward"],
-    max_pool_gradient=lambda o, x, ph, pw, s, d: _assigned(o, x, ph, pw, s, d))
+    max_pool_gradient=lambda o, x, ph, pw, s, d: _assigned(x, ph, pw, s, d))
 suite.mistake(
     "max window assigned, not added", "Your dx assigns each window's mask * dout over the whole window, so where "
     "windows overlap (stride < window) a later window wipes out an earlier one's gradient: add into dx "
     "(dx[window] += mask * dout) instead.", ["max_pool_backward"],
-    max_pool_gradient=lambda o, x, ph, pw, s, d: _assigned(o, x, ph, pw, s, d, "max"))
+    max_pool_gradient=lambda o, x, ph, pw, s, d: _assigned(x, ph, pw, s, d, "max"))
 suite.mistake(
     "average window assigned, not added", "Your dx assigns dout / (pool_height * pool_width) to each window, so "
     "where windows overlap (stride < window) a later window replaces an earlier one's share: add into dx "
     "(dx[window] += ...) instead.", ["avg_pool_backward"],
-    avg_pool_gradient=lambda o, x, ph, pw, s, d: _assigned(o, x, ph, pw, s, d, "avg"))
+    avg_pool_gradient=lambda o, x, ph, pw, s, d: _assigned(x, ph, pw, s, d, "avg"))
 suite.mistake(
     "running max started at 0", "Your maximum is never below 0: it looks like a running maximum that starts at 0. "
     "Start from the window's first element, or -np.inf, or use np.max.", ["max_pool_forward"],
@@ -225,8 +220,8 @@ suite.mistake(
     "H and W swapped", "Your output is transposed: out[n, c, i, j] must hold the window at row i*stride and column "
     "j*stride, in an array of shape (N, C, H', W'); your code swaps the height and width axes.",
     ["max_pool_forward", "avg_pool_forward"],
-    max_pool_forward=lambda o, x, ph, pw, s: _transposed(o.max_pool_forward(x, ph, pw, s)),
-    avg_pool_forward=lambda o, x, ph, pw, s: _transposed(o.avg_pool_forward(x, ph, pw, s)))
+    max_pool_forward=lambda o, x, ph, pw, s: transposed(o.max_pool_forward(x, ph, pw, s)),
+    avg_pool_forward=lambda o, x, ph, pw, s: transposed(o.avg_pool_forward(x, ph, pw, s)))
 suite.mistake(
     "square output assumed", "Your reshape assumes a square output (H' for both sides): compute the output width "
     "from W and pool_width, W' = 1 + (W - pool_width) // stride, and reshape to (N, C, H', W').",
@@ -236,7 +231,7 @@ suite.mistake(
     avg_pool_forward=lambda o, x, ph, pw, s: _square(o.avg_pool_forward(x, ph, pw, s)))
 suite.mistake(
     "int() of an array", INT_OF_ARRAY_SENTENCE, suite.functions, raised=INT_OF_ARRAY,
-    max_pool_gradient=lambda o, x, ph, pw, s, d: o.max_pool_gradient(x, ph, pw, s, d) * _int_of_array(1))
+    max_pool_gradient=lambda o, x, ph, pw, s, d: o.max_pool_gradient(x, ph, pw, s, d) * int_of_array(1))
 
 
 def as_student(oracle: Any) -> dict[str, Any]:
