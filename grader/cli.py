@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 import time
@@ -123,6 +122,7 @@ def seconds(text: str) -> float:
 
 def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from grader.data.mnist import find_data_dir
+    from grader.files import json_text
     from grader.reports import html, markdown, terminal
     from grader.runner import grade
 
@@ -134,7 +134,7 @@ def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     report = grade(args.assignment, path, profile=args.profile, seed_value=args.seed, oracle=args.oracle,
                    data_dir=args.data_dir, budget_seconds=args.budget)
     print(terminal.render(report))
-    for target, render in ((args.json, lambda r: json.dumps(r.to_gradescope(), indent=2) + "\n"),
+    for target, render in ((args.json, lambda r: json_text(r.to_gradescope())),
                            (args.html, html.render_html), (args.md, markdown.render_markdown)):
         if target:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -61,12 +61,12 @@ def check_array(what: str, actual: Any, expected: np.ndarray) -> Mismatch | None
     also = dtype_note(actual, expected)
     if actual.shape != expected.shape:
         return Mismatch(f"{what} has shape {actual.shape}; expected {expected.shape}{also}", {}, SHAPE)
-    if not np.all(np.isfinite(actual)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
-        return Mismatch(f"{what} contains {actual[bad]} at index {bad}{also}", value_details(actual, expected),
-                        NONFINITE)
     rtol, atol = tolerance(actual.dtype, expected.dtype)
     close = np.isclose(actual.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol)
+    if not np.all(np.isfinite(actual)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
+        return Mismatch(f"{what} contains {actual[bad]} at index {bad}{also}", value_details(actual, expected, close),
+                        NONFINITE)
     if close.all():
         return None
     details = value_details(actual, expected, close)
@@ -110,8 +110,9 @@ def tolerance(actual: np.dtype, expected: np.dtype) -> tuple[float, float]:
     return max(rtol for rtol, _ in pairs), max(atol for _, atol in pairs)
 
 
-def value_details(actual: np.ndarray, expected: np.ndarray, close: np.ndarray | None = None) -> dict[str, Any]:
-    """Largest absolute and relative errors, where they are, and small arrays for the report."""
+def value_details(actual: np.ndarray, expected: np.ndarray, close: np.ndarray) -> dict[str, Any]:
+    """Largest absolute and relative errors, where they are, how many entries differ (``close`` is False), and
+    small arrays for the report."""
     with np.errstate(all="ignore"):
         error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
         error = np.where(np.isfinite(error), error, np.inf)
@@ -121,13 +122,12 @@ def value_details(actual: np.ndarray, expected: np.ndarray, close: np.ndarray | 
         "max_abs_error": float(error.max()) if error.size else 0.0,
         "max_rel_error": float(relative.max()) if error.size else 0.0,
         "worst_index": worst,
-        "mismatches": int((~close).sum()) if close is not None else int(error.size),
+        "mismatches": int((~close).sum()),
     }
     if actual.size <= MAX_SHOWN_ELEMENTS:
         details["actual"] = actual.tolist()
         details["expected"] = expected.tolist()
-        if close is not None:
-            details["differs"] = (~close).tolist()
+        details["differs"] = (~close).tolist()
     return details
 
 

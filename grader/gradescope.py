@@ -7,7 +7,6 @@ image, then `run_autograder` (copied to `/autograder/run_autograder`) once per s
 from __future__ import annotations
 
 import json
-import math
 import shlex
 import time
 import traceback
@@ -15,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from grader.batch.records import write_atomic
+from grader.files import json_text, write_atomic
 from grader.runner import grade
 from grader.suites import ASSIGNMENTS
 
@@ -34,13 +33,13 @@ def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "tho
     """Grade ``root/submission`` and write ``root/results/results.json`` atomically, even if the grader crashes."""
     started = time.monotonic()
     try:
-        results = strict_json(grade(assignment, root / "submission", profile=profile).to_gradescope())
-        text = json.dumps(results, indent=2, allow_nan=False)
+        results = grade(assignment, root / "submission", profile=profile).to_gradescope()
+        text = json_text(results)
     except Exception:  # a fault of the grader, not of the student: Gradescope must still get a results.json
         results = grader_failure(assignment, profile, traceback.format_exc(), time.monotonic() - started)
-        text = json.dumps(results, indent=2)
-    write_atomic(root / "results" / "results.json", text + "\n")
-    return results
+        text = json_text(results)
+    write_atomic(root / "results" / "results.json", text)
+    return json.loads(text)
 
 
 def grader_failure(assignment: str, profile: str, trace: str, seconds: float) -> dict[str, Any]:
@@ -54,17 +53,6 @@ def grader_failure(assignment: str, profile: str, trace: str, seconds: float) ->
         "tests": [],
         "extra_data": {"assignment": assignment, "profile": profile, "grader_error": True, "traceback": trace},
     }
-
-
-def strict_json(value: Any) -> Any:
-    """``value`` with NaN and infinities written as strings: Gradescope parses strict JSON, which has neither."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: strict_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(item) for item in value]
-    return value
 
 
 def build_autograder_zip(assignment: str, repo: Path, out: Path) -> Path:

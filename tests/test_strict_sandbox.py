@@ -150,3 +150,28 @@ def test_without_namespaces_the_level_falls_back_and_says_why(tmp_path: Path) ->
                           str(tmp_path / "params.py")], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     level = run.stdout.strip()
     assert level.startswith(("landlock", "process")) and "network open" in level, run.stdout + run.stderr
+
+
+DATALOADER_WITH_WORKERS = '''
+import torch
+
+def batches_from_workers():
+    data = torch.utils.data.TensorDataset(torch.zeros(16, 2), torch.zeros(16))
+    return len(list(torch.utils.data.DataLoader(data, batch_size=4, num_workers=2)))
+'''
+
+
+def test_a_dataloader_with_workers_fails_at_once_with_what_to_do(tmp_path: Path) -> None:
+    """Its workers hand tensors over Unix sockets, which the sandbox refuses: the student reads num_workers=0
+    within the call's time limit, not a timeout."""
+    from grader.sandbox.errors import StudentCodeError
+    from grader.suites.framework import with_torch
+
+    (tmp_path / "train.py").write_text(DATALOADER_WITH_WORKERS)
+    with Sandbox(load_submission(tmp_path / "train.py", "train"), with_torch(30.0)) as sandbox:
+        sandbox.load()
+        if "seccomp" not in sandbox.level:
+            pytest.skip(f"Unix sockets are refused by the seccomp filter only: {sandbox.level}")
+        with pytest.raises(StudentCodeError, match="use num_workers=0") as raised:
+            sandbox.call("batches_from_workers")
+    assert raised.value.kind == "exception"

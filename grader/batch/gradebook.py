@@ -7,7 +7,8 @@ import io
 from pathlib import Path
 
 from grader.batch.layout import GRADEBOOK_NAME, spreadsheet_cell
-from grader.batch.records import Record, write_atomic
+from grader.batch.records import Record
+from grader.files import write_atomic
 
 
 def write_gradebook(out: Path, checks: list[str], records: list[Record]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import traceback
 from dataclasses import dataclass
@@ -10,7 +9,8 @@ from pathlib import Path
 
 from grader.batch.discover import Entry
 from grader.batch.layout import printable, student_folder
-from grader.batch.records import GRADED, GRADER_ERROR, STUDENT_ERROR, Record, write_atomic, write_record
+from grader.batch.records import GRADED, GRADER_ERROR, STUDENT_ERROR, Record, write_record
+from grader.files import write_atomic, write_json
 from grader.results import GradeReport
 from grader.runner import PROFILES, grade_submission, unrun
 from grader.submission import SubmissionError, load_submission
@@ -75,6 +75,6 @@ def write_feedback(folder: Path, report: GradeReport) -> None:
     from grader.reports.html import render_html
     from grader.reports.markdown import render_markdown
 
-    write_atomic(folder / RESULTS_NAME, json.dumps(report.to_gradescope(), indent=2) + "\n")
+    write_json(folder / RESULTS_NAME, report.to_gradescope())
     write_atomic(folder / "report.html", render_html(report))
     write_atomic(folder / "report.md", render_markdown(report))

@@ -1,4 +1,4 @@
-"""The durable record each submission ends with (`OUT/<id>/record.json`), its key, and atomic writes.
+"""The durable record each submission ends with (`OUT/<id>/record.json`) and its key.
 
 The key says what was graded and how: the submission's bytes, the assignment, the suite's source, the
 profile and the seed. A record with the same key and a final outcome means there is nothing to redo.
@@ -10,13 +10,13 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grader.suites
 from grader.batch.layout import student_folder
+from grader.files import json_text, write_atomic
 
 GRADED, STUDENT_ERROR, GRADER_ERROR = "graded", "student_error", "grader_error"
 RECORD_NAME = "record.json"
@@ -39,7 +39,7 @@ class Record:
 
     def to_json(self) -> str:
         """Stable JSON (sorted keys), so an unchanged record is byte-identical."""
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+        return json_text(asdict(self), sort_keys=True)
 
 
 def record_path(out: Path, student_id: str) -> Path:
@@ -64,21 +64,6 @@ def is_done(out: Path, student_id: str, key: str) -> bool:
 def write_record(out: Path, record: Record) -> None:
     """Store `record` atomically: a crash leaves the old record or the new one, never half of one."""
     write_atomic(record_path(out, record.student_id), record.to_json())
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` so that `path` holds either its old content or all of the new one, even after a crash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def suite_version(assignment: str) -> str:

@@ -14,7 +14,8 @@ from typing import Any
 
 from grader.batch.job import RESULTS_NAME
 from grader.batch.layout import SUMMARY_NAME, student_folder
-from grader.batch.records import GRADED, Record, write_atomic
+from grader.batch.records import GRADED, Record
+from grader.files import write_atomic
 from grader.results import NOT_GRADABLE, PASSED
 
 BINS = 10

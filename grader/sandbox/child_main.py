@@ -191,7 +191,7 @@ def load_by_path(name: str, path: str) -> types.ModuleType:
 
 
 def confine(settings: dict[str, Any] | None) -> tuple[str, bool]:
-    """Isolate (namespaces, own user) and apply Landlock where this machine allows; name the level in force.
+    """Isolate (namespaces, own user), apply Landlock, then seccomp, where this machine allows; name the level.
 
     Returns the level's description and whether this child now runs as a user of its own.
     """
@@ -199,15 +199,30 @@ def confine(settings: dict[str, Any] | None) -> tuple[str, bool]:
         return "process (confinement turned off)", False
     isolation = load_by_path("_grader_isolation", settings["isolation"])
     held, uid = isolation.isolate(settings["read"], settings["write"][0])
+    writable = settings["write"] + (["/dev/shm"] if "own /dev/shm" in held else [])
     landlock = load_by_path("_grader_landlock", settings["landlock"])
+    seccomp = load_by_path("_grader_seccomp", settings["seccomp"])  # before Landlock hides the grader's files
     try:
-        abi = landlock.restrict(settings["read"], settings["write"], settings["devices"])
+        abi = landlock.restrict(settings["read"], writable, settings["devices"])
     except OSError as error:
         abi, held = 0, held + [f"Landlock failed: {error}"]
-    held.insert(0, f"Landlock ABI {abi}" if abi else "no Landlock in this kernel")
-    isolated = "no network" in held and (uid is not None or os.geteuid() != 0)
+    try:
+        held.append(seccomp.install())
+    except OSError as error:
+        held.append(f"no seccomp ({error})")
+    held.insert(0, f"Landlock ABI {abi} with /dev and /proc narrowed" if abi else "no Landlock in this kernel")
+    isolated = "no network" in held and (uid is not None or os.geteuid() != 0) and "seccomp" in held
     level = "strict" if abi and isolated else "landlock" if abi else "process"
     return f"{level} ({', '.join(held)})", uid is not None
+
+
+def share_tensors_by_name() -> None:
+    """Make a DataLoader with worker processes fail at once: torch's default hands tensors over a Unix socket,
+    which the seccomp filter refuses inside a worker's feeder thread, where the batch is lost and the loop waits
+    for ever; with named files the refusal is an exception the student sees."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.multiprocessing.set_sharing_strategy("file_system")
 
 
 def run(config: dict[str, Any], request_fd: int, response_fd: int) -> None:
@@ -217,6 +232,7 @@ def run(config: dict[str, Any], request_fd: int, response_fd: int) -> None:
     extra = [load_by_path(name, path) for name, path in config["modules"]]
     level, own_user = confine(config.get("confine"))
     apply_limits(config["limits"], own_user)
+    share_tensors_by_name()
     sys.meta_path.insert(0, BlockedImports(config["blocked"]))
     requests = os.fdopen(request_fd, "rb", buffering=0)
     responses = os.fdopen(response_fd, "wb", buffering=0)

@@ -1,12 +1,14 @@
-"""Linux namespaces and credentials for the sandbox child: no network, and its own unprivileged user.
+"""Linux namespaces and credentials for the sandbox child: no network, its own unprivileged user, its own IPC.
 
 Loaded by file path in the forked child, before Landlock and before any student code. As root the child
-enters a new network namespace (no interface but a loopback that is down: no TCP, no UDP) and a private
-mount namespace, then becomes a user of its own (``UID_BASE + pid``) so that process limits bind and it
-cannot touch other users' files. A Python installed under a folder other users cannot enter (``/root``)
+enters a new network namespace (no interface but a loopback that is down: no TCP, no UDP), an IPC namespace
+(System V objects it could create die with it and see no one else's) and a private mount namespace with a
+small /dev/shm of its own, then becomes a user of its own (``UID_BASE + pid``) so that process limits bind and
+it cannot touch other users' files. A Python installed under a folder other users cannot enter (``/root``)
 is shown to that user through a tmpfs that holds only the installation. As an ordinary user, the child
-enters a new user namespace (mapping only its own uid) and a network namespace, then drops the
-capabilities that namespace gave it. Each step reports what it achieved; nothing here raises.
+enters new user, network, IPC and mount namespaces (mapping only its own uid), mounts its own /dev/shm, then
+drops the capabilities that namespace gave it. Either way it joins a fresh session keyring, so the grader's
+keys are not its own. Each step reports what it achieved; nothing here raises.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import ctypes
 import os
 import stat
 from pathlib import Path
+from typing import Callable
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x08000000, 0x10000000, 0x40000000
+KEYCTL, KEYCTL_JOIN_SESSION_KEYRING = {"x86_64": 250, "aarch64": 219}, 1
+SHM_SIZE = "64m"  # a private /dev/shm for POSIX semaphores and shared tensors; tmpfs pages escape RLIMIT_AS
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 UID_BASE = 2_000_000_000
 
@@ -124,32 +129,55 @@ def map_own_user() -> None:
     Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
 
 
+def private_shm() -> None:
+    """Mount an empty, small /dev/shm of this mount namespace's own: the grader's (the batch pool's semaphores)
+    and other children's are out of sight."""
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={SHM_SIZE}")
+
+
+def fresh_keyring() -> str:
+    """Join a new anonymous session keyring, leaving the grader's session keys behind."""
+    number = KEYCTL.get(os.uname().machine)
+    if number is None or _libc.syscall(number, KEYCTL_JOIN_SESSION_KEYRING, None) < 0:
+        return f"grader's keyring ({os.strerror(ctypes.get_errno()) if number else 'no keyctl number'})"
+    return "fresh keyring"
+
+
 def isolate(read: list[str], scratch: str) -> tuple[list[str], int | None]:
     """Apply what this machine allows; returns what holds (for the report) and the uid now in force, if changed."""
-    if os.geteuid() != 0:
+    held, uid = isolate_as_user() if os.geteuid() != 0 else isolate_as_root(read, scratch)
+    return held + [fresh_keyring()], uid
+
+
+def isolate_as_user() -> tuple[list[str], None]:
+    """New user, network, IPC and mount namespaces, then no capabilities left in them (user and network
+    namespaces alone where the kernel refuses the others)."""
+    try:
+        unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS)
+        held = ["no network", "own IPC"]
+    except OSError as refused:
         try:
             unshare(CLONE_NEWUSER | CLONE_NEWNET)
-            map_own_user()
-            drop_capabilities()
         except OSError as error:
             return [f"network open ({error})"], None
-        return ["no network"], None
-    return isolate_as_root(read, scratch)
+        held = ["no network", f"shared IPC ({refused})"]
+    try:
+        map_own_user()
+        if "own IPC" in held:
+            held.append(attempt(lambda: (mount(None, "/", None, MS_REC | MS_PRIVATE), private_shm()),
+                                "own /dev/shm", "grader's /dev/shm"))
+        drop_capabilities()
+    except OSError as error:
+        return [f"network open ({error})"], None
+    return held, None
 
 
 def isolate_as_root(read: list[str], scratch: str) -> tuple[list[str], int | None]:
     """Each step on its own: a container may refuse namespaces (no CAP_SYS_ADMIN) yet allow the switch of user."""
-    held: list[str] = []
-    try:
-        unshare(CLONE_NEWNET)
-        held.append("no network")
-    except OSError as error:
-        held.append(f"network open ({error})")
-    try:
-        private_mounts()
-        expose(read)
-    except OSError:
-        pass  # the check below says whether the user of its own can still read the installation
+    held = [attempt(lambda: unshare(CLONE_NEWNET), "no network", "network open"),
+            attempt(lambda: unshare(CLONE_NEWIPC), "own IPC", "shared IPC")]
+    held.append(attempt(lambda: (private_mounts(), expose(read), private_shm()), "own /dev/shm",
+                        "grader's /dev/shm"))  # if this fails, the check below says whether the user can still read
     try:
         check_readable(read)
         uid = sandbox_uid(os.getpid())
@@ -157,3 +185,12 @@ def isolate_as_root(read: list[str], scratch: str) -> tuple[list[str], int | Non
     except OSError as error:
         return held + [f"still root ({error})"], None
     return held + ["own user"], uid  # not its number: the level is part of records that must not vary by run
+
+
+def attempt(step: Callable[[], object], success: str, failure: str) -> str:
+    """Run one isolation step; name what it achieved, or what is missing and why."""
+    try:
+        step()
+    except OSError as error:
+        return f"{failure} ({error})"
+    return success

@@ -412,6 +412,9 @@ def error_from_reply(function: str, error: Mapping[str, str], limits: Limits) ->
     if kind == "SystemExit":
         return StudentCodeError("exception", f"{function} called sys.exit({message}); return a value instead")
     text = f"{function} raised {kind}: {message}" if message else f"{function} raised {kind}"
+    if "DataLoader worker" in message:
+        text = (f"{function} started DataLoader worker processes, which cannot run in the grader's sandbox: use "
+                f"num_workers=0 (the default). {text}")
     return StudentCodeError("exception", text, trace)
 
 
@@ -429,16 +432,31 @@ def child_sys_path(preload: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(stdlib + dynload + sorted(paths)))
 
 
+# What a child may read of /proc: its own process (``/proc/self`` is resolved in the child) and the machine-wide
+# files libraries read; other processes' folders (the grader's and the zygote's command lines) stay hidden.
+PROC = ["/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/filesystems", "/proc/sys",
+        "/proc/driver"]
+# What a child may open in /dev (its own /dev/shm is added where it has one): no terminals, no host /dev/shm.
+DEVICES = ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"]
+
+
 def confinement(scratch: Path, preload: tuple[str, ...]) -> dict[str, Any]:
-    """What the child may see: the interpreter and libraries (read), its scratch folder (write), /dev."""
-    system = ["/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/sys"]
+    """What the child may see: the interpreter and libraries (read), its scratch folder (write), a few devices."""
+    system = ["/usr", "/lib", "/lib64", "/bin", "/etc", "/sys", *PROC]
     return {
         "landlock": str(Path(__file__).with_name("landlock.py")),
         "isolation": str(Path(__file__).with_name("isolation.py")),
+        "seccomp": str(Path(__file__).with_name("seccomp.py")),
         "read": [*readable_python(preload), *system],
         "write": [str(scratch)],
-        "devices": ["/dev"],
+        "devices": [*DEVICES, *gpu_devices()],
     }
+
+
+@functools.cache
+def gpu_devices() -> tuple[str, ...]:
+    """The GPU's device nodes on this machine (NVIDIA's and the DRM folder), which CUDA opens."""
+    return tuple(sorted(str(path) for path in (*Path("/dev").glob("nvidia*"), Path("/dev/dri")) if path.exists()))
 
 
 @functools.cache

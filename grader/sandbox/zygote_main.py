@@ -133,7 +133,8 @@ class Zygote:
                 self.kill_strays()
 
     def shutdown(self) -> None:
-        """The grader has gone: kill every child, then what they left running, and remove their scratch folders."""
+        """The grader has gone: kill every child, then what they left running, and remove their scratch folders
+        and this zygote's own folder (a grader that ended with ``os._exit``, as pool workers do, cannot)."""
         for pid in self.status_fds:
             for send in (os.killpg, os.kill):
                 try:
@@ -144,8 +145,8 @@ class Zygote:
             os.waitpid(pid, 0)
         self.status_fds.clear()
         self.kill_strays()
-        for scratch in self.scratches.values():
-            shutil.rmtree(scratch, ignore_errors=True)
+        for folder in (*self.scratches.values(), os.getcwd()):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def kill_strays(self) -> None:
         """Kill what a finished child left running: as the subreaper, the zygote inherits its orphans."""

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grader.gradescope import strict_json
+from grader.files import json_text
 from grader.results import GradeReport
 from grader.validate.findings import FAIL, OK, SKIP, Finding, first_line
 from grader.validate.run import Run
@@ -28,7 +28,7 @@ def schema_path(root: Path) -> Path:
 
 def results_json(report: GradeReport) -> Any:
     """The results.json `grader gradescope` would write for this report, as parsed JSON (strict: no NaN)."""
-    return json.loads(json.dumps(strict_json(report.to_gradescope()), allow_nan=False))
+    return json.loads(json_text(report.to_gradescope()))
 
 
 def check(assignment: str, run: Run) -> Finding:
