@@ -14,22 +14,39 @@ import time
 from pathlib import Path
 
 from grader.oracles import ORACLE_NAMES
-from grader.suites import ASSIGNMENTS
+from grader.suites import assignments, course_in_environment, repository_assignments
 from grader.validate import PROPERTY_NAMES
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return args.run(args, parser)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    course = course_option().parse_known_args(argv)[0].course
+    if course is not None and not (course / "suites").is_dir():
+        course_option().error(f"--course {course}: no suites/ folder there (a course folder holds suites/, "
+                              "reference/ and assignments/; see docs/adding-an-assignment.md)")
+    with course_in_environment(course):
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return args.run(args, parser)
+
+
+def course_option(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The option that names a course folder of assignments kept outside the grader (read before the others: it
+    adds assignment names the other options accept)."""
+    parser = parser or argparse.ArgumentParser(prog="grader", add_help=False)
+    parser.add_argument("--course", type=Path, metavar="DIR",
+                        help="a course folder whose suites/, reference/ and assignments/ add assignments of its own "
+                             "(also $GRADER_COURSE); give it before the command")
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0])
+    parser = course_option(argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0]))
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    known = assignments()  # the choices every command offers
 
     check = commands.add_parser("check", help="grade one submission and show every check")
-    check.add_argument("assignment", choices=ASSIGNMENTS)
+    check.add_argument("assignment", choices=known)
     check.add_argument("path", nargs="?", type=Path,
                        help="a .py file, a .ipynb notebook or a folder holding one (default: assignments/ASSIGNMENT/)")
     check.add_argument("--json", type=Path, metavar="FILE", help="also write a Gradescope results.json here")
@@ -55,31 +72,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     gradescope = commands.add_parser("gradescope", help="Gradescope's entry point: grade /autograder/submission "
                                                        "into /autograder/results/results.json")
-    gradescope.add_argument("assignment", choices=ASSIGNMENTS)
+    gradescope.add_argument("assignment", choices=known)
     gradescope.add_argument("--root", type=Path, default=Path("/autograder"), help="Gradescope's autograder folder")
     gradescope.add_argument("--profile", choices=("quick", "thorough"), default="thorough")
     gradescope.set_defaults(run=run_gradescope)
 
     autograder = commands.add_parser("gradescope-zip", help="build the autograder zip to upload to Gradescope")
-    autograder.add_argument("assignment", choices=ASSIGNMENTS)
+    autograder.add_argument("assignment", choices=known)
     autograder.add_argument("--out", type=Path, required=True, metavar="FILE")
     autograder.add_argument("--repo", type=Path, default=Path("."), help="the course repository (default: here)")
     autograder.set_defaults(run=run_gradescope_zip)
 
     release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
-    release.add_argument("--root", type=Path, default=Path("."), help="the course repository (default: here)")
+    release.add_argument("--root", type=Path, help="the course repository (default: --course, else here)")
     release.add_argument("--check", action="store_true", help="only report files that are out of sync; exit 1 if any")
     release.set_defaults(run=run_release)
 
     validate = commands.add_parser("validate", help="course CI: the reference scores 100 %%, the stubs 0, every "
                                                      "catalogued mistake is caught, assignments/ is in sync, the "
                                                      "oracles agree, results.json is valid")
-    validate.add_argument("--assignment", action="append", choices=ASSIGNMENTS, metavar="NAME",
+    validate.add_argument("--assignment", action="append", choices=known, metavar="NAME",
                           help="validate this assignment only (repeat for several; default: all)")
     validate.add_argument("--profile", choices=("quick", "thorough"), default="thorough",
                           help="the profile the reference is graded with, and the number of cases and the seed "
                                "the oracles are compared on (default: thorough, the official grade's)")
-    validate.add_argument("--root", type=Path, default=Path("."), help="the course repository (default: here)")
+    validate.add_argument("--root", type=Path, help="the course repository (default: --course, else here)")
     validate.add_argument("--full", action="store_true",
                           help="also train the train reference on the full MNIST when it is found (minutes; "
                                "--assignment train implies it)")
@@ -90,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=run_validate)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions: reports, gradebook.csv, summary.html")
-    batch.add_argument("assignment", choices=ASSIGNMENTS)
+    batch.add_argument("assignment", choices=known)
     batch.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
                        help="one entry per student, named by id: a .py, a .ipynb, a .zip or a folder")
     batch.add_argument("--out", type=Path, required=True, metavar="OUT", help="where records and reports go")
@@ -168,8 +185,15 @@ def run_gradescope_zip(args: argparse.Namespace, parser: argparse.ArgumentParser
     return 0
 
 
+def repository(args: argparse.Namespace) -> Path:
+    """The course repository a command works on: --root, else the --course folder, else here."""
+    return args.root or args.course or Path(".")
+
+
 def run_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from grader.release import out_of_sync, release
+
+    args.root = repository(args)
 
     if not (args.root / "reference").is_dir():
         parser.error(f"{args.root.resolve()} has no reference/ folder: run this in the course repository")
@@ -184,15 +208,18 @@ def run_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 def run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Print one line per (assignment, property) as it is checked, then the total; exit 1 if any failed."""
+    from grader.suites import get_suite
     from grader.validate.checks import validate
     from grader.validate.findings import total
     from grader.validate.run import Run
 
+    args.root = repository(args)
     if not (args.root / "reference").is_dir():
         parser.error(f"{args.root.resolve()} has no reference/ folder: run this in the course repository or name "
                      "it with --root")
-    chosen = list(dict.fromkeys(args.assignment or ASSIGNMENTS))
-    run = Run(args.root, args.profile, full=args.full or "train" in (args.assignment or ()), data_dir=args.data_dir)
+    chosen = list(dict.fromkeys(args.assignment or repository_assignments(args.root)))
+    named_slow = any(get_suite(name).minutes_on_full_mnist for name in args.assignment or ())
+    run = Run(args.root, args.profile, full=args.full or named_slow, data_dir=args.data_dir)
     started, findings = time.monotonic(), []
     for finding in validate(run, chosen, args.only or PROPERTY_NAMES):
         print(finding.line(), flush=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.files import json_text, write_atomic
 from grader.runner import grade
-from grader.suites import ASSIGNMENTS
+from grader.suites import assignments
 
 AUTOGRADER = Path("/autograder")
 VENV = AUTOGRADER / "venv"
@@ -59,8 +59,8 @@ def build_autograder_zip(assignment: str, repo: Path, out: Path) -> Path:
     """Write the Gradescope autograder zip for ``assignment`` from the course repository ``repo`` to ``out``.
 
     The same sources give a byte-identical zip: entries are sorted and stamped 1980-01-01."""
-    if assignment not in ASSIGNMENTS:
-        raise ValueError(f"unknown assignment {assignment!r}; choose one of {', '.join(ASSIGNMENTS)}")
+    if assignment not in assignments():
+        raise ValueError(f"unknown assignment {assignment!r}; choose one of {', '.join(assignments())}")
     missing = [name for name in SOURCES if not (repo / name).exists()]
     if missing:
         raise FileNotFoundError(f"{repo.resolve()} lacks {', '.join(missing)}: name the course repository")

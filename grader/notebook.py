@@ -16,17 +16,17 @@ from typing import Sequence
 from grader.results import GradeReport
 from grader.runner import grade_submission
 from grader.submission import SourceCell, Submission, strip_magics
-from grader.suites import ASSIGNMENTS, get_suite
+from grader.suites import assignments, get_suite
 
 CALLS_GRADER = re.compile(r"^\s*(import\s+grader|from\s+grader\b)|\bgrader\.check\(", re.MULTILINE)
 
 
 def assignment_of(function: str) -> str:
     """The assignment a student function belongs to; a clear error for a name no assignment has."""
-    for assignment in ASSIGNMENTS:
+    for assignment in assignments():
         if function in get_suite(assignment).functions:
             return assignment
-    known = ", ".join(f for a in ASSIGNMENTS for f in get_suite(a).functions)
+    known = ", ".join(f for a in assignments() for f in get_suite(a).functions)
     raise ValueError(f"no assignment has a function called {function!r}; the graded names are: {known}")
 
 

@@ -20,7 +20,7 @@ from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.internal.conjecture import providers
 
 from grader import compare
-from grader.oracles import choose_oracle
+from grader.oracles import oracle_for
 from grader.results import (CRASHED, FAILED, NOT_GRADABLE, NOT_GRADED, PASSED, TIMED_OUT, CheckResult,
                             GradeReport)
 from grader.sandbox.errors import StudentCodeError
@@ -96,7 +96,7 @@ def grade_submission(assignment: str, submission: Submission, profile: str = "qu
     run_seed = chosen.seed if seed_value is None else seed_value
     budget = chosen.budget_seconds + suite.extra_budget_seconds if budget_seconds is None else budget_seconds
     started = time.monotonic()
-    the_oracle = choose_oracle(oracle)
+    the_oracle = oracle_for(suite, oracle)
     report = GradeReport(assignment, str(submission.path), chosen.name, run_seed, the_oracle.name, "not started", [])
     with Sandbox(submission, suite.policy) as sandbox:
         loaded = sandbox.load()

@@ -1,6 +1,6 @@
 """The two oracles agree, so a student's local verdict (PyTorch oracle) equals the official one (reference).
 
-The agreements are `grader validate`'s (grader/validate/oracles.py); here they run on the installed reference.
+The agreements are `grader validate`'s (each suite's `agreements`); here they run on the installed reference.
 """
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 
 from grader.oracles import ReferenceOracle, TorchOracle, choose_oracle
-from grader.suites import get_suite
+from grader.suites import ASSIGNMENTS, get_suite
 from grader.suites.framework import MistakenOracle
-from grader.validate.oracles import AGREEMENTS, disagreement
+from grader.validate.oracles import disagreement
 
 REFERENCE, TORCH = choose_oracle("reference"), TorchOracle()
-EACH = [(assignment, index) for assignment, agreements in AGREEMENTS.items() for index in range(len(agreements))]
+EACH = [(assignment, index) for assignment in ASSIGNMENTS for index in range(len(get_suite(assignment).agreements))]
 
 
 def test_auto_prefers_the_reference_when_it_is_installed() -> None:
@@ -23,11 +23,11 @@ def test_auto_prefers_the_reference_when_it_is_installed() -> None:
 
 @pytest.mark.parametrize("assignment, index", EACH)
 def test_the_reference_and_pytorch_agree(assignment: str, index: int) -> None:
-    assert disagreement(AGREEMENTS[assignment][index], REFERENCE, TORCH, examples=40, seed_value=0) == ""
+    assert disagreement(get_suite(assignment).agreements[index], REFERENCE, TORCH, examples=40, seed_value=0) == ""
 
 
 def test_a_disagreement_names_the_method_and_the_case() -> None:
     missing_bias = next(m for m in get_suite("conv").mistakes if m.name == "missing bias")
-    problem = disagreement(AGREEMENTS["conv"][0], MistakenOracle(REFERENCE, missing_bias), TORCH, 40, 0)
+    problem = disagreement(get_suite("conv").agreements[0], MistakenOracle(REFERENCE, missing_bias), TORCH, 40, 0)
     assert problem.startswith("conv_forward: the reference and PyTorch differ by up to ")
     assert " for x (" in problem and "stride=" in problem

@@ -110,7 +110,7 @@ def test_a_reference_module_without_a_suite_is_named(tmp_path: Path) -> None:
     strays = [f for f in validate(Run(root), ASSIGNMENTS, ["sync"]) if f.assignment == "extra"]
     assert [(f.property, f.status) for f in strays] == [("sync", FAIL), ("sync", FAIL), ("suite", FAIL)]
     assert strays[0].reason == "assignments/extra/extra.py is missing: run `grader release`"
-    assert strays[2].reason.startswith("reference/extra.py has no suite: add grader/suites/extra.py")
+    assert strays[2].reason.startswith("reference/extra.py has no suite: add suites/extra.py to the course folder")
 
 
 def test_without_the_shared_schema_the_bundled_copy_is_used(tmp_path: Path) -> None:

@@ -16,14 +16,14 @@ except ImportError as error:  # an optional extra: say how to get it
     raise ImportError("the Dask executor needs the distributed package: pip install '.[dask]'") from error
 
 from grader.batch.executor import init_worker
+from grader.suites import get_suite
 
 T = TypeVar("T")
-GPU_ASSIGNMENTS = frozenset({"train"})
 
 
 def resources_for(job: Any) -> dict[str, int]:
-    """The worker resources `job` asks for: one GPU for a training-run job, none otherwise."""
-    return {"GPU": 1} if job.assignment in GPU_ASSIGNMENTS else {}
+    """The worker resources `job` asks for: one GPU where its suite wants one (a training run), none otherwise."""
+    return {"GPU": 1} if get_suite(job.assignment).wants_gpu else {}
 
 
 class TorchThreads(WorkerPlugin):

@@ -67,11 +67,13 @@ def write_record(out: Path, record: Record) -> None:
 
 
 def suite_version(assignment: str) -> str:
-    """A hash of the suite's source and the framework it runs on: a changed check means a regrade."""
+    """A hash of the suite's source (wherever the course keeps it) and the framework it runs on: a changed check
+    means a regrade."""
     suites = Path(grader.suites.__file__).parent
+    own = Path(grader.suites.suite_module(assignment).__file__)
     digest = hashlib.sha256()
-    for name in (f"{assignment}.py", "framework.py", "strategies.py"):
-        digest.update(name.encode() + b"\0" + (suites / name).read_bytes())
+    for path in (own, suites / "framework.py", suites / "strategies.py"):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

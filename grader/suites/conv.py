@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from grader.suites.agreement import Agreement, same_array, same_value
 from grader.oracles.numeric import central_differences
 from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, CheckFailed, Context, Skipped, Suite,
                                      int_of_array, numpy_only, transposed)
@@ -341,3 +342,15 @@ def as_student(oracle: Any) -> dict[str, Any]:
 
     return {"conv_output_size": oracle.conv_output_size, "zero_pad": oracle.zero_pad, "conv_forward": conv_forward,
             "conv_backward": conv_backward}
+
+
+def _oracles_agree(reference: Any, pytorch: Any, case: ConvCase) -> None:
+    args = (case.x, case.w, case.b, case.stride, case.pad)
+    same_array("conv_forward", reference.conv_forward(*args), pytorch.conv_forward(*args))
+    same_array("zero_pad", reference.zero_pad(case.x, case.pad), pytorch.zero_pad(case.x, case.pad))
+    n, f = case.x.shape[2], case.w.shape[2]
+    same_value("conv_output_size", reference.conv_output_size(n, f, case.pad, case.stride),
+               pytorch.conv_output_size(n, f, case.pad, case.stride))
+
+
+suite.agreements.append(Agreement("conv_forward, zero_pad, conv_output_size", conv_cases(), _oracles_agree))

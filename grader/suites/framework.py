@@ -15,12 +15,14 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 from hypothesis import strategies as st
 
 from grader import compare
+from grader.suites.agreement import Agreement
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.process import CallResult, Limits, Policy
 
@@ -112,6 +114,15 @@ class MistakenOracle:
         return lambda *args, **kwargs: patch(self.correct, *args, **kwargs)
 
 
+@dataclass(frozen=True)
+class Oracles:
+    """Where a suite kept outside the grader gets expected values: ``pytorch()`` (students' local checks) and
+    ``reference(module)``, an adapter of the course's ``reference/<name>.py`` (official grading)."""
+
+    pytorch: Callable[[], Any]
+    reference: Callable[[ModuleType], Any]
+
+
 @dataclass
 class Suite:
     """An assignment's checks, the functions students write, how their code may run, and its classic mistakes."""
@@ -122,6 +133,11 @@ class Suite:
     checks: list[Check] = field(default_factory=list)
     mistakes: list[Mistake] = field(default_factory=list)
     extra_budget_seconds: float = 0.0  # what its own long calls (a training run) add to a submission's time budget
+    wants_gpu: bool = False  # a batch on a cluster sends its submissions to workers that have one
+    minutes_on_full_mnist: bool = False  # grading the reference on the full MNIST takes minutes: validate --full
+    agreements: list[Agreement] = field(default_factory=list)  # what its two oracles must agree on (validate)
+    oracles: Oracles | None = None  # its own oracles; None: the grader's, for the course's built-in assignments
+    home: Path | None = None  # the course folder of a suite kept outside the grader (its reference/ is there)
 
     def mistake(self, name: str, sentence: str, functions: Sequence[str], raised: str = "",
                 **patches: Callable[..., Any]) -> None:

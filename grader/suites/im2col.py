@@ -21,6 +21,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader import compare
+from grader.suites.agreement import Agreement, same_method
 from grader.suites.conv import EDGE_CASES, FORWARD_INPUTS, WORKED_EXAMPLES
 from grader.suites.framework import CheckFailed, Context, Suite, numpy_only
 from grader.suites.strategies import DTYPES, FLOAT32, ConvCase, arrays, conv_cases, conv_output_shape, side
@@ -251,3 +252,6 @@ def as_student(oracle: Any) -> dict[str, Any]:
         return oracle.conv_forward(x, w, b, conv_param["stride"], conv_param["pad"]), (x, w, b, conv_param)
 
     return {"im2col": oracle.im2col, "conv_forward_im2col": conv_forward_im2col}
+
+
+suite.agreements.append(Agreement("im2col", im2col_cases(), same_method("im2col")))

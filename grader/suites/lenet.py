@@ -13,6 +13,7 @@ network, cannot pass.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -22,6 +23,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader import compare
+from grader.suites.agreement import Agreement, same_array
 from grader.oracles.layer_table import layer_table
 from grader.oracles.lenet_model import MISTAKES, LeNet5Variant, load_parameters
 from grader.suites.framework import CheckFailed, Context, Suite, with_torch
@@ -187,3 +189,26 @@ def diagnose(ctx: Context, weights: list[np.ndarray], case: NetCase, logits: np.
         return ("your network's output stays the same when its parameters change: forward must compute with the "
                 "layers' weights (self.conv1(x), ...), not with fixed or copied values")
     return "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"
+
+
+def mutants() -> list[tuple[str, dict[str, Any], str, tuple[str, ...]]]:
+    """The catalogue as submissions, for ``grader validate``: each network variant of lenet_model.MISTAKES as a
+    student's LeNet5 class, named by its mistake (a variant is a network, not an oracle with one function wrong)."""
+    return [(name, {"LeNet5": functools.partial(LeNet5Variant, **options)}, name, ("LeNet5",))
+            for name, options in MISTAKES.items()]
+
+
+def _logits_agree(reference: Any, pytorch: Any, case: NetCase) -> None:
+    """The reference's LeNet5 and the grader's LeNet-5, given the same weights, compute the same logits."""
+    torch.manual_seed(case.seed)
+    theirs = reference.lenet(case.num_classes, case.in_channels)
+    ours = pytorch.lenet(case.num_classes, case.in_channels)
+    problem = load_parameters(ours, [p.detach().numpy() for p in theirs.parameters()])
+    if problem:
+        raise AssertionError(f"the reference LeNet5's weights do not fit the grader's LeNet-5: {problem}")
+    with torch.no_grad():
+        logits = [model.eval()(torch.from_numpy(case.x)).numpy() for model in (theirs, ours)]
+    same_array("LeNet-5's logits", *logits)
+
+
+suite.agreements.append(Agreement("lenet (the network's logits)", configurations, _logits_agree))

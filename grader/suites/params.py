@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 from hypothesis import strategies as st
 
+from grader.suites.agreement import Agreement, same_method, same_value
 from grader.suites.framework import Context, Suite, numpy_only
 
 suite = Suite(
@@ -277,3 +278,15 @@ suite.mistake(
 def as_student(oracle: Any) -> dict[str, Any]:
     """The student API computed by an oracle: how a mistake of the catalogue behaves as a submission."""
     return {name: getattr(oracle, name) for name in suite.functions}
+
+
+def _models_agree(reference: Any, pytorch: Any, model: tuple) -> None:
+    shape, layers = model
+    same_value("model_param_count", reference.model_param_count(shape, layers),
+               pytorch.model_param_count(shape, layers))
+    same_value("receptive_field", reference.receptive_field(layers), pytorch.receptive_field(layers))
+
+
+suite.agreements += [Agreement("model_param_count, receptive_field", models(), _models_agree),
+                     Agreement("layer_output_shape", layer_cases(), same_method("layer_output_shape", array=False)),
+                     Agreement("receptive_field", receptive_stacks(), same_method("receptive_field", array=False))]

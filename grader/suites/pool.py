@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from grader.suites.agreement import Agreement, same_array
 from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, Context, Suite, int_of_array, numpy_only,
                                      transposed)
 from grader.suites.strategies import DTYPES, FLOAT32, PoolCase, pool_case, pool_cases, pool_output_shape
@@ -248,3 +249,12 @@ def as_student(oracle: Any) -> dict[str, Any]:
 
     return {f"{kind}_pool_{step}": (forward if step == "forward" else backward)(kind)
             for kind in ("max", "avg") for step in ("forward", "backward")}
+
+
+def _oracles_agree(reference: Any, pytorch: Any, case: PoolCase) -> None:
+    args = (case.x, case.pool_height, case.pool_width, case.stride)
+    same_array("max_pool_forward", reference.max_pool_forward(*args), pytorch.max_pool_forward(*args))
+    same_array("avg_pool_forward", reference.avg_pool_forward(*args), pytorch.avg_pool_forward(*args))
+
+
+suite.agreements.append(Agreement("max_pool_forward, avg_pool_forward", pool_cases(distinct=True), _oracles_agree))

@@ -26,7 +26,8 @@ from grader.suites.framework import CheckFailed, Context, Suite, with_torch
 
 suite = Suite("train", functions=("pick_device", "fit", "evaluate"),
               policy=with_torch(call_seconds=60, threads=os.cpu_count() or 1),
-              extra_budget_seconds=1200)  # the training run (fit_seconds below) and the evaluations
+              extra_budget_seconds=1200,  # the training run (fit_seconds below) and the evaluations
+              wants_gpu=True, minutes_on_full_mnist=True)
 
 
 @dataclass(frozen=True)

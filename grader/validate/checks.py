@@ -5,7 +5,7 @@ from __future__ import annotations
 import traceback
 from typing import Callable, Iterator, Sequence
 
-from grader.suites import ASSIGNMENTS
+from grader.suites import repository_assignments
 from grader.validate import PROPERTY_NAMES, mutants, oracles, reference, schema, stubs, sync
 from grader.validate.findings import FAIL, Finding
 from grader.validate.run import Run
@@ -14,15 +14,17 @@ PROPERTIES: dict[str, Callable[[str, Run], Finding]] = {
     module.PROPERTY: module.check for module in (reference, stubs, mutants, sync, oracles, schema)}
 
 
-def validate(run: Run, assignments: Sequence[str] = ASSIGNMENTS,
+def validate(run: Run, assignments: Sequence[str] | None = None,
              properties: Sequence[str] = PROPERTY_NAMES) -> Iterator[Finding]:
     """One finding per (assignment, property), schema last; with every assignment, also stray files and
     reference modules that have no suite."""
     ordered = [name for name in PROPERTIES if name in properties]
+    every = repository_assignments(run.root)
+    assignments = every if assignments is None else assignments
     for assignment in assignments:
         for name in ordered:
             yield guarded(name, assignment, run)
-    if set(assignments) == set(ASSIGNMENTS) and "sync" in ordered:
+    if set(assignments) == set(every) and "sync" in ordered:
         yield from sync.strays(run, assignments)
 
 

@@ -1,21 +1,18 @@
 """The catalogue of classic mistakes is the grader's mutation test. Each mistake, built from the oracle, is graded
 in this process like a submission, with the students' quick profile: it must fail a check, and a failing check
-must name it. For lenet the mistakes are the network variants of grader/oracles/lenet_model.py."""
+must name it. A suite module whose mistakes are not oracles with one function wrong (lenet's are network variants)
+lists them itself with ``mutants()``."""
 
 from __future__ import annotations
 
-import functools
-import importlib
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from grader.oracles.lenet_model import MISTAKES as LENET_MISTAKES
-from grader.oracles.lenet_model import LeNet5Variant
 from grader.results import NOT_GRADABLE, CheckResult, GradeReport
 from grader.runner import PROFILES, run_check
 from grader.sandbox.in_process import InProcess, load_probes
-from grader.suites import get_suite
+from grader.suites import get_suite, suite_module
 from grader.suites.framework import Context, MistakenOracle
 from grader.validate.findings import FAIL, OK, SKIP, Finding
 from grader.validate.run import Run
@@ -55,13 +52,13 @@ class Outcome:
 
 
 def catalogue(assignment: str, oracle: Any) -> list[Mutant]:
-    """The assignment's mistakes as mutants computed by ``oracle``; LookupError when a suite has mistakes but
-    no ``as_student`` to turn them into submissions."""
-    if assignment == "lenet":
-        return [Mutant(name, {"LeNet5": functools.partial(LeNet5Variant, **options)}, name, ("LeNet5",))
-                for name, options in LENET_MISTAKES.items()]
+    """The assignment's mistakes as mutants computed by ``oracle`` (or listed by the suite module's own
+    ``mutants()``); LookupError when a suite has mistakes but no ``as_student`` to turn them into submissions."""
+    module = suite_module(assignment)
+    if hasattr(module, "mutants"):
+        return [Mutant(*entry) for entry in module.mutants()]
     mistakes = get_suite(assignment).mistakes
-    as_student = getattr(importlib.import_module(f"grader.suites.{assignment}"), "as_student", None)
+    as_student = getattr(module, "as_student", None)
     if as_student is None and mistakes:
         raise LookupError(f"grader/suites/{assignment}.py has {len(mistakes)} mistakes but no as_student(oracle): "
                           "define it (the student API computed by an oracle) so that each mistake can be graded")
@@ -89,12 +86,12 @@ def grade_mutant(assignment: str, mutant: Mutant, oracle: Any) -> Outcome:
 def check(assignment: str, run: Run) -> Finding:
     """Every mutant of the catalogue fails a check that names it; the line gives the mutation score."""
     try:
-        mutants = catalogue(assignment, run.oracle())
+        mutants = catalogue(assignment, run.oracle(assignment))
     except LookupError as error:
         return Finding(assignment, PROPERTY, FAIL, str(error))
     if not mutants:
         return Finding(assignment, PROPERTY, SKIP, f"the {assignment} suite has no catalogue of mistakes")
-    outcomes = [grade_mutant(assignment, mutant, run.oracle()) for mutant in mutants]
+    outcomes = [grade_mutant(assignment, mutant, run.oracle(assignment)) for mutant in mutants]
     for outcome in outcomes:
         run.keep(assignment, outcome.report)
     escaped = [repr(o.mutant.name) for o in outcomes if not o.caught]

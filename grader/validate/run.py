@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
-from grader.oracles import OPTIONAL_MODULES, REQUIRED_MODULES, ReferenceOracle
+from grader.oracles import OPTIONAL_MODULES, REQUIRED_MODULES, ReferenceOracle, TorchOracle, load_reference
 from grader.release import out_of_sync
 from grader.results import GradeReport
-
-_LOADED = itertools.count()
+from grader.suites import get_suite
 
 
 @dataclass
@@ -26,7 +22,7 @@ class Run:
     full: bool = False
     data_dir: Path | None = None
     reports: dict[str, list[GradeReport]] = field(default_factory=dict, init=False)
-    _oracle: ReferenceOracle | None = field(default=None, init=False, repr=False)
+    _oracles: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _release: list[str] | None = field(default=None, init=False, repr=False)
 
     def keep(self, assignment: str, report: GradeReport) -> GradeReport:
@@ -34,11 +30,19 @@ class Run:
         self.reports.setdefault(assignment, []).append(report)
         return report
 
-    def oracle(self) -> ReferenceOracle:
-        """The oracle built from this repository's reference/, as official grading uses it."""
-        if self._oracle is None:
-            self._oracle = reference_oracle(self.root)
-        return self._oracle
+    def oracle(self, assignment: str) -> Any:
+        """The assignment's oracle built from this repository's reference/, as official grading uses it."""
+        suite = get_suite(assignment)
+        key = assignment if suite.oracles else ""  # the built-in assignments share one ReferenceOracle
+        if key not in self._oracles:
+            self._oracles[key] = (suite.oracles.reference(load_reference(self.root / "reference" / f"{assignment}.py"))
+                                  if suite.oracles else reference_oracle(self.root))
+        return self._oracles[key]
+
+    def pytorch_oracle(self, assignment: str) -> Any:
+        """The assignment's PyTorch oracle, as students' local checks use it."""
+        suite = get_suite(assignment)
+        return suite.oracles.pytorch() if suite.oracles else TorchOracle()
 
     def release_problems(self) -> list[str]:
         """What differs between assignments/ and what `grader release` would write (one line each)."""
@@ -55,16 +59,7 @@ def reference_oracle(root: Path) -> ReferenceOracle:
     if missing:
         raise FileNotFoundError(f"{folder} lacks {', '.join(missing)}, which the reference oracle needs: restore "
                                 f"{'it' if len(missing) == 1 else 'them'}, or name the course repository with --root")
-    required = [load_module(folder / f"{name}.py") for name in REQUIRED_MODULES]
-    optional = {name: load_module(folder / f"{name}.py") for name in OPTIONAL_MODULES
+    required = [load_reference(folder / f"{name}.py") for name in REQUIRED_MODULES]
+    optional = {name: load_reference(folder / f"{name}.py") for name in OPTIONAL_MODULES
                 if (folder / f"{name}.py").is_file()}
     return ReferenceOracle(*required, **optional)
-
-
-def load_module(path: Path) -> ModuleType:
-    """Import a reference module from its file under a name of its own (two repositories' modules never clash)."""
-    spec = importlib.util.spec_from_file_location(f"_validated_{path.stem}_{next(_LOADED)}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module

@@ -62,6 +62,6 @@ def strays(run: Run, assignments: Sequence[str]) -> list[Finding]:
     for module in reference_modules(run.root):
         if module.stem not in assignments:
             findings.append(Finding(module.stem, "suite", FAIL, f"reference/{module.name} has no suite: add "
-                                    f"grader/suites/{module.stem}.py and register '{module.stem}' in ASSIGNMENTS "
-                                    "(grader/suites/__init__.py)"))
+                                    f"suites/{module.stem}.py to the course folder and give it with --course "
+                                    "(docs/adding-an-assignment.md)"))
     return findings
