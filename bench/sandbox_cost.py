@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.sandbox.process import Policy, Sandbox  # noqa: E402 - the repository is put on the path just above
+from grader.sandbox.policy import Policy  # noqa: E402 - the repository is put on the path just above
+from grader.sandbox.process import Sandbox  # noqa: E402
 from grader.submission import load_submission  # noqa: E402
 from grader.suites.framework import numpy_only, with_torch  # noqa: E402
 

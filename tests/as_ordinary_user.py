@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.sandbox import isolation  # noqa: E402 - the repository is put on the path just above
+from grader.sandbox.child import isolation  # noqa: E402 - the repository is put on the path just above
 
 NOBODY = 65534
 

@@ -101,7 +101,7 @@ def test_the_zip_holds_the_scripts_and_the_installable_grader_only(built: Path) 
         setup_text = archive.read("setup.sh").decode()
     assert names == sorted(names)
     assert {"setup.sh", "run_autograder", "pyproject.toml", "README.md", "grader/cli.py",
-            "grader/gradescope.py", "grader/sandbox/child_main.py", "reference/pool.py"} <= set(names)
+            "grader/gradescope.py", "grader/sandbox/child/child_main.py", "reference/pool.py"} <= set(names)
     assert any(name.startswith("templates/") for name in names)
     assert not [name for name in names if name.split("/")[0] in {"tests", "assignments", ".venv", "out", ".git"}
                 or "__pycache__" in name or name.endswith(".pyc")]

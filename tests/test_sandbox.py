@@ -11,7 +11,8 @@ import pytest
 from grader import compare
 from grader.sandbox import wire
 from grader.sandbox.errors import StudentCodeError
-from grader.sandbox.process import Limits, Policy, Sandbox
+from grader.sandbox.policy import Limits, Policy
+from grader.sandbox.process import Sandbox
 from grader.submission import load_submission
 from grader.suites.framework import numpy_only
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from grader.sandbox.errors import SandboxStartError
 
-ZYGOTE_MAIN = Path(__file__).with_name("zygote_main.py")
-CHILD_MAIN = Path(__file__).with_name("child_main.py")
+ZYGOTE_MAIN = Path(__file__).with_name("child") / "zygote_main.py"
+CHILD_MAIN = Path(__file__).with_name("child") / "child_main.py"
 
 
 class Zygote:

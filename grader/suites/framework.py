@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from grader import compare
 from grader.suites.agreement import Agreement
 from grader.sandbox.errors import StudentCodeError
-from grader.sandbox.process import CallResult, Limits, Policy
+from grader.sandbox.policy import Limits, Policy
+from grader.sandbox.process import CallResult
 
 
 class Case(Protocol):
@@ -310,5 +311,5 @@ def with_torch(call_seconds: float, threads: int = 1, specification: bool = True
         blocked_imports=GRADER_ONLY,
         threads=threads,
         probe_modules=(("_grader_layer_table", oracles / "layer_table.py"), *model,
-                       ("_grader_torch_probes", sandbox / "torch_probes.py")),
+                       ("_grader_torch_probes", sandbox / "child" / "torch_probes.py")),
     )

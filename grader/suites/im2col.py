@@ -5,7 +5,7 @@ as a column of a (C*HH*WW, N*H_out*W_out) matrix, rows ordered (c, i, j) and
 columns (n, h, w) (PyTorch's `unfold` with the batch side by side);
 `conv_forward_im2col(x, w, b, conv_param)` returns conv_forward's output. The
 speed check times conv_forward_im2col in the sandbox child against a fixed
-numpy workload of the same size (grader/sandbox/speed_probes.py) and decides
+numpy workload of the same size (grader/sandbox/child/speed_probes.py) and decides
 from the returned numbers.
 """
 
@@ -26,7 +26,7 @@ from grader.suites.conv import EDGE_CASES, FORWARD_INPUTS, WORKED_EXAMPLES
 from grader.suites.framework import CheckFailed, Context, Suite, numpy_only
 from grader.suites.strategies import DTYPES, FLOAT32, ConvCase, arrays, conv_cases, conv_output_shape, side
 
-SPEED_PROBES = Path(__file__).parents[1] / "sandbox" / "speed_probes.py"
+SPEED_PROBES = Path(__file__).parents[1] / "sandbox" / "child" / "speed_probes.py"
 suite = Suite("im2col", functions=("im2col", "conv_forward_im2col"),
               policy=replace(numpy_only("im2col"), probe_modules=(("_grader_speed_probes", SPEED_PROBES),)))
 

@@ -56,12 +56,11 @@ def test_files_outside_the_scratch_folder_keep_their_permissions_and_times(tmp_p
     after = target.stat()
     target.chmod(0o644)
     assert_contained(report, {"receptive_field"}, {"receptive_field", "linear_param_count"})
-    if "own user" not in report.sandbox:
+    if "own user" not in report.sandbox and "seccomp" not in report.sandbox:
         request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            f"the lead's part: at sandbox level {report.sandbox!r} the child runs as the grader's own user (no "
-            "user drop without root), and Landlock does not govern chmod, utime or extended attributes: the "
-            "child can lock the grader's files (chmod 000) or open them to all. Fix: a seccomp filter on the "
-            "chmod, chown, utime and setxattr families")))
+            f"at sandbox level {report.sandbox!r} the child runs as the grader's own user (no user drop without "
+            "root) and without the seccomp filter, and Landlock does not govern chmod, utime or extended "
+            "attributes: the child can lock the grader's files (chmod 000) or open them to all")))
     assert "CHANGED" not in output(report), output(report)
     assert (after.st_mode, after.st_mtime_ns, after.st_ctime_ns) == (before.st_mode, before.st_mtime_ns,
                                                                      before.st_ctime_ns)
