@@ -52,6 +52,7 @@ from nbclient import NotebookClient  # noqa: E402
 from grader.batch.executor import LocalExecutor  # noqa: E402
 from grader.batch.records import Record  # noqa: E402
 from grader.batch.run import run_batch  # noqa: E402
+from grader.settings import Settings
 
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
 RATE_GOAL = 200.0
@@ -98,7 +99,7 @@ def generate(assignment: str, count: int, folder: Path) -> dict[str, str]:
 def timed_batch(assignment: str, submissions: Path, out: Path, pool: LocalExecutor) -> tuple[float, list[Record]]:
     """Wall seconds of one quick-profile batch on `pool`, and its records."""
     started = time.perf_counter()
-    records = run_batch(assignment, submissions, out, profile="quick", executor=pool)
+    records = run_batch(assignment, submissions, out, settings=Settings("quick"), executor=pool)
     return time.perf_counter() - started, records
 
 

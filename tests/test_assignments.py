@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT, shared
+
 from grader.release import out_of_sync
 from grader.results import NOT_GRADABLE
 from grader.runner import grade
+from grader.settings import Settings
 
 ASSIGNMENTS = ["conv", "pool", "params", "lenet", "train", "im2col"]
 
@@ -24,7 +26,7 @@ def test_assignments_are_exactly_what_release_generates() -> None:
 @pytest.mark.parametrize("kind", ["py", "ipynb"])
 def test_untouched_stub_scores_zero(assignment: str, kind: str) -> None:
     stub = ROOT / "assignments" / assignment / f"{assignment}.{kind}"
-    report = grade(assignment, stub, data_dir=data_dir(assignment))
+    report = grade(assignment, stub, Settings(data_dir=data_dir(assignment)))
     assert report.score == 0 and report.max_score > 0
     graded = [r for r in report.results if r.status != NOT_GRADABLE]
     assert all("NotImplementedError" in r.message for r in graded), [r.message for r in graded]
@@ -34,7 +36,7 @@ def test_untouched_stub_scores_zero(assignment: str, kind: str) -> None:
 @pytest.mark.parametrize("assignment", ["conv", "pool", "params", "lenet", "im2col"])
 @pytest.mark.parametrize("oracle", ["reference", "pytorch"])
 def test_reference_solution_scores_full_marks_under_both_oracles(assignment: str, oracle: str) -> None:
-    report = grade(assignment, ROOT / "reference" / f"{assignment}.py", oracle=oracle)
+    report = grade(assignment, ROOT / "reference" / f"{assignment}.py", Settings(oracle=oracle))
     assert report.score == report.max_score, [r.message for r in report.results if not r.passed]
     assert report.oracle == oracle
 
@@ -42,5 +44,5 @@ def test_reference_solution_scores_full_marks_under_both_oracles(assignment: str
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_reference_training_scores_full_marks() -> None:
-    report = grade("train", ROOT / "reference" / "train.py", data_dir=shared("data/mnist"))
+    report = grade("train", ROOT / "reference" / "train.py", Settings(data_dir=shared("data/mnist")))
     assert report.score == report.max_score, [r.message for r in report.results if not r.passed]

@@ -25,6 +25,7 @@ import pytest
 from markupsafe import escape
 
 from conftest import SUBMISSIONS, as_notebook, shared
+
 from grader.batch import job as job_module
 from grader.batch.discover import MAX_ZIP_MEMBERS, Entry, discover
 from grader.batch.executor import LocalExecutor
@@ -33,6 +34,7 @@ from grader.batch.layout import spreadsheet_cell, student_folder
 from grader.batch.records import Record, read_record
 from grader.batch.run import Progress, run_all, run_batch, warn_below_strict
 from grader.cli import main
+from grader.settings import Settings
 from grader.suites import get_suite
 
 POOL = SUBMISSIONS / "pool"
@@ -96,7 +98,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, executor: LocalExecutor) ->
     root = tmp_path_factory.mktemp("batch")
     submissions, out = build_class(root / "submissions"), root / "out"
     counting = Counting(executor)
-    run_batch("pool", submissions, out, profile="quick", executor=counting)
+    run_batch("pool", submissions, out, settings=Settings("quick"), executor=counting)
     return submissions, out, counting.ids
 
 
@@ -149,7 +151,7 @@ def test_rerun_skips_done_work_and_regrades_only_what_changed(graded: tuple[Path
 
     def rerun() -> list[str]:
         counting = Counting(executor)
-        run_batch("pool", submissions, out, profile="quick", executor=counting, stream=log)
+        run_batch("pool", submissions, out, settings=Settings("quick"), executor=counting, stream=log)
         return counting.ids
 
     log = io.StringIO()
@@ -192,7 +194,7 @@ def test_a_grader_fault_is_retried_once_then_recorded_as_an_error(tmp_path: Path
     shutil.copy(POOL / "correct_loops.py", folder / "gus.py")
     with concurrent.futures.ThreadPoolExecutor(1) as threads:
         counting = Counting(threads)
-        [record] = run_batch("pool", folder, tmp_path / "out", profile="quick", executor=counting)
+        [record] = run_batch("pool", folder, tmp_path / "out", settings=Settings("quick"), executor=counting)
     assert counting.ids == ["gus", "gus"]
     assert record.outcome == "grader_error" and "RuntimeError: the grader broke" in record.message
     assert gradebook(tmp_path / "out")[1][:4] == ["gus", "", "", "grader_error"]
@@ -276,7 +278,7 @@ def build_odd_ids(folder: Path) -> Path:
 def test_unsafe_and_clashing_ids_are_student_errors_that_say_what_to_rename(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with concurrent.futures.ThreadPoolExecutor(2) as threads:
-        records = run_batch("pool", build_odd_ids(tmp_path / "submissions"), out, profile="quick",
+        records = run_batch("pool", build_odd_ids(tmp_path / "submissions"), out, settings=Settings("quick"),
                             executor=Counting(threads), stream=io.StringIO())
     by_id = {r.student_id: r for r in records}
     unsafe = ["-rf", "Gradebook.CSV", "a:b", "bob\\nsmith", "caf\\udce9", "summary.html", "unsafe-ids", " pad"]
@@ -338,7 +340,7 @@ class BreakingPool:
 
 @pytest.mark.parametrize("breaks", [1, 2])
 def test_jobs_in_flight_when_a_worker_dies_run_again_alone(tmp_path: Path, breaks: int) -> None:
-    jobs = [GradeJob("params", Entry(sid, tmp_path / f"{sid}.py"), tmp_path, "key", "quick", 0)
+    jobs = [GradeJob("params", Entry(sid, tmp_path / f"{sid}.py"), tmp_path, "key", Settings("quick", seed=0))
             for sid in ("aaron", "bea", "cy", "dan")]
     pool, finished = BreakingPool("aaron", breaks), []
     progress = Progress(len(jobs), io.StringIO())
@@ -378,6 +380,6 @@ def test_an_output_folder_inside_the_submissions_is_not_a_submission(tmp_path: P
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     shutil.copy(POOL / "correct_vectorised.py", submissions / "bob.py")
-    records = run_batch("pool", submissions, submissions / "graded", jobs=1, profile="quick", stream=io.StringIO())
-    again = run_batch("pool", submissions, submissions / "graded", jobs=1, profile="quick", stream=io.StringIO())
+    records, again = (run_batch("pool", submissions, submissions / "graded", Settings("quick"), jobs=1,
+                                stream=io.StringIO()) for _ in range(2))
     assert [r.student_id for r in records] == [r.student_id for r in again] == ["bob"]

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from conftest import require
+
 from grader.batch.discover import Entry
 from grader.batch.job import GradeJob
 from grader.batch.records import Record
 from grader.batch.run import run_batch
+from grader.settings import Settings
 from test_batch import IDS, build_class
 
 try:
@@ -35,7 +37,7 @@ def cluster():
 
 
 def job(assignment: str) -> GradeJob:
-    return GradeJob(assignment, Entry("alice", Path("alice.py")), Path("out"), "key", "quick", 0)
+    return GradeJob(assignment, Entry("alice", Path("alice.py")), Path("out"), "key", Settings("quick", seed=0))
 
 
 def untimed(records: list[Record]) -> list[dict]:
@@ -60,9 +62,9 @@ def test_resources_for_asks_a_gpu_only_for_training_runs(cluster) -> None:
 
 def test_dask_grades_the_class_as_the_local_pool_does(cluster, tmp_path: Path) -> None:
     submissions = build_class(tmp_path / "submissions")
-    local = run_batch("pool", submissions, tmp_path / "local", jobs=2, profile="quick")
+    local = run_batch("pool", submissions, tmp_path / "local", jobs=2, settings=Settings("quick"))
     with DaskExecutor(cluster=cluster) as executor:
-        remote = run_batch("pool", submissions, tmp_path / "dask", profile="quick", executor=executor)
+        remote = run_batch("pool", submissions, tmp_path / "dask", settings=Settings("quick"), executor=executor)
     assert [record.student_id for record in remote] == IDS
     assert untimed(remote) == untimed(local)
     assert (tmp_path / "dask" / "gradebook.csv").read_text() == (tmp_path / "local" / "gradebook.csv").read_text()

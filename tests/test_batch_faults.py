@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 
 from conftest import SUBMISSIONS
+
 from grader.batch.executor import LocalExecutor
 from grader.batch.job import GradeJob
 from grader.batch.records import Record
 from grader.batch.run import run_batch
+from grader.settings import Settings
 from test_batch import build_class, gradebook as gradebook_rows
 
 
@@ -65,7 +67,7 @@ def test_a_hanging_and_a_crashing_submission_do_not_stop_the_others(tmp_path: Pa
     (folder / "hangs.py").write_text(correct + "\n\ndef max_pool_forward(x, pool_param):\n    while True:\n        pass\n")
     (folder / "crashes.py").write_text(correct + "\n\ndef avg_pool_forward(x, pool_param):\n    import os\n"
                                        "    os._exit(3)\n")
-    records = {r.student_id: r for r in run_batch("pool", folder, tmp_path / "out", jobs=2, profile="quick")}
+    records = {r.student_id: r for r in run_batch("pool", folder, tmp_path / "out", Settings("quick"), jobs=2)}
     assert {r.outcome for r in records.values()} == {"graded"}
     assert records["good"].score == records["good"].max_score
     assert 0 < records["hangs"].score < records["hangs"].max_score
@@ -128,7 +130,7 @@ def grade_with_a_killer(tmp_path: Path, times: int) -> tuple[dict[str, Record], 
         shutil.copy(SUBMISSIONS / "params" / "correct_loops.py", folder / f"{sid}.py")
     with LocalExecutor(2) as pool:
         sabotaged = Sabotaged(pool, "aaron", marks, times)
-        records = run_batch("params", folder, tmp_path / "out", profile="quick", executor=sabotaged,
+        records = run_batch("params", folder, tmp_path / "out", settings=Settings("quick"), executor=sabotaged,
                             stream=io.StringIO())
     assert len(list(marks.glob("kill-*"))) == min(times, 2)
     return {r.student_id: r for r in records}, sorted(sabotaged.ids)

@@ -7,6 +7,8 @@ import re
 import numpy as np
 
 from grader import compare
+from grader.reports.view import feedback
+from grader.evidence import GradientError, GradientErrors, ValueMismatch
 from grader.results import CheckResult
 
 
@@ -45,20 +47,19 @@ def test_plain_values_are_shown_without_quotes() -> None:
     assert compare.shown((1, 6, 28, 28)) == [1, 6, 28, 28]
     assert compare.shown("61706") == "'61706'"
     result = CheckResult("count", "counts", ("model_param_count",), 1, 0, "failed", "wrong",
-                         details={"expected": compare.shown(61706), "actual": compare.shown(61000)})
-    assert "expected = 61706" in result.feedback() and "'61706'" not in result.feedback()
+                         evidence=[ValueMismatch(compare.shown(61706), compare.shown(61000))])
+    assert "expected = 61706" in feedback(result) and "'61706'" not in feedback(result)
 
 
 def test_an_input_too_large_to_show_is_listed_with_its_shape() -> None:
     result = CheckResult("values", "values", ("conv_forward",), 1, 0, "failed", "wrong",
                          counterexample={"description": "x (2, 3, 9, 9)", "arrays": {"w": [[[[1.0]]]]},
                                          "shapes": {"x": [2, 3, 9, 9], "w": [1, 1, 1, 1]}})
-    feedback = result.feedback()
-    assert "x: shape (2, 3, 9, 9), too large to show here" in feedback and "w = " in feedback
+    text = feedback(result)
+    assert "x: shape (2, 3, 9, 9), too large to show here" in text and "w = " in text
 
 
 def test_the_gradient_table_keeps_its_columns_apart() -> None:
-    rows = [{"gradient": "dx", "vs_autograd": "wrong shape", "vs_numeric": "n/a"}]
-    result = CheckResult("dx", "dx", ("conv_backward",), 2, 0, "failed", "wrong",
-                         details={"gradient_errors": rows})
-    assert re.search(r"dx\s+wrong shape\s+n/a", result.feedback())
+    rows = (GradientError("dx", "wrong shape", "n/a"),)
+    result = CheckResult("dx", "dx", ("conv_backward",), 2, 0, "failed", "wrong", evidence=[GradientErrors(rows)])
+    assert re.search(r"dx\s+wrong shape\s+n/a", feedback(result))

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SUBMISSIONS
+
 from grader import notebook
 from grader.batch.run import run_batch
 from grader.gradescope import run_gradescope
 from grader.runner import grade
+from grader.settings import Settings
 from grader.validate import reference
 from grader.validate.run import Run
 
@@ -81,7 +83,7 @@ def test_identical_submissions_in_a_batch_get_identical_inputs(expected, tmp_pat
     submissions.mkdir()
     for student in ("ada", "ben", "cy"):
         shutil.copy(CORRECT, submissions / f"{student}.py")
-    run_batch(ASSIGNMENT, submissions, tmp_path / "out", jobs=2, profile="quick")
+    run_batch(ASSIGNMENT, submissions, tmp_path / "out", jobs=2, settings=Settings("quick"))
     for student in ("ada", "ben", "cy"):
         assert digests(json.loads((tmp_path / "out" / student / "results.json").read_text())) == expected
 
@@ -107,10 +109,10 @@ def test_dask_workers_draw_the_same_inputs(expected, tmp_path: Path) -> None:
     shutil.copy(CORRECT, submissions / "dee.py")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
         with DaskExecutor(cluster=cluster) as executor:
-            run_batch(ASSIGNMENT, submissions, tmp_path / "out", profile="quick", executor=executor)
+            run_batch(ASSIGNMENT, submissions, tmp_path / "out", settings=Settings("quick"), executor=executor)
     assert digests(json.loads((tmp_path / "out" / "dee" / "results.json").read_text())) == expected
 
 
 def test_a_different_seed_draws_different_inputs(expected) -> None:
-    other = report_digests(grade(ASSIGNMENT, CORRECT, seed_value=1))
+    other = report_digests(grade(ASSIGNMENT, CORRECT, Settings(seed=1)))
     assert other["max_forward_values"] != expected["max_forward_values"]

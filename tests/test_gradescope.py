@@ -15,6 +15,7 @@ import pytest
 
 from conftest import ROOT, SUBMISSIONS, shared
 from grader import gradescope
+from grader.evidence import SpeedFigures
 from grader.gradescope import build_autograder_zip, run_gradescope
 
 
@@ -79,13 +80,14 @@ def test_non_finite_numbers_are_written_as_strict_json(tmp_path: Path, monkeypat
 
     def with_nan(*args: Any, **kwargs: Any) -> Any:
         report = real(*args, **kwargs)
-        report.results[0].details["max_error"] = float("nan")
+        report.results[0].evidence.append(SpeedFigures(float("nan"), 1.0, float("inf"), 25.0, 5))
         return report
 
     monkeypatch.setattr(gradescope, "grade", with_nan)
     root = autograder_tree(tmp_path, {"notes.txt": "nothing"})
     results = valid_results(root, run_gradescope("pool", root, profile="quick"))
-    assert results["tests"][0]["extra_data"]["details"]["max_error"] == "nan"
+    details = results["tests"][0]["extra_data"]["details"]
+    assert (details["seconds"], details["ratio"]) == ("nan", "inf")
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,13 @@ import jsonschema
 import pytest
 
 from conftest import SUBMISSIONS, as_notebook, shared
+
+from grader.reports.results_json import results_json
 from grader.reports.terminal import render
+from grader.reports.view import summary
 from grader.results import NOT_GRADED
 from grader.runner import grade
+from grader.settings import Settings
 from grader.suites import get_suite
 
 CORRECT = [(a, f) for a in ("conv", "pool", "params") for f in ("correct_loops.py", "correct_vectorised.py")]
@@ -78,14 +82,14 @@ def test_failure_names_shapes_and_parameters(submission) -> None:
 
 def test_grading_is_deterministic_for_a_seed(submission) -> None:
     path = submission("conv", "correct_loops.py", "mistakes/missing_bias.py")
-    first, second = grade("conv", path, seed_value=7), grade("conv", path, seed_value=7)
+    first, second = grade("conv", path, Settings(seed=7)), grade("conv", path, Settings(seed=7))
     assert [(r.score, r.message, r.counterexample) for r in first.results] == \
            [(r.score, r.message, r.counterexample) for r in second.results]
 
 
 def test_thorough_profile_runs_more_examples_with_another_seed() -> None:
     quick = grade("params", SUBMISSIONS / "params" / "correct_loops.py")
-    thorough = grade("params", SUBMISSIONS / "params" / "correct_loops.py", profile="thorough")
+    thorough = grade("params", SUBMISSIONS / "params" / "correct_loops.py", Settings("thorough"))
     assert thorough.seed != quick.seed
     assert sum(r.examples_run for r in thorough.results) > 2 * sum(r.examples_run for r in quick.results)
     assert thorough.score == thorough.max_score
@@ -94,7 +98,7 @@ def test_thorough_profile_runs_more_examples_with_another_seed() -> None:
 def test_results_json_is_valid_gradescope_with_function_tags(submission) -> None:
     schema = json.loads(shared("schemas/gradescope_results.schema.json").read_text())
     report = grade("conv", submission("conv", "correct_loops.py", "mistakes/db_wrong_axes.py"))
-    results = json.loads(json.dumps(report.to_gradescope()))
+    results = json.loads(json.dumps(results_json(report)))
     jsonschema.validate(results, schema)
     assert isinstance(results["execution_time"], float) and results["score"] == report.score
     failed = [t for t in results["tests"] if t["status"] == "failed"]
@@ -110,8 +114,8 @@ def test_a_backward_whose_own_forward_always_raises_is_not_graded_rather_than_fa
     assert all(r.message.startswith("not graded: on every input") for r in backward)
     assert "code it needs failed first: conv_forward raised NotImplementedError" in backward[0].message
     forward_dtype = next(r for r in report.results if r.name == "forward_dtype")
-    assert forward_dtype.status == NOT_GRADED and "(3 failed, 5 not graded)" in report.summary()
-    test = report.to_gradescope()["tests"][report.results.index(backward[0])]
+    assert forward_dtype.status == NOT_GRADED and "(3 failed, 5 not graded)" in summary(report)
+    test = results_json(report)["tests"][report.results.index(backward[0])]
     assert test["status"] == "failed" and test["extra_data"]["status"] == NOT_GRADED
     assert "BLOCKED" in render(report)
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import SUBMISSIONS
+
 from grader.oracles.lenet_model import LeNet5Variant, load_parameters
+from grader.reports.view import feedback
 from grader.runner import grade
 
 LENET = SUBMISSIONS / "lenet"
@@ -28,7 +30,7 @@ def test_lenet_without_padding_is_named() -> None:
     messages = failing(report)
     assert "your LeNet5 has 44,426 parameters; expected 61,706" in messages["default_parameter_count"]
     assert all("conv1 has no padding" in m for m in messages.values())
-    shown = next(r for r in report.results if r.name == "default_parameter_count").feedback()
+    shown = feedback(next(r for r in report.results if r.name == "default_parameter_count"))
     assert "your layers" in shown and "48,120" in shown
 
 

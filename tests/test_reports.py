@@ -18,6 +18,9 @@ from markdown_it import MarkdownIt
 from grader.reports import plots
 from grader.reports.html import render_html, report_view
 from grader.reports.markdown import escape_inline, render_markdown
+from grader.reports.view import summary
+from grader.evidence import (ArrayMismatch, GradientError, GradientErrors, Layer, LayerTables, StudentTraceback,
+                             TrainingRun, ValueMismatch)
 from grader.results import CRASHED, FAILED, NOT_GRADABLE, PASSED, TIMED_OUT, CheckResult, GradeReport
 
 ATTACK = "<script>alert(1)</script>"
@@ -44,30 +47,31 @@ def failing_check() -> CheckResult:
         counterexample={"description": "x (1, 2, 4, 5) float64, stride=2",
                         "arrays": {"x": grid(1, 2, 4, 5), "b": [0.5]},
                         "shapes": {"x": [1, 2, 4, 5], "b": [1], "w": [3, 2, 9, 9]}},
-        details={"expected": expected, "actual": actual, "differs": differs, "max_abs_error": 92.0,
-                 "max_rel_error": 13.142857, "worst_index": [0, 0, 1, 2], "mismatches": 2,
-                 "gradient_errors": [{"gradient": "dx", "vs_autograd": 92.0, "vs_numeric": 91.99999},
-                                     {"gradient": "dw", "vs_autograd": "wrong shape or type", "vs_numeric": "n/a"}],
-                 "traceback": f'  File "conv.py", line 3, in conv_backward\n    raise ValueError("{ATTACK}")\n'},
+        evidence=[ArrayMismatch(2, 92.0, 13.142857, (0, 0, 1, 2), actual, expected, differs),
+                  GradientErrors((GradientError("dx", 92.0, 91.99999),
+                                  GradientError("dw", "wrong shape or type", "n/a"))),
+                  StudentTraceback(f'  File "conv.py", line 3, in conv_backward\n    raise ValueError("{ATTACK}")\n')],
         output=NOISY_OUTPUT, examples_run=31, diagnosis="your dx equals the gradient with the stride ignored")
 
 
 def layers_check() -> CheckResult:
     """A LeNet-5 layer comparison where the student's layer name tries to break out of a table."""
-    yours = [{"layer": f"Conv2d{ATTACK}", "output_shape": [6, 28, 28], "parameters": 156},
-             {"layer": "Tanh | x", "output_shape": [6, 28, 28], "parameters": 0}]
-    expected = [{"layer": "Conv2d", "output_shape": [6, 28, 28], "parameters": 156},
-                {"layer": "ReLU", "output_shape": [6, 28, 28], "parameters": 0},
-                {"layer": "MaxPool2d", "output_shape": [6, 14, 14], "parameters": 0}]
+    yours = (Layer(f"Conv2d{ATTACK}", (6, 28, 28), 156), Layer("Tanh | x", (6, 28, 28), 0))
+    expected = (Layer("Conv2d", (6, 28, 28), 156), Layer("ReLU", (6, 28, 28), 0), Layer("MaxPool2d", (6, 14, 14), 0))
     return CheckResult("layers", "LeNet5 has LeNet-5's layers", ("LeNet5",), 2, 0, FAILED,
                        message="your network has 2 layers; LeNet-5 has 3",
-                       details={"your_layers": yours, "expected_layers": expected})
+                       evidence=[LayerTables(yours, expected)])
+
+
+def training_run(losses: list) -> TrainingRun:
+    """A training run the grader measured at 98.5 %, with the losses fit reported."""
+    return TrainingRun(0.985, 0.98, len(losses), tuple(losses), "cpu", 41.0, "MNIST", "MNIST")
 
 
 def train_check() -> CheckResult:
     """A passing training run: the grader's notes and fit's losses, which the report plots."""
     return CheckResult("reaches_accuracy", "The model fit trains reaches the accuracy bar", ("fit",), 4, 4, PASSED,
-                       details={"losses": [0.62, 0.21, 0.12], "accuracy": 0.985},
+                       evidence=[training_run([0.62, 0.21, 0.12])],
                        notes=["test accuracy 98.50% (bar 98.0%) after 3 epochs on cpu in 41.0 s"], examples_run=1)
 
 
@@ -80,7 +84,7 @@ def full_report() -> GradeReport:
         CheckResult("forward_crash", "conv_forward computes the cross-correlation", ("conv_forward",), 3, 0, CRASHED,
                     message="conv_forward crashed the interpreter (signal SIGSEGV)",
                     counterexample={"description": "x (1, 1, 3, 3) float64", "arrays": {}, "shapes": {}},
-                    details={"traceback": "Fatal Python error: Segmentation fault"}),
+                    evidence=[StudentTraceback("Fatal Python error: Segmentation fault")]),
         CheckResult("zero_pad_time", "zero_pad keeps the dtype", ("zero_pad",), 1, 0, TIMED_OUT,
                     message="zero_pad did not return within 10 s"),
         CheckResult("trains_on_gpu", "On a CUDA machine, fit trains on the GPU", ("fit",), 0, 0, NOT_GRADABLE,
@@ -322,7 +326,7 @@ def test_many_slices_show_the_differing_ones_first_then_a_count() -> None:
     differs = [[[[False, False], [False, False]] for _ in range(4)] for _ in range(3)]
     actual[2][3][1][1], differs[2][3][1][1] = -1.0, True
     result = CheckResult("x", "pool", ("max_pool_forward",), 1, 0, FAILED, message="m",
-                         details={"expected": expected, "actual": actual, "differs": differs})
+                         evidence=[ArrayMismatch(1, 13.0, 1.0, (2, 3, 1, 1), actual, expected, differs)])
     html = parse_html(render_html(GradeReport("pool", "p.py", "quick", 0, "", "process", [result])))
     assert "… and 4 more slices not shown." in html.text
     assert "yours[2, 3, :, :]" in html.text
@@ -331,7 +335,7 @@ def test_many_slices_show_the_differing_ones_first_then_a_count() -> None:
 @pytest.mark.parametrize(("losses", "shown"), [([0.7], "0.7"), ([0.5, "tensor(0.4, grad_fn=<AddBackward0>)"],
                                                                 "0.5, tensor(0.4, grad_fn=<AddBackward0>)")])
 def test_losses_plot_only_when_all_are_numbers(losses: list, shown: str) -> None:
-    result = CheckResult("fit", "fit trains", ("fit",), 1, 1, PASSED, details={"losses": losses}, examples_run=1)
+    result = CheckResult("fit", "fit trains", ("fit",), 1, 1, PASSED, evidence=[training_run(losses)], examples_run=1)
     html = parse_html(render_html(GradeReport("train", "t.py", "quick", 0, "", "process", [result])))
     assert len(html.find("svg")) == (1 if len(losses) == 1 else 0)
     assert shown in html.text
@@ -339,7 +343,7 @@ def test_losses_plot_only_when_all_are_numbers(losses: list, shown: str) -> None
 
 def test_plain_values_show_inline() -> None:
     result = CheckResult("x", "conv_output_size", ("conv_output_size",), 1, 0, FAILED, message="m",
-                         details={"expected": "3", "actual": "(3, 3)"})
+                         evidence=[ValueMismatch("3", "(3, 3)")])
     text = parse_html(render_html(GradeReport("conv", "c.py", "quick", 0, "", "process", [result]))).text
     assert "expected = 3" in text and "yours = (3, 3)" in text
 
@@ -406,7 +410,7 @@ def test_summary_line_names_checks_that_could_not_run() -> None:
 
     passed = CheckResult("a", "A", ("fit",), 1, 1, PASSED)
     gpu = CheckResult("gpu", "GPU", ("fit",), 0, 0, NOT_GRADABLE, "no CUDA device")
-    line = GradeReport("train", "x.py", "quick", 0, "pytorch", "process", [passed, gpu]).summary()
+    line = summary(GradeReport("train", "x.py", "quick", 0, "pytorch", "process", [passed, gpu]))
     assert "1 of 1 checks passed (all passed, 1 not gradable here)" in line
-    empty = GradeReport("train", "x.py", "quick", 0, "pytorch", "process", [gpu]).summary()
+    empty = summary(GradeReport("train", "x.py", "quick", 0, "pytorch", "process", [gpu]))
     assert "no check could be graded" in empty and "all passed" not in empty

@@ -73,5 +73,5 @@ def test_gradescope_results_are_strict(tmp_path: Path) -> None:
 def test_mismatches_count_the_differing_entries_only() -> None:
     """One NaN among right values is one mismatch, not all of them."""
     mismatch = check_array("out", np.array([np.nan, 1.0, 2.0]), np.array([0.5, 1.0, 2.0]))
-    assert mismatch is not None and mismatch.details["mismatches"] == 1
-    assert mismatch.details["differs"] == [True, False, False]
+    assert mismatch is not None and mismatch.evidence.mismatches == 1
+    assert mismatch.evidence.differs == [True, False, False]

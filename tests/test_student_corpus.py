@@ -14,6 +14,7 @@ import pytest
 
 from grader.batch.run import run_batch
 from grader.results import NOT_GRADED, PASSED
+from grader.settings import Settings
 from grader.suites import get_suite
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str,
     tests = {}
     for assignment in ("conv", "pool"):
         out = tmp_path_factory.mktemp(f"{assignment}-grades")
-        run_batch(assignment, CORPUS / assignment, out, jobs=2, profile="quick")
+        run_batch(assignment, CORPUS / assignment, out, jobs=2, settings=Settings("quick"))
         for student in STUDENTS:
             if student["assignment"] == assignment:
                 results = json.loads((out / Path(student["file"]).stem / "results.json").read_text())

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import SUBMISSIONS, require, shared
+
+from grader.reports.view import feedback
 from grader.results import NOT_GRADABLE
 from grader.runner import grade
+from grader.settings import Settings
 
 TRAIN = SUBMISSIONS / "train"
 
@@ -19,7 +22,7 @@ def by_name(report) -> dict:
 @pytest.mark.timeout(1200)
 def test_correct_training_passes_on_full_mnist_and_cannot_read_the_test_set(submission) -> None:
     hunter = submission("train", "correct.py", "hunts_test_set.py")
-    report = grade("train", hunter, data_dir=shared("data/mnist"))
+    report = grade("train", hunter, Settings(data_dir=shared("data/mnist")))
     results = by_name(report)
     assert report.score == report.max_score, [r.message for r in report.results if not r.passed]
     accuracy = results["reaches_accuracy"]
@@ -30,7 +33,7 @@ def test_correct_training_passes_on_full_mnist_and_cannot_read_the_test_set(subm
 
 
 def test_faked_results_earn_nothing_for_accuracy_or_losses() -> None:
-    report = grade("train", TRAIN / "fakes_results.py", data_dir=shared("data/mnist"))
+    report = grade("train", TRAIN / "fakes_results.py", Settings(data_dir=shared("data/mnist")))
     results = by_name(report)
     assert not results["reaches_accuracy"].passed and results["reaches_accuracy"].details["accuracy"] < 0.5
     assert not results["losses_are_true"].passed and "training loss of" in results["losses_are_true"].message
@@ -43,8 +46,8 @@ def test_gpu_check_is_listed_with_no_points_where_there_is_no_cuda() -> None:
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: the GPU check is graded here")
-    gpu = by_name(grade("train", TRAIN / "fakes_results.py", data_dir=shared("data/mnist")))["trains_on_gpu"]
-    assert gpu.status == NOT_GRADABLE and gpu.max_score == 0 and "no CUDA device" in gpu.feedback()
+    gpu = by_name(grade("train", TRAIN / "fakes_results.py", Settings(data_dir=shared("data/mnist"))))["trains_on_gpu"]
+    assert gpu.status == NOT_GRADABLE and gpu.max_score == 0 and "no CUDA device" in feedback(gpu)
 
 
 @pytest.mark.slow

@@ -12,7 +12,9 @@ from grader.batch.layout import printable, student_folder
 from grader.batch.records import GRADED, GRADER_ERROR, STUDENT_ERROR, Record, write_record
 from grader.files import write_atomic, write_json
 from grader.results import GradeReport
-from grader.runner import PROFILES, grade_submission, unrun
+from grader.reports.view import summary
+from grader.runner import grade_submission, unrun
+from grader.settings import Settings
 from grader.submission import SubmissionError, load_submission
 from grader.suites import get_suite
 
@@ -27,10 +29,7 @@ class GradeJob:
     entry: Entry
     out: Path
     key: str
-    profile: str
-    seed: int
-    data_dir: Path | None = None
-    budget: float | None = None  # seconds for all checks of the submission (None: the profile's)
+    settings: Settings
 
     def __call__(self) -> Record:
         """Grade, write results.json and the reports, then the record; a grader fault becomes a grader_error."""
@@ -56,25 +55,25 @@ class GradeJob:
             except SubmissionError as error:
                 problem = str(error)
             else:
-                report = grade_submission(self.assignment, submission, self.profile, self.seed,
-                                          data_dir=self.data_dir, budget_seconds=self.budget)
-                return report, GRADED, report.summary()
-        return problem_report(self.assignment, self.entry, problem, self.profile, self.seed), STUDENT_ERROR, problem
+                report = grade_submission(self.assignment, submission, self.settings)
+                return report, GRADED, summary(report)
+        return problem_report(self.assignment, self.entry, problem, self.settings), STUDENT_ERROR, problem
 
 
-def problem_report(assignment: str, entry: Entry, problem: str, profile: str, seed: int) -> GradeReport:
+def problem_report(assignment: str, entry: Entry, problem: str, settings: Settings) -> GradeReport:
     """A report for a submission that could not be read: every check failed with the reason, so the student
     still gets a results.json and reports that say why."""
     checks = [unrun(check, problem) for check in get_suite(assignment).checks]
-    return GradeReport(assignment, printable(entry.path.name), PROFILES[profile].name, seed, "", "not started", checks,
-                       [problem])
+    return GradeReport(assignment, printable(entry.path.name), settings.chosen.name, settings.seed_in_force, "",
+                       "not started", checks, [problem])
 
 
 def write_feedback(folder: Path, report: GradeReport) -> None:
     """The student's results.json (Gradescope), report.html and report.md."""
     from grader.reports.html import render_html
     from grader.reports.markdown import render_markdown
+    from grader.reports.results_json import results_json
 
-    write_json(folder / RESULTS_NAME, report.to_gradescope())
+    write_json(folder / RESULTS_NAME, results_json(report))
     write_atomic(folder / "report.html", render_html(report))
     write_atomic(folder / "report.md", render_markdown(report))

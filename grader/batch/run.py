@@ -23,7 +23,7 @@ from grader.batch.job import GradeJob
 from grader.batch.records import (GRADER_ERROR, STUDENT_ERROR, Record, is_done, read_record, record_key,
                                   suite_version, write_record)
 from grader.batch.summary import write_summary
-from grader.runner import PROFILES
+from grader.settings import Settings
 from grader.suites import get_suite
 
 
@@ -89,9 +89,9 @@ def terminal_columns(stream: TextIO) -> int:
         return 0
 
 
-def run_batch(assignment: str, submissions: Path, out: Path, jobs: int | None = None, profile: str = "thorough",
-              seed: int | None = None, data_dir: Path | None = None, executor: Executor | None = None,
-              stream: TextIO | None = None, budget: float | None = None) -> list[Record]:
+def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings = Settings("thorough"),
+              jobs: int | None = None, executor: Executor | None = None,
+              stream: TextIO | None = None) -> list[Record]:
     """Grade every submission not already recorded with the same key; returns every entry's record, by id.
 
     A given ``executor`` stays open (its owner closes it); without one, a local pool of ``jobs`` workers is used.
@@ -99,16 +99,16 @@ def run_batch(assignment: str, submissions: Path, out: Path, jobs: int | None = 
 
     Ctrl-C stops at once: the records already written stay, and the next run grades only the rest.
     """
-    run_seed = PROFILES[profile].seed if seed is None else seed
     version = suite_version(assignment)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="grader-batch-") as scratch:
         entries = [e for e in discover(submissions, Path(scratch)) if e.path.resolve() != out.resolve()]
         todo = []
         for entry in entries:
-            key = record_key(entry.sources, entry.problem, assignment, profile, run_seed, version)
+            key = record_key(entry.sources, entry.problem, assignment, settings.profile, settings.seed_in_force,
+                             version)
             if not is_done(out, entry.student_id, key):
-                todo.append(GradeJob(assignment, entry, out, key, profile, run_seed, data_dir, budget))
+                todo.append(GradeJob(assignment, entry, out, key, settings))
         progress = Progress(len(entries), stream or sys.stderr, skipped=len(entries) - len(todo))
         if executor is not None:
             run_all(executor, todo, progress)

@@ -15,7 +15,8 @@ import jinja2
 from markupsafe import Markup
 
 from grader.reports import plots
-from grader.reports.html import TEMPLATES, Cell, LayerRow, Slice, report_view
+from grader.reports.html import TEMPLATES
+from grader.reports.view import Cell, LayerRow, Slice, report_view
 from grader.results import GradeReport
 from grader.sandbox.printable import printable
 

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.suites.agreement import Agreement, same_array, same_value
+from grader.evidence import GradientError, GradientErrors
 from grader.oracles.numeric import central_differences
+from grader.suites.agreement import Agreement, same_array, same_value
 from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, CheckFailed, Context, Skipped, Suite,
                                      int_of_array, numpy_only, transposed)
 from grader.suites.strategies import FLOAT32, ConvCase, PadCase, conv_case, conv_cases, pad_cases
@@ -165,20 +166,19 @@ def expect_gradient(ctx: Context, case: ConvCase, index: int) -> None:
     try:
         ctx.expect_array(f"conv_backward's {name}", student[index], expected[index], case)
     except CheckFailed as failure:
-        failure.details["gradient_errors"] = gradient_errors(ctx, case, student, expected)
+        failure.evidence.append(gradient_errors(ctx, case, student, expected))
         raise
 
 
-def gradient_errors(ctx: Context, case: ConvCase, student: tuple, autograd: tuple) -> list[dict[str, object]]:
+def gradient_errors(ctx: Context, case: ConvCase, student: tuple, autograd: tuple) -> GradientErrors:
     """For dx, dw and db: the largest error against autograd and against central differences (float64)."""
     numeric = numeric_gradients(ctx, case) if case.x.size + case.w.size <= NUMERIC_LIMIT else (None,) * 3
     rows = []
     for name, mine, exact, estimate in zip(("dx", "dw", "db"), student, autograd, numeric):
         fits = isinstance(mine, np.ndarray) and mine.shape == exact.shape and mine.size > 0
-        rows.append({"gradient": name,
-                     "vs_autograd": float(np.abs(mine - exact).max()) if fits else "wrong shape",
-                     "vs_numeric": float(np.abs(mine - estimate).max()) if fits and estimate is not None else "n/a"})
-    return rows
+        rows.append(GradientError(name, float(np.abs(mine - exact).max()) if fits else "wrong shape",
+                                  float(np.abs(mine - estimate).max()) if fits and estimate is not None else "n/a"))
+    return GradientErrors(tuple(rows))
 
 
 NUMERIC_LIMIT = 400

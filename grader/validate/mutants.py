@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from grader.results import NOT_GRADABLE, CheckResult, GradeReport
-from grader.runner import PROFILES, run_check
+from grader.runner import run_check
+from grader.settings import PROFILES
 from grader.sandbox.in_process import InProcess, load_probes
 from grader.suites import get_suite, suite_module
 from grader.suites.framework import Context, MistakenOracle

@@ -26,8 +26,7 @@ def check(assignment: str, run: Run) -> Finding:
     skipped = training_skipped(assignment, run)
     if skipped:
         return Finding(assignment, PROPERTY, SKIP, skipped)
-    report = run.keep(assignment, grade(assignment, path, profile=run.profile, oracle="pytorch",
-                                        data_dir=run.data_dir))
+    report = run.keep(assignment, grade(assignment, path, run.settings(run.profile)))
     failed = [r for r in report.results if not r.passed and r.status != NOT_GRADABLE]
     if failed or report.load_messages or not report.results:
         return Finding(assignment, PROPERTY, FAIL, f"reference/{assignment}.py {scored(report)}: {why(report)}")

@@ -9,6 +9,7 @@ from typing import Any
 from grader.oracles import OPTIONAL_MODULES, REQUIRED_MODULES, ReferenceOracle, TorchOracle, load_reference
 from grader.release import out_of_sync
 from grader.results import GradeReport
+from grader.settings import Settings
 from grader.suites import get_suite
 
 
@@ -24,6 +25,10 @@ class Run:
     reports: dict[str, list[GradeReport]] = field(default_factory=dict, init=False)
     _oracles: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _release: list[str] | None = field(default=None, init=False, repr=False)
+
+    def settings(self, profile: str) -> Settings:
+        """How validate grades a file: with ``profile``, against the PyTorch oracle (so a wrong reference fails)."""
+        return Settings(profile=profile, oracle="pytorch", data_dir=self.data_dir)
 
     def keep(self, assignment: str, report: GradeReport) -> GradeReport:
         """Remember a report, whose results.json the schema property validates."""

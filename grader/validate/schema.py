@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.files import json_text
+from grader.reports.results_json import results_json
 from grader.results import GradeReport
 from grader.validate.findings import FAIL, OK, SKIP, Finding, first_line
 from grader.validate.run import Run
@@ -26,9 +27,9 @@ def schema_path(root: Path) -> Path:
     return shared if shared.is_file() else BUNDLED
 
 
-def results_json(report: GradeReport) -> Any:
+def written(report: GradeReport) -> Any:
     """The results.json `grader gradescope` would write for this report, as parsed JSON (strict: no NaN)."""
-    return json.loads(json_text(report.to_gradescope()))
+    return json.loads(json_text(results_json(report)))
 
 
 def check(assignment: str, run: Run) -> Finding:
@@ -45,7 +46,7 @@ def check(assignment: str, run: Run) -> Finding:
     validator = jsonschema.Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
     for report in reports:
         try:
-            errors = sorted(validator.iter_errors(results_json(report)), key=lambda e: list(e.absolute_path))
+            errors = sorted(validator.iter_errors(written(report)), key=lambda e: list(e.absolute_path))
         except (TypeError, ValueError) as error:
             return Finding(assignment, PROPERTY, FAIL, f"the results.json of {report.submission} is not JSON: {error}")
         if errors:

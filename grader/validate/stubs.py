@@ -16,7 +16,7 @@ def check(assignment: str, run: Run) -> Finding:
     path = run.root / relative
     if not path.is_file():
         return Finding(assignment, PROPERTY, FAIL, f"{relative} is missing: run `grader release`")
-    report = run.keep(assignment, grade(assignment, path, profile="quick", oracle="pytorch", data_dir=run.data_dir))
+    report = run.keep(assignment, grade(assignment, path, run.settings("quick")))
     graded = [r for r in report.results if r.status != NOT_GRADABLE]
     passing = [r.name for r in graded if r.passed]
     if report.load_messages:

@@ -31,6 +31,7 @@ import pytest
 
 from grader.results import GradeReport
 from grader.runner import grade_submission
+from grader.settings import Settings
 from grader.submission import load_submission
 from grader.suites import get_suite
 
@@ -147,7 +148,7 @@ def selected(assignment: str, functions: Iterable[str] | None) -> list:
 def grade_attack(path: Path, assignment: str, functions: Iterable[str] | None = None) -> GradeReport:
     """Grade the submission at ``path`` with the quick profile, only the checks of ``functions`` if given."""
     names = {check.name for check in selected(assignment, functions)}
-    return grade_submission(assignment, load_submission(path, assignment), "quick",
+    return grade_submission(assignment, load_submission(path, assignment), Settings("quick"),
                             only=lambda check: check.name in names)
 
 
@@ -234,12 +235,13 @@ SUBPROCESS_GRADER = """
 import json, sys
 from pathlib import Path
 from grader.runner import grade_submission
+from grader.settings import Settings
 from grader.submission import load_submission
 from grader.suites import get_suite
 
 assignment, path, functions = sys.argv[1], Path(sys.argv[2]), set(json.loads(sys.argv[3]))
 names = {c.name for c in get_suite(assignment).checks if not functions or functions & set(c.functions)}
-report = grade_submission(assignment, load_submission(path, assignment), "quick", only=lambda c: c.name in names)
+report = grade_submission(assignment, load_submission(path, assignment), Settings("quick"), only=lambda c: c.name in names)
 print(json.dumps({"sandbox": report.sandbox, "results": [
     {"name": r.name, "functions": list(r.functions), "status": r.status, "score": r.score,
      "max_score": r.max_score, "message": r.message, "output": r.output} for r in report.results]}))

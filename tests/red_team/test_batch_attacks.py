@@ -13,8 +13,9 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
-from red_team.attacking import ATTACKS, FIXTURES, ROOT, World, attack_text, tree_state
 from grader.batch.run import run_batch
+from grader.settings import Settings
+from red_team.attacking import ATTACKS, FIXTURES, ROOT, World, attack_text, tree_state
 
 SHADOWS = ATTACKS / "params" / "folder_submission"
 
@@ -77,7 +78,7 @@ def test_a_batch_keeps_each_students_grade_whatever_the_others_submit(tmp_path: 
     submissions, out = tmp_path / "submissions", tmp_path / "out"
     build_class(submissions, out, world)
     before = tree_state(submissions)
-    run_batch("params", submissions, out, profile="quick", executor=InlineExecutor(), stream=open(os.devnull, "w"))
+    run_batch("params", submissions, out, settings=Settings("quick"), executor=InlineExecutor(), stream=open(os.devnull, "w"))
     assert tree_state(submissions) == before, "a submission changed another one"
     assert gradebook(out) == {
         "alice": ("9", "11", "graded"), "mallory": ("7", "11", "graded"), "nina": ("11", "11", "graded"),

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from red_team.attacking import FIXTURES
-from red_team.test_batch_attacks import InlineExecutor
 from grader.batch.records import GRADED, STUDENT_ERROR, Record
 from grader.batch.run import run_batch
+from grader.settings import Settings
+from red_team.attacking import FIXTURES
+from red_team.test_batch_attacks import InlineExecutor
 
 CORRECT = FIXTURES / "params" / "correct_loops.py"
 
@@ -27,7 +28,7 @@ def grade_class(tmp_path: Path, build) -> dict[str, Record]:
     submissions.mkdir()
     shutil.copy(CORRECT, submissions / "ok.py")
     build(submissions)
-    records = {r.student_id: r for r in run_batch("params", submissions, tmp_path / "out", profile="quick",
+    records = {r.student_id: r for r in run_batch("params", submissions, tmp_path / "out", settings=Settings("quick"),
                                                   executor=InlineExecutor())}
     assert records["ok"].outcome == GRADED
     with (tmp_path / "out" / "gradebook.csv").open(newline="") as handle:

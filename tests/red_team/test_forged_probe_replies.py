@@ -10,16 +10,18 @@ import pytest
 
 from grader.reports.html import render_html
 from grader.reports.markdown import render_markdown
+from grader.reports.results_json import results_json
 from grader.reports.terminal import render
 from grader.runner import grade_submission
+from grader.settings import Settings
 from grader.submission import load_submission
 from red_team.attacking import World, build
 
 
 def graded_everywhere(path: Path, assignment: str, data_dir: Path | None = None):
-    report = grade_submission(assignment, load_submission(path, assignment), "quick", data_dir=data_dir)
+    report = grade_submission(assignment, load_submission(path, assignment), Settings("quick", data_dir=data_dir))
     for rendered in (render(report), render_html(report), render_markdown(report),
-                     json.dumps(report.to_gradescope(), allow_nan=False)):
+                     json.dumps(results_json(report), allow_nan=False)):
         assert rendered
     return report
 

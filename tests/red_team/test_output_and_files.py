@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.reports.results_json import results_json
 from red_team.attacking import World, assert_contained, build, grade_attack, output
 
 MODEL = "model_param_count"  # the fixture's model_param_count calls the other counting functions
@@ -17,7 +18,7 @@ def test_printed_fake_results_and_all_tests_passed_change_no_score(tmp_path: Pat
     report = grade_attack(build(tmp_path / "sub", "params", "prints_fake_results.py", world.places()), "params")
     assert_contained(report, {"conv2d_param_count", MODEL})
     assert "All tests passed" in output(report) and '"score": 100.0' in output(report)
-    results = json.loads(json.dumps(report.to_gradescope()))
+    results = json.loads(json.dumps(results_json(report)))
     assert results["score"] == report.score
     assert [t["status"] for t in results["tests"] if "conv2d_param_count" in t["tags"]] == ["failed", "failed"]
 

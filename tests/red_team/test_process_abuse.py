@@ -17,6 +17,7 @@ from red_team.attacking import (World, assert_contained, build, grade_attack, gr
 from grader.results import CRASHED, FAILED, TIMED_OUT
 from grader.runner import grade_submission
 from grader.submission import load_submission
+from grader.settings import Settings
 
 MODEL = "model_param_count"  # the fixture's model_param_count calls the other counting functions
 COUNTS = {"conv2d_param_count", "linear_param_count", "receptive_field"}  # graded with an untouched function
@@ -170,7 +171,7 @@ def test_an_import_that_never_ends_times_out_and_fails_every_check(tmp_path: Pat
 def test_slow_calls_stop_at_the_submissions_time_budget(tmp_path: Path, world: World) -> None:
     path = build(tmp_path / "sub", "params", "slow_but_within_limits.py", world.places())
     started = time.monotonic()
-    report = grade_submission("params", load_submission(path, "params"), "quick", budget_seconds=4)
+    report = grade_submission("params", load_submission(path, "params"), Settings("quick", budget_seconds=4))
     assert time.monotonic() - started < 30
     stopped = [r for r in report.results if r.message.startswith("stopped: the submission used up its time budget")]
     unrun = [r for r in report.results if r.message.startswith("not run: the submission used up its time budget")]

@@ -1,0 +1,49 @@
+"""A grade as Gradescope's ``results.json`` (a contract): everything but the score and each test's text goes under
+``extra_data``; every string is printable (no control character from student code reaches a terminal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.reports.view import feedback, summary
+from grader.results import NOT_GRADABLE, GradeReport
+from grader.sandbox.printable import printable_data
+
+
+def results_json(report: GradeReport) -> dict[str, Any]:
+    """The results.json of ``report``, as a plain mapping (``grader.files.json_text`` writes it strictly)."""
+    output = [summary(report)] + [f"Loading your code: {m}" for m in report.load_messages]
+    return printable_data({
+        "score": round(report.score, 4),
+        "execution_time": round(report.seconds, 3),
+        "output": "\n".join(output),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": r.title,
+                "number": str(i),
+                "score": r.score,
+                "max_score": r.max_score,
+                "status": "passed" if r.passed or r.status == NOT_GRADABLE else "failed",
+                "output": feedback(r),
+                "tags": list(r.functions),
+                "visibility": r.visibility,
+                "extra_data": {"check": r.name, "status": r.status, "diagnosis": r.diagnosis,
+                               "examples_run": r.examples_run, "inputs": r.inputs,
+                               "seconds": round(r.seconds, 3), "counterexample": r.counterexample,
+                               "details": r.details},
+            }
+            for i, r in enumerate(report.results, start=1)
+        ],
+        "extra_data": {
+            "assignment": report.assignment,
+            "submission": report.submission,
+            "profile": report.profile,
+            "seed": report.seed,
+            "oracle": report.oracle,
+            "sandbox": report.sandbox,
+            "load_messages": report.load_messages,
+            "timings": {r.name: round(r.seconds, 3) for r in report.results},
+        },
+    })
