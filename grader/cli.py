@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     if course is not None and not (course / "suites").is_dir():
         course_option().error(f"--course {course}: no suites/ folder there (a course folder holds suites/, "
                               "reference/ and assignments/; see docs/adding-an-assignment.md)")
-    with course_in_environment(course):
+    with course_in_environment(*([course] if course else [])):
         parser = build_parser()
         args = parser.parse_args(argv)
         return args.command(args, parser)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.discover import Entry
@@ -16,7 +16,7 @@ from grader.reports.view import summary
 from grader.runner import grade_submission, unrun
 from grader.settings import Settings
 from grader.submission import SubmissionError, load_submission
-from grader.suites import get_suite
+from grader.suites import course_folders, course_in_environment, get_suite
 
 RESULTS_NAME = "results.json"
 
@@ -30,12 +30,14 @@ class GradeJob:
     out: Path
     key: str
     settings: Settings
+    courses: tuple[Path, ...] = field(default_factory=lambda: tuple(course_folders()))  # where outside suites are
 
     def __call__(self) -> Record:
         """Grade, write results.json and the reports, then the record; a grader fault becomes a grader_error."""
         started = time.monotonic()
         try:
-            report, outcome, message = self.grade()
+            with course_in_environment(*self.courses):  # a worker started before the course was named lacks it
+                report, outcome, message = self.grade()
             write_feedback(student_folder(self.out, self.entry.student_id), report)
             record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
                             round(report.max_score, 4), {r.name: r.score for r in report.results}, message,

@@ -33,12 +33,12 @@ def course_folders() -> list[Path]:
 
 
 @contextlib.contextmanager
-def course_in_environment(folder: Path | None) -> Iterator[None]:
-    """Add a course folder (if any) for this process and every process it starts meanwhile (batch workers)."""
+def course_in_environment(*folders: Path) -> Iterator[None]:
+    """Add course folders for this process and every process it starts meanwhile (batch workers)."""
     before = os.environ.get(COURSE_VARIABLE)
-    if folder is not None:
-        folders = [str(folder.resolve()), *map(str, course_folders())]
-        os.environ[COURSE_VARIABLE] = os.pathsep.join(dict.fromkeys(folders))
+    if folders:
+        named = [str(folder.resolve()) for folder in folders] + [str(folder) for folder in course_folders()]
+        os.environ[COURSE_VARIABLE] = os.pathsep.join(dict.fromkeys(named))
     try:
         yield
     finally:
