@@ -10,7 +10,7 @@ import importlib
 
 import pytest
 
-from grader.oracles import choose_oracle
+from grader.oracles import oracle_for
 from grader.oracles.lenet_model import MISTAKES as LENET_MISTAKES
 from grader.suites import get_suite
 from grader.validate.mutants import catalogue, grade_in_process, grade_mutant
@@ -22,7 +22,7 @@ LENET = [("lenet", name) for name in LENET_MISTAKES]
 
 @pytest.mark.parametrize("assignment", NUMPY_SUITES)
 def test_the_oracle_itself_passes_every_check(assignment: str) -> None:
-    oracle = choose_oracle()
+    oracle = oracle_for(get_suite(assignment))
     as_student = importlib.import_module(f"grader.suites.{assignment}").as_student
     report = grade_in_process(assignment, as_student(oracle), oracle)
     assert report.all_passed, [(r.name, r.message) for r in report.results if not r.passed]
@@ -30,8 +30,9 @@ def test_the_oracle_itself_passes_every_check(assignment: str) -> None:
 
 @pytest.mark.parametrize("assignment, name", CATALOGUE + LENET)
 def test_every_mistake_fails_a_check_that_names_it(assignment: str, name: str) -> None:
-    mutant = next(m for m in catalogue(assignment, choose_oracle()) if m.name == name)
-    outcome = grade_mutant(assignment, mutant, choose_oracle())
+    oracle = oracle_for(get_suite(assignment))
+    mutant = next(m for m in catalogue(assignment, oracle) if m.name == name)
+    outcome = grade_mutant(assignment, mutant, oracle)
     assert outcome.caught, f"no check catches {name!r}"
     assert outcome.named, [(r.name, r.diagnosis or r.message) for r in outcome.failed]
     assert {f for r in outcome.failed for f in r.functions} <= set(mutant.functions) | {"conv_backward"}

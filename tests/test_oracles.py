@@ -7,27 +7,34 @@ from __future__ import annotations
 
 import pytest
 
-from grader.oracles import ReferenceOracle, TorchOracle, choose_oracle
+from grader.oracles import oracle_for
+from grader.oracles.reference_oracle import ReferenceOracle
+from grader.oracles.torch_oracle import TorchOracle
 from grader.suites import ASSIGNMENTS, get_suite
 from grader.suites.framework import MistakenOracle
 from grader.validate.oracles import disagreement
 
-REFERENCE, TORCH = choose_oracle("reference"), TorchOracle()
+TORCH = TorchOracle()
 EACH = [(assignment, index) for assignment in ASSIGNMENTS for index in range(len(get_suite(assignment).agreements))]
 
 
 def test_auto_prefers_the_reference_when_it_is_installed() -> None:
-    assert isinstance(choose_oracle("auto"), ReferenceOracle) and isinstance(REFERENCE, ReferenceOracle)
-    assert type(choose_oracle("pytorch")) is TorchOracle
+    for assignment in ASSIGNMENTS:
+        suite = get_suite(assignment)
+        assert isinstance(oracle_for(suite, "auto"), ReferenceOracle)
+        assert isinstance(oracle_for(suite, "reference"), ReferenceOracle)
+        assert type(oracle_for(suite, "pytorch")) is TorchOracle
 
 
 @pytest.mark.parametrize("assignment, index", EACH)
 def test_the_reference_and_pytorch_agree(assignment: str, index: int) -> None:
-    assert disagreement(get_suite(assignment).agreements[index], REFERENCE, TORCH, examples=40, seed_value=0) == ""
+    reference = oracle_for(get_suite(assignment), "reference")
+    assert disagreement(get_suite(assignment).agreements[index], reference, TORCH, examples=40, seed_value=0) == ""
 
 
 def test_a_disagreement_names_the_method_and_the_case() -> None:
     missing_bias = next(m for m in get_suite("conv").mistakes if m.name == "missing bias")
-    problem = disagreement(get_suite("conv").agreements[0], MistakenOracle(REFERENCE, missing_bias), TORCH, 40, 0)
+    reference = oracle_for(get_suite("conv"), "reference")
+    problem = disagreement(get_suite("conv").agreements[0], MistakenOracle(reference, missing_bias), TORCH, 40, 0)
     assert problem.startswith("conv_forward: the reference and PyTorch differ by up to ")
     assert " for x (" in problem and "stride=" in problem

@@ -1,4 +1,5 @@
-"""Where expected values come from: the reference solution when it is importable, PyTorch otherwise."""
+"""Where expected values come from: each suite names its oracles (``Suite.oracles``): PyTorch, the students' local
+oracle, and an adapter of the reference solution, the official one when ``reference/`` is at hand."""
 
 from __future__ import annotations
 
@@ -10,41 +11,35 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from grader.oracles.reference_oracle import ReferenceOracle
-from grader.oracles.torch_oracle import TorchOracle
 from grader.suites.framework import Suite
 
 ORACLE_NAMES = ("auto", "reference", "pytorch")
-REQUIRED_MODULES = ("conv", "pool", "params")  # reference/<name>.py, ReferenceOracle's positional arguments
-OPTIONAL_MODULES = ("lenet", "im2col")  # its keyword arguments: without one, PyTorch stands in for its methods
-
-
-def choose_oracle(name: str = "auto") -> TorchOracle:
-    """The oracle to grade with: ``reference`` (instructor mode), ``pytorch`` (student mode) or ``auto``."""
-    if name == "pytorch":
-        return TorchOracle()
-    try:
-        modules = [importlib.import_module(f"reference.{part}") for part in REQUIRED_MODULES]
-    except ImportError:
-        if name == "reference":
-            raise RuntimeError("--oracle reference needs the reference/ package, which this installation lacks; "
-                               "use --oracle pytorch") from None
-        return TorchOracle()
-    return ReferenceOracle(*modules, **{part: optional_module(f"reference.{part}") for part in OPTIONAL_MODULES})
 
 
 def oracle_for(suite: Suite, name: str = "auto") -> Any:
-    """The oracle a suite grades with. A suite kept outside the grader brings its own (``suite.oracles``): its
-    reference adapter over ``reference/<name>.py`` in its course folder, or PyTorch."""
-    if suite.oracles is None:
-        return choose_oracle(name)
-    path = suite.home / "reference" / f"{suite.assignment}.py" if suite.home else None
-    if name == "pytorch" or path is None or not path.is_file():
-        if name == "reference":
-            raise RuntimeError(f"--oracle reference needs reference/{suite.assignment}.py in the course folder "
-                               f"{suite.home}; use --oracle pytorch")
+    """The oracle a suite grades with: ``pytorch``, ``reference`` (its ``reference/<name>.py``: in the course
+    folder of a suite kept outside the grader, else the installed ``reference`` package) or ``auto`` (the
+    reference where it is found, else PyTorch)."""
+    if name == "pytorch":
         return suite.oracles.pytorch()
-    return suite.oracles.reference(load_reference(path))
+    module = reference_module(suite)
+    if module is None:
+        if name == "reference":
+            raise RuntimeError(f"--oracle reference needs reference/{suite.assignment}.py, which this installation "
+                               "lacks; use --oracle pytorch")
+        return suite.oracles.pytorch()
+    return suite.oracles.reference(module)
+
+
+def reference_module(suite: Suite) -> ModuleType | None:
+    """The suite's reference solution as a module, or None where it is not installed."""
+    if suite.home is not None:
+        path = suite.home / "reference" / f"{suite.assignment}.py"
+        return load_reference(path) if path.is_file() else None
+    try:
+        return importlib.import_module(f"reference.{suite.assignment}")
+    except ImportError:
+        return None
 
 
 _LOADED = itertools.count()
@@ -57,11 +52,3 @@ def load_reference(path: Path) -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """A reference module the oracle can do without (PyTorch stands in for it), or None when it is absent."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None

@@ -139,7 +139,7 @@ class Suite:
     wants_gpu: bool = False  # a batch on a cluster sends its submissions to workers that have one
     minutes_on_full_mnist: bool = False  # grading the reference on the full MNIST takes minutes: validate --full
     agreements: list[Agreement] = field(default_factory=list)  # what its two oracles must agree on (validate)
-    oracles: Oracles | None = None  # its own oracles; None: the grader's, for the course's built-in assignments
+    oracles: Oracles | None = None  # where expected values come from (every suite names its own)
     home: Path | None = None  # the course folder of a suite kept outside the grader (its reference/ is there)
 
     def mistake(self, name: str, sentence: str, functions: Sequence[str], raised: str = "",

@@ -22,14 +22,26 @@ from hypothesis import strategies as st
 
 from grader import compare
 from grader.evidence import SpeedFigures
+from grader.oracles.reference_oracle import ReferenceOracle
+from grader.oracles.torch_oracle import TorchOracle
 from grader.suites.agreement import Agreement, same_method
 from grader.suites.conv import EDGE_CASES, FORWARD_INPUTS, WORKED_EXAMPLES
-from grader.suites.framework import CheckFailed, Context, Suite, numpy_only
+from grader.suites.framework import CheckFailed, Context, Oracles, Suite, numpy_only
 from grader.suites.strategies import DTYPES, FLOAT32, ConvCase, arrays, conv_cases, conv_output_shape, side
 
 SPEED_PROBES = Path(__file__).parents[1] / "sandbox" / "child" / "speed_probes.py"
+
+
+class Im2colReference(ReferenceOracle):
+    """reference/im2col.py: the column matrix."""
+
+    def im2col(self, x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
+        return self.module.im2col(x, HH, WW, stride, pad)
+
+
 suite = Suite("im2col", functions=("im2col", "conv_forward_im2col"),
-              policy=replace(numpy_only("im2col"), probe_modules=(("_grader_speed_probes", SPEED_PROBES),)))
+              policy=replace(numpy_only("im2col"), probe_modules=(("_grader_speed_probes", SPEED_PROBES),)),
+              oracles=Oracles(pytorch=TorchOracle, reference=Im2colReference))
 
 
 @dataclass(frozen=True)

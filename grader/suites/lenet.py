@@ -26,13 +26,24 @@ from grader import compare
 from grader.evidence import Layer, LayerTables
 from grader.oracles.layer_table import layer_table
 from grader.oracles.lenet_model import MISTAKES, LeNet5Variant, load_parameters
+from grader.oracles.reference_oracle import ReferenceOracle
+from grader.oracles.torch_oracle import TorchOracle
 from grader.sandbox.printable import printable
 from grader.suites.agreement import Agreement, same_array
-from grader.suites.framework import CheckFailed, Context, Suite, with_torch
+from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
 
 MAX_LAYER_ROWS = 50  # a student's network may have any number of layers; the report shows this many
 
-suite = Suite("lenet", functions=("LeNet5",), policy=with_torch(call_seconds=60, specification=False))
+
+class LenetReference(ReferenceOracle):
+    """reference/lenet.py: the network itself."""
+
+    def lenet(self, num_classes: int = 10, in_channels: int = 1) -> torch.nn.Module:
+        return self.module.LeNet5(num_classes=num_classes, in_channels=in_channels)
+
+
+suite = Suite("lenet", functions=("LeNet5",), policy=with_torch(call_seconds=60, specification=False),
+              oracles=Oracles(pytorch=TorchOracle, reference=LenetReference))
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,15 @@ from grader import compare
 from grader.data.mnist import MnistSplit, load_mnist, load_training_set, normalize
 from grader.evidence import TrainingRun
 from grader.oracles.lenet_model import load_parameters
-from grader.suites.framework import CheckFailed, Context, Suite, with_torch
+from grader.oracles.reference_oracle import ReferenceOracle
+from grader.oracles.torch_oracle import TorchOracle
+from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
 
 suite = Suite("train", functions=("pick_device", "fit", "evaluate"),
               policy=with_torch(call_seconds=60, threads=os.cpu_count() or 1),
               extra_budget_seconds=1200,  # the training run (fit_seconds below) and the evaluations
-              wants_gpu=True, minutes_on_full_mnist=True)
+              wants_gpu=True, minutes_on_full_mnist=True,
+              oracles=Oracles(pytorch=TorchOracle, reference=ReferenceOracle))  # the grader measures the run itself
 
 
 @dataclass(frozen=True)
