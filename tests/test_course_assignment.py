@@ -84,3 +84,19 @@ def test_a_folder_without_suites_is_a_usage_error(tmp_path: Path, capsys: pytest
     with pytest.raises(SystemExit) as exited:
         cli.main(["--course", str(tmp_path), "check", "conv"])
     assert exited.value.code == 2 and "no suites/ folder there" in capsys.readouterr().err
+
+
+def test_an_installed_package_can_offer_an_assignment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `cnn_grader.assignments` entry point group: a package's module that defines `suite` (its reference is
+    not installed beside it, so `auto` grades with its PyTorch oracle)."""
+    (tmp_path / "relu_course.py").write_text((EXAMPLE / "suites" / "relu.py").read_text())
+    info = tmp_path / "relu_course-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: relu-course\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[cnn_grader.assignments]\nrelu = relu_course\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv(COURSE_VARIABLE, raising=False)
+    assert "relu" in assignments()
+    out = tmp_path / "results.json"
+    assert cli.main(["check", "relu", str(EXAMPLE / "reference" / "relu.py"), "--json", str(out)]) == 0
+    assert results(out)["score"] == 3.5 and results(out)["extra_data"]["oracle"] == "pytorch"
