@@ -22,7 +22,7 @@ def main() -> None:
     os.makedirs(basetemp, exist_ok=True)
     os.chown(basetemp, NOBODY, NOBODY)
     isolation.private_mounts()
-    isolation.expose([sys.base_prefix, sys.prefix, os.path.realpath(sys.executable)])
+    isolation.expose(isolation.closed_folders([sys.base_prefix, sys.prefix, os.path.realpath(sys.executable)]))
     os.setgroups([])
     os.setresgid(NOBODY, NOBODY, NOBODY)
     os.setresuid(NOBODY, NOBODY, NOBODY)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from grader.sandbox.child import isolation
+
 CHILD = Path(__file__).with_name("child")
 
 SITE_FOLDERS = {"site-packages", "dist-packages"}
@@ -72,15 +74,26 @@ DEVICES = ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"]
 
 def confinement(scratch: Path, preload: tuple[str, ...]) -> dict[str, Any]:
     """What the child may see: the interpreter and libraries (read), its scratch folder (write), a few devices."""
-    system = ["/usr", "/lib", "/lib64", "/bin", "/etc", "/sys", *PROC]
+    system = ("/usr", "/lib", "/lib64", "/bin", "/etc", "/sys", *PROC)
+    read = (*readable_python(preload), *system)
+    closed, unreadable = what_others_cannot_read(read)
     return {
         "landlock": str(CHILD / "landlock.py"),
         "isolation": str(CHILD / "isolation.py"),
         "seccomp": str(CHILD / "seccomp.py"),
-        "read": [*readable_python(preload), *system],
+        "read": list(read),
+        "closed": closed,
+        "unreadable": unreadable,
         "write": [str(scratch)],
         "devices": [*DEVICES, *gpu_devices()],
     }
+
+
+@functools.cache
+def what_others_cannot_read(read: tuple[str, ...]) -> tuple[dict[str, list[str]], str]:
+    """The closed folders above what the child reads, and a path it could not read as a user of its own (computed
+    once: stat calls over hundreds of files cost tens of milliseconds per child)."""
+    return isolation.closed_folders(list(read)), isolation.unreadable_by_others(list(read))
 
 
 @functools.cache

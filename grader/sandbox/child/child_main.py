@@ -198,7 +198,7 @@ def confine(settings: dict[str, Any] | None) -> tuple[str, bool]:
     if not settings:
         return "process (confinement turned off)", False
     isolation = load_by_path("_grader_isolation", settings["isolation"])
-    held, uid = isolation.isolate(settings["read"], settings["write"][0])
+    held, uid = isolation.isolate(settings["closed"], settings["unreadable"], settings["write"][0])
     writable = settings["write"] + (["/dev/shm"] if "own /dev/shm" in held else [])
     landlock = load_by_path("_grader_landlock", settings["landlock"])
     seccomp = load_by_path("_grader_seccomp", settings["seccomp"])  # before Landlock hides the grader's files

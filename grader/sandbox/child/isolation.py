@@ -82,14 +82,30 @@ def private_mounts() -> None:
     mount(None, "/", None, MS_REC | MS_PRIVATE)
 
 
-def expose(paths: list[str]) -> None:
-    """Let other users reach ``paths`` that sit under a closed folder: a tmpfs over that folder holds just them."""
-    closed: dict[Path, set[Path]] = {}
+def closed_folders(paths: list[str]) -> dict[str, list[str]]:
+    """The folders other users cannot enter above ``paths``, each with its children on the way to them (what
+    ``expose`` shows). Computed once by the grader: every child of a run reads the same files."""
+    closed: dict[str, set[str]] = {}
     for path in map(Path, paths):
         if path.exists() and (hidden := _hidden_ancestor(path)):
-            closed.setdefault(hidden[0], set()).add(hidden[1])
+            closed.setdefault(str(hidden[0]), set()).add(str(hidden[1]))
+    return {folder: sorted(children) for folder, children in closed.items()}
+
+
+def unreadable_by_others(paths: list[str]) -> str:
+    """The first of ``paths`` another user could not read even through ``expose`` (a closed file or folder of
+    its own), or ''. Computed once by the grader."""
+    for path in map(Path, paths):
+        if path.exists() and not _others_can_read(path):
+            return str(path)
+    return ""
+
+
+def expose(closed: dict[str, list[str]]) -> None:
+    """Let other users reach paths that sit under closed folders (``closed_folders``): a tmpfs over each such
+    folder holds just the children on the way to them."""
     for folder, children in closed.items():
-        originals = {child: os.open(child, os.O_PATH) for child in children}
+        originals = {Path(child): os.open(child, os.O_PATH) for child in children}
         mount("tmpfs", str(folder), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
         for child, fd in originals.items():
             if stat.S_ISDIR(os.fstat(fd).st_mode):
@@ -98,13 +114,6 @@ def expose(paths: list[str]) -> None:
                 child.touch()
             mount(f"/proc/self/fd/{fd}", str(child), None, MS_BIND | MS_REC)
             os.close(fd)
-
-
-def check_readable(paths: list[str]) -> None:
-    """Raise OSError naming the first of ``paths`` that another user could not read."""
-    for path in map(Path, paths):
-        if path.exists() and (_hidden_ancestor(path) or not _others_can_read(path)):
-            raise OSError(f"other users cannot read {path}")
 
 
 def become_user(uid: int, scratch: str) -> None:
@@ -143,9 +152,10 @@ def fresh_keyring() -> str:
     return "fresh keyring"
 
 
-def isolate(read: list[str], scratch: str) -> tuple[list[str], int | None]:
-    """Apply what this machine allows; returns what holds (for the report) and the uid now in force, if changed."""
-    held, uid = isolate_as_user() if os.geteuid() != 0 else isolate_as_root(read, scratch)
+def isolate(closed: dict[str, list[str]], unreadable: str, scratch: str) -> tuple[list[str], int | None]:
+    """Apply what this machine allows; returns what holds (for the report) and the uid now in force, if changed.
+    ``closed`` and ``unreadable`` describe the files the child reads (``closed_folders``, ``unreadable_by_others``)."""
+    held, uid = isolate_as_user() if os.geteuid() != 0 else isolate_as_root(closed, unreadable, scratch)
     return held + [fresh_keyring()], uid
 
 
@@ -172,14 +182,16 @@ def isolate_as_user() -> tuple[list[str], None]:
     return held, None
 
 
-def isolate_as_root(read: list[str], scratch: str) -> tuple[list[str], int | None]:
+def isolate_as_root(closed: dict[str, list[str]], unreadable: str, scratch: str) -> tuple[list[str], int | None]:
     """Each step on its own: a container may refuse namespaces (no CAP_SYS_ADMIN) yet allow the switch of user."""
     held = [attempt(lambda: unshare(CLONE_NEWNET), "no network", "network open"),
             attempt(lambda: unshare(CLONE_NEWIPC), "own IPC", "shared IPC")]
-    held.append(attempt(lambda: (private_mounts(), expose(read), private_shm()), "own /dev/shm",
-                        "grader's /dev/shm"))  # if this fails, the check below says whether the user can still read
+    mounts = attempt(lambda: (private_mounts(), expose(closed)), "own mounts", "shared mounts")
+    held.append(attempt(private_shm, "own /dev/shm", "grader's /dev/shm") if mounts == "own mounts" else
+                f"grader's /dev/shm ({mounts})")
     try:
-        check_readable(read)
+        if unreadable or (closed and mounts != "own mounts"):
+            raise OSError(f"other users cannot read {unreadable or next(iter(closed))}")
         uid = sandbox_uid(os.getpid())
         become_user(uid, scratch)
     except OSError as error:
