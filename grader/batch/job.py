@@ -11,8 +11,8 @@ from grader.batch.discover import Entry
 from grader.batch.layout import printable, student_folder
 from grader.batch.records import GRADED, GRADER_ERROR, STUDENT_ERROR, Record, write_record
 from grader.files import write_atomic, write_json
-from grader.results import GradeReport
 from grader.reports.view import summary
+from grader.results import GradeReport
 from grader.runner import grade_submission, unrun
 from grader.settings import Settings
 from grader.submission import SubmissionError, load_submission

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from grader import compare
 from grader.evidence import Evidence, StudentTraceback, ValueMismatch
-from grader.suites.agreement import Agreement
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.policy import Limits, Policy
 from grader.sandbox.process import CallResult
 from grader.settings import Settings
+from grader.suites.agreement import Agreement
 
 
 class Case(Protocol):

@@ -11,8 +11,8 @@ from typing import Any, Callable, Mapping
 
 from grader.results import NOT_GRADABLE, CheckResult, GradeReport
 from grader.runner import run_check
-from grader.settings import PROFILES
 from grader.sandbox.in_process import InProcess, load_probes
+from grader.settings import PROFILES
 from grader.suites import get_suite, suite_module
 from grader.suites.framework import Context, MistakenOracle
 from grader.validate.findings import FAIL, OK, SKIP, Finding
@@ -61,7 +61,7 @@ def catalogue(assignment: str, oracle: Any) -> list[Mutant]:
     mistakes = get_suite(assignment).mistakes
     as_student = getattr(module, "as_student", None)
     if as_student is None and mistakes:
-        raise LookupError(f"grader/suites/{assignment}.py has {len(mistakes)} mistakes but no as_student(oracle): "
+        raise LookupError(f"{module.__file__} has {len(mistakes)} mistakes but no as_student(oracle): "
                           "define it (the student API computed by an oracle) so that each mistake can be graded")
     return [Mutant(m.name, as_student(MistakenOracle(oracle, m)), m.sentence, m.functions) for m in mistakes]
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, Verbosity, given, seed, settings
 
-from grader.suites.agreement import Agreement
 from grader.settings import PROFILES
 from grader.suites import get_suite
+from grader.suites.agreement import Agreement
 from grader.validate.findings import FAIL, OK, SKIP, Finding
 from grader.validate.run import Run
 
