@@ -133,13 +133,13 @@ class Suite:
     assignment: str
     functions: tuple[str, ...]
     policy: Policy
+    oracles: Oracles  # where expected values come from: PyTorch, and an adapter of the reference
     checks: list[Check] = field(default_factory=list)
     mistakes: list[Mistake] = field(default_factory=list)
     extra_budget_seconds: float = 0.0  # what its own long calls (a training run) add to a submission's time budget
     wants_gpu: bool = False  # a batch on a cluster sends its submissions to workers that have one
     minutes_on_full_mnist: bool = False  # grading the reference on the full MNIST takes minutes: validate --full
     agreements: list[Agreement] = field(default_factory=list)  # what its two oracles must agree on (validate)
-    oracles: Oracles | None = None  # where expected values come from (every suite names its own)
     home: Path | None = None  # the course folder of a suite kept outside the grader (its reference/ is there)
 
     def mistake(self, name: str, sentence: str, functions: Sequence[str], raised: str = "",
