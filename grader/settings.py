@@ -32,7 +32,7 @@ class Settings:
     profile: str = "quick"
     seed: int | None = None  # None: the profile's own
     oracle: str = "auto"  # "reference", "pytorch", or "auto": the reference when it is installed
-    data_dir: Path | None = None  # MNIST IDX files for the train assignment (None: the usual places)
+    data_dir: Path | None = None  # MNIST IDX files, for the assignments that read them (None: the usual places)
     budget_seconds: float | None = None  # all checks of one submission (None: the profile's, plus the suite's)
 
     @property

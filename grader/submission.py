@@ -30,7 +30,7 @@ class SourceCell:
     """One piece of student code to run, with where it came from for messages."""
 
     source: str  # the code to run
-    label: str  # "conv.py" or "conv.ipynb, cell 7" (1-based, counting every cell as Jupyter shows them)
+    label: str  # "hw.py" or "hw.ipynb, cell 7" (1-based, counting every cell as Jupyter shows them)
     first_line: int  # line number of `source`'s first line in the file (1 for notebook cells)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import SUBMISSIONS
 
-from grader.oracles.lenet_model import LeNet5Variant, load_parameters
+from grader.suites.lenet.model import LeNet5Variant, load_parameters
 from grader.reports.view import feedback
 from grader.runner import grade
 

@@ -11,7 +11,7 @@ import importlib
 import pytest
 
 from grader.oracles import oracle_for
-from grader.oracles.lenet_model import MISTAKES as LENET_MISTAKES
+from grader.suites.lenet.model import MISTAKES as LENET_MISTAKES
 from grader.suites import get_suite
 from grader.validate.mutants import catalogue, grade_in_process, grade_mutant
 

@@ -1,7 +1,8 @@
 """The Dask distributed backend: the same `submit(job) -> Future` interface as `LocalExecutor`, on a cluster.
 
-Workers must be able to import `grader` (the same version as here). For a batch of the `train` assignment, start
-the workers of GPU nodes with `--resources GPU=1`: its jobs run only on workers that offer that resource.
+Workers must be able to import `grader` (the same version as here). For a batch of an assignment that wants a GPU
+(`Suite.wants_gpu`), start the workers of GPU nodes with `--resources GPU=1`: its jobs run only on workers that
+offer that resource.
 """
 
 from __future__ import annotations

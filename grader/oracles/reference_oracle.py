@@ -1,20 +1,19 @@
-"""Expected values from the instructor's reference solution (``reference/<name>.py``), for official grading.
+"""The base of every assignment's reference adapter: expected values from ``reference/<name>.py``, for official
+grading.
 
-Each suite subclasses ``ReferenceOracle`` with the methods it takes from its own module; whatever an adapter
-does not take from the reference (gradients, above all) it inherits from the PyTorch oracle, as DESIGN.md asks.
-Course CI proves each adapter agrees with PyTorch (the suites' agreements), so a student's local verdict equals
-the official one.
+An assignment's unit defines ``class <Name>Reference(ReferenceOracle, <Name>Torch)`` with the methods it takes
+from its reference module; whatever it does not take (gradients, above all) comes from its PyTorch oracle, as
+DESIGN.md asks. Course CI proves the two agree (each suite's agreements), so a student's local verdict equals the
+official one.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from grader.oracles.torch_oracle import TorchOracle
 
-
-class ReferenceOracle(TorchOracle):
-    """The PyTorch oracle with some methods taken from one reference module (``module``)."""
+class ReferenceOracle:
+    """Put first among an adapter's bases: names the oracle and keeps the reference module (``module``)."""
 
     name = "reference"
 

@@ -94,7 +94,7 @@ def cell_text(cell: Cell) -> str:
 
 
 def layer_table(rows: Sequence[LayerRow]) -> Markup:
-    """The student's layers next to LeNet-5's as one pipe table; rows that disagree are marked."""
+    """The student's layers next to the specified network's as one pipe table; rows that disagree are marked."""
     header = ["", "your layer", "output shape", "parameters", "expected layer", "output shape", "parameters"]
     body = [["\u2260" if row.differs else "", *map(escape_cell, row.yours), *map(escape_cell, row.expected)]
             for row in rows]

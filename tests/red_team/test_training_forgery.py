@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from grader.data.mnist import load_training_set, normalize
-from grader.oracles.lenet_model import LeNet5Variant
+from grader.suites.lenet.model import LeNet5Variant
 from grader.runner import grade
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]

@@ -2,7 +2,7 @@
 # wrong types and fields: text for numbers, numbers for lists, a dict for an array.
 import sys
 
-probes = sys.modules["_grader_torch_probes"]
+probes = sys.modules["_grader_lenet_probes"]
 probes.lenet_summary = lambda namespace, kwargs, x: {"parameters": "61706", "shapes": 5, "table": [None],
                                                      "logits": "zeros"}
 probes.lenet_with_weights = lambda namespace, kwargs, weights, x: {"logits": 1}

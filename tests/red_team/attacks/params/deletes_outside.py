@@ -10,7 +10,7 @@ PLACES = json.loads(r'''@PLACES@''')
 SENTINEL = os.path.join(PLACES["outside"], "sentinel.txt")
 OTHER = os.path.join(PLACES["outside"], "other-student")
 REPOSITORY = [os.path.join(PLACES["root"], relative) for relative in (
-    "reference/params.py", "grader/compare.py", "grader/runner.py", "grader/suites/params.py")]
+    "reference/params.py", "grader/compare.py", "grader/runner.py", "grader/suites/params/__init__.py")]
 
 
 def _try(what, action):

@@ -21,7 +21,7 @@ def _steal():
             stolen = stolen or getattr(module, "receptive_field", None)
         except BaseException:  # noqa: BLE001 - the attacker tries everything
             pass
-    for relative in ("reference/params.py", "grader/suites/params.py", "grader/oracles/__init__.py", "README.md"):
+    for relative in ("reference/params.py", "grader/suites/params/__init__.py", "grader/oracles/__init__.py", "README.md"):
         try:
             with open(os.path.join(ROOT, relative)) as handle:
                 source = handle.read()

@@ -2,7 +2,7 @@
 # and losses that overflow a plot: [1e308, -1e308].
 import sys
 
-probes = sys.modules["_grader_torch_probes"]
+probes = sys.modules["_grader_train_probes"]
 probes.pick_device = lambda namespace: "cuda"
 probes.train_fit = lambda namespace, *args: {"losses": [1e308, -1e308], "weights": "trained", "seconds": "fast",
                                              "input_devices": 3, "cuda_peak_bytes": None}

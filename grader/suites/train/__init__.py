@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -22,16 +23,25 @@ from hypothesis import strategies as st
 from grader import compare
 from grader.data.mnist import MnistSplit, load_mnist, load_training_set, normalize
 from grader.evidence import TrainingRun
-from grader.oracles.lenet_model import load_parameters
 from grader.oracles.reference_oracle import ReferenceOracle
-from grader.oracles.torch_oracle import TorchOracle
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
+from grader.suites.lenet.model import load_parameters
+from grader.suites.lenet.oracles import LenetTorch
+
+
+class TrainReference(ReferenceOracle, LenetTorch):
+    """The grader measures the training run itself: the reference's fit is never called, only the specified
+    LeNet-5 (lenet's model) is trained."""
+
+
+LENET = Path(__file__).parents[1] / "lenet"
+PROBES = (("_grader_lenet_model", LENET / "model.py"), ("_grader_train_probes", Path(__file__).with_name("probes.py")))
 
 suite = Suite("train", functions=("pick_device", "fit", "evaluate"),
-              policy=with_torch(call_seconds=60, threads=os.cpu_count() or 1),
+              policy=with_torch(call_seconds=60, threads=os.cpu_count() or 1, probes=PROBES),
               extra_budget_seconds=1200,  # the training run (fit_seconds below) and the evaluations
               wants_gpu=True, minutes_on_full_mnist=True,
-              oracles=Oracles(pytorch=TorchOracle, reference=ReferenceOracle))  # the grader measures the run itself
+              oracles=Oracles(pytorch=LenetTorch, reference=TrainReference))
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 The grader loads a student's weights into ``LeNet5Variant()`` (the
 specification) to check their network computes the specified function; when
 it does not, the variants (tanh, average pooling, no padding, ...) name what
-differs. The sandbox child loads this file by path to build the model the
-``train`` assignment's ``fit`` trains: it imports only torch.
+differs. An assignment that trains the specified network has the sandbox child
+load this file by path: it imports only torch.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -24,26 +25,19 @@ from hypothesis import strategies as st
 
 from grader import compare
 from grader.evidence import Layer, LayerTables
-from grader.oracles.layer_table import layer_table
-from grader.oracles.lenet_model import MISTAKES, LeNet5Variant, load_parameters
-from grader.oracles.reference_oracle import ReferenceOracle
-from grader.oracles.torch_oracle import TorchOracle
 from grader.sandbox.printable import printable
 from grader.suites.agreement import Agreement, same_array
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
+from grader.suites.lenet.layer_table import layer_table
+from grader.suites.lenet.model import MISTAKES, LeNet5Variant, load_parameters
+from grader.suites.lenet.oracles import LenetReference, LenetTorch
 
 MAX_LAYER_ROWS = 50  # a student's network may have any number of layers; the report shows this many
+HERE = Path(__file__).parent
+PROBES = (("_grader_layer_table", HERE / "layer_table.py"), ("_grader_lenet_probes", HERE / "probes.py"))
 
-
-class LenetReference(ReferenceOracle):
-    """reference/lenet.py: the network itself."""
-
-    def lenet(self, num_classes: int = 10, in_channels: int = 1) -> torch.nn.Module:
-        return self.module.LeNet5(num_classes=num_classes, in_channels=in_channels)
-
-
-suite = Suite("lenet", functions=("LeNet5",), policy=with_torch(call_seconds=60, specification=False),
-              oracles=Oracles(pytorch=TorchOracle, reference=LenetReference))
+suite = Suite("lenet", functions=("LeNet5",), policy=with_torch(call_seconds=60, probes=PROBES),
+              oracles=Oracles(pytorch=LenetTorch, reference=LenetReference))
 
 
 @dataclass(frozen=True)

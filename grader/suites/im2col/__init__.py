@@ -5,7 +5,7 @@ as a column of a (C*HH*WW, N*H_out*W_out) matrix, rows ordered (c, i, j) and
 columns (n, h, w) (PyTorch's `unfold` with the batch side by side);
 `conv_forward_im2col(x, w, b, conv_param)` returns conv_forward's output. The
 speed check times conv_forward_im2col in the sandbox child against a fixed
-numpy workload of the same size (grader/sandbox/child/speed_probes.py) and decides
+numpy workload of the same size (speed_probes.py, beside this file) and decides
 from the returned numbers.
 """
 
@@ -22,26 +22,19 @@ from hypothesis import strategies as st
 
 from grader import compare
 from grader.evidence import SpeedFigures
-from grader.oracles.reference_oracle import ReferenceOracle
-from grader.oracles.torch_oracle import TorchOracle
 from grader.suites.agreement import Agreement, same_method
 from grader.suites.conv import EDGE_CASES, FORWARD_INPUTS, WORKED_EXAMPLES
+from grader.suites.conv.cases import ConvCase, conv_cases, conv_output_shape
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, numpy_only
-from grader.suites.strategies import DTYPES, FLOAT32, ConvCase, arrays, conv_cases, conv_output_shape, side
+from grader.suites.im2col.oracles import Im2colReference, Im2colTorch
+from grader.suites.strategies import DTYPES, FLOAT32, arrays, side
 
-SPEED_PROBES = Path(__file__).parents[1] / "sandbox" / "child" / "speed_probes.py"
-
-
-class Im2colReference(ReferenceOracle):
-    """reference/im2col.py: the column matrix."""
-
-    def im2col(self, x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
-        return self.module.im2col(x, HH, WW, stride, pad)
+SPEED_PROBES = Path(__file__).with_name("speed_probes.py")
 
 
 suite = Suite("im2col", functions=("im2col", "conv_forward_im2col"),
               policy=replace(numpy_only("im2col"), probe_modules=(("_grader_speed_probes", SPEED_PROBES),)),
-              oracles=Oracles(pytorch=TorchOracle, reference=Im2colReference))
+              oracles=Oracles(pytorch=Im2colTorch, reference=Im2colReference))
 
 
 @dataclass(frozen=True)

@@ -14,32 +14,19 @@ from hypothesis import strategies as st
 
 from grader.evidence import GradientError, GradientErrors
 from grader.oracles.numeric import central_differences
-from grader.oracles.reference_oracle import ReferenceOracle
-from grader.oracles.torch_oracle import TorchOracle
 from grader.suites.agreement import Agreement, same_array, same_value
+from grader.suites.conv.cases import ConvCase, PadCase, conv_case, conv_cases, pad_cases
+from grader.suites.conv.oracles import ConvReference, ConvTorch
 from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, CheckFailed, Context, Oracles, Skipped,
                                      Suite, int_of_array, numpy_only, transposed)
-from grader.suites.strategies import FLOAT32, ConvCase, PadCase, conv_case, conv_cases, pad_cases
-
-
-class ConvReference(ReferenceOracle):
-    """reference/conv.py: output sizes, zero padding and the forward pass."""
-
-    def conv_output_size(self, n: int, f: int, pad: int = 0, stride: int = 1) -> int:
-        return self.module.conv_output_size(n, f, pad=pad, stride=stride)
-
-    def zero_pad(self, x: np.ndarray, pad: int) -> np.ndarray:
-        return self.module.zero_pad(x, pad)
-
-    def conv_forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int) -> np.ndarray:
-        return self.module.conv_forward(x, w, b, {"stride": stride, "pad": pad})[0]
+from grader.suites.strategies import FLOAT32
 
 
 suite = Suite(
     "conv",
     functions=("conv_output_size", "zero_pad", "conv_forward", "conv_backward"),
     policy=numpy_only("conv"),
-    oracles=Oracles(pytorch=TorchOracle, reference=ConvReference),
+    oracles=Oracles(pytorch=ConvTorch, reference=ConvReference),
 )
 
 WORKED_EXAMPLES = (

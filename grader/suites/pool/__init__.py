@@ -14,29 +14,19 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.oracles.reference_oracle import ReferenceOracle
-from grader.oracles.torch_oracle import TorchOracle
 from grader.suites.agreement import Agreement, same_array
 from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, Context, Oracles, Suite, int_of_array,
                                      numpy_only, transposed)
-from grader.suites.strategies import DTYPES, FLOAT32, PoolCase, pool_case, pool_cases, pool_output_shape
-
-
-class PoolReference(ReferenceOracle):
-    """reference/pool.py: the forward passes."""
-
-    def max_pool_forward(self, x: np.ndarray, ph: int, pw: int, stride: int) -> np.ndarray:
-        return self.module.max_pool_forward(x, {"pool_height": ph, "pool_width": pw, "stride": stride})[0]
-
-    def avg_pool_forward(self, x: np.ndarray, ph: int, pw: int, stride: int) -> np.ndarray:
-        return self.module.avg_pool_forward(x, {"pool_height": ph, "pool_width": pw, "stride": stride})[0]
+from grader.suites.pool.cases import PoolCase, pool_case, pool_cases, pool_output_shape
+from grader.suites.pool.oracles import PoolReference, PoolTorch
+from grader.suites.strategies import DTYPES, FLOAT32
 
 
 suite = Suite(
     "pool",
     functions=("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
     policy=numpy_only("pool"),
-    oracles=Oracles(pytorch=TorchOracle, reference=PoolReference),
+    oracles=Oracles(pytorch=PoolTorch, reference=PoolReference),
 )
 
 LECTURE_EXAMPLE = pool_case([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], size=2, stride=2)

@@ -9,46 +9,23 @@ tuple: ('conv', out_channels, kernel, stride, pad), ('maxpool', size, stride),
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.oracles.reference_oracle import ReferenceOracle
-from grader.oracles.torch_oracle import Shape, TorchOracle
 from grader.suites.agreement import Agreement, same_method, same_value
 from grader.suites.framework import Context, Oracles, Suite, numpy_only
-
-
-class ParamsReference(ReferenceOracle):
-    """reference/params.py: all of its arithmetic."""
-
-    def conv2d_param_count(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
-                           bias: bool = True) -> int:
-        return self.module.conv2d_param_count(in_channels, out_channels, kernel_size, bias=bias)
-
-    def linear_param_count(self, in_features: int, out_features: int, bias: bool = True) -> int:
-        return self.module.linear_param_count(in_features, out_features, bias=bias)
-
-    def layer_output_shape(self, input_shape: Shape, layer: Layer) -> Shape:
-        return tuple(self.module.layer_output_shape(input_shape, layer))
-
-    def model_param_count(self, input_shape: Shape, layers: Sequence[Layer]) -> int:
-        return self.module.model_param_count(input_shape, layers)
-
-    def receptive_field(self, layers: Sequence[Layer]) -> int:
-        return self.module.receptive_field(layers)
-
+from grader.suites.params.oracles import Layer, ParamsReference, ParamsTorch
 
 suite = Suite(
     "params",
     functions=("conv2d_param_count", "linear_param_count", "layer_output_shape", "model_param_count",
                "receptive_field"),
     policy=numpy_only("params"),
-    oracles=Oracles(pytorch=TorchOracle, reference=ParamsReference),
+    oracles=Oracles(pytorch=ParamsTorch, reference=ParamsReference),
 )
 
-Layer = tuple
 LENET = (("conv", 6, 5, 1, 2), ("relu",), ("maxpool", 2, 2), ("conv", 16, 5, 1, 0), ("relu",), ("maxpool", 2, 2),
          ("flatten",), ("linear", 120), ("relu",), ("linear", 84), ("relu",), ("linear", 10))
 KERAS_MNIST = (("conv", 32, 3, 1, 1), ("relu",), ("maxpool", 2, 2), ("conv", 64, 3, 1, 1), ("relu",),

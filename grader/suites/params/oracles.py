@@ -1,0 +1,114 @@
+"""The params assignment's oracles: parameter counts, shapes and receptive fields measured on PyTorch layers
+(built on the meta device: no memory, no arithmetic), and an adapter of ``reference/params.py``."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from grader.oracles.reference_oracle import ReferenceOracle
+from grader.oracles.torch_oracle import TorchOracle
+
+Layer = tuple  # ('conv', out_channels, kernel, stride, pad), ('maxpool', size, stride), ('linear', out), ...
+Shape = tuple[int, ...]
+
+
+class ParamsTorch(TorchOracle):
+    """The params API's arithmetic, read off the torch layers each layer tuple stands for."""
+
+    def conv2d_param_count(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                           bias: bool = True) -> int:
+        return _count(torch.nn.Conv2d(in_channels, out_channels, kernel_size, bias=bias, device="meta"))
+
+    def linear_param_count(self, in_features: int, out_features: int, bias: bool = True) -> int:
+        return _count(torch.nn.Linear(in_features, out_features, bias=bias, device="meta"))
+
+    def layer_output_shape(self, input_shape: Shape, layer: Layer) -> Shape:
+        spatial = layer[0] in ("conv", "maxpool", "avgpool", "flatten")
+        if len(input_shape) != (3 if spatial else 1) and layer[0] not in ("relu", "dropout"):
+            raise ValueError(f"layer {layer} does not take an input of shape {input_shape}")
+        module = _module(input_shape, layer)
+        try:
+            out = module(torch.zeros((1, *input_shape), device="meta"))
+        except RuntimeError as error:
+            raise ValueError(f"layer {layer} does not fit input {input_shape}: {error}") from None
+        return tuple(int(d) for d in out.shape[1:])
+
+    def model_param_count(self, input_shape: Shape, layers: Sequence[Layer]) -> int:
+        total, shape = 0, tuple(input_shape)
+        for layer in layers:
+            total += _count(_module(shape, layer))
+            shape = self.layer_output_shape(shape, layer)
+        return total
+
+    def receptive_field(self, layers: Sequence[Layer]) -> int:
+        """Measured: the input extent that reaches one output unit's gradient (pools as averages, no padding)."""
+        spatial = [layer for layer in _until_flatten(layers) if layer[0] in ("conv", "maxpool", "avgpool")]
+        bound = 1 + sum((_kernel(layer) - 1) * int(np.prod([_stride(l) for l in spatial[:i]], dtype=np.int64))
+                        for i, layer in enumerate(spatial))
+        x = torch.ones(1, 1, bound, 1, dtype=torch.float64, requires_grad=True)
+        out = x
+        for layer in spatial:
+            kernel = torch.ones(1, 1, _kernel(layer), 1, dtype=torch.float64)
+            out = F.conv2d(out, kernel, stride=(_stride(layer), 1))
+        out[0, 0, 0, 0].backward()
+        rows = torch.nonzero(x.grad[0, 0, :, 0])
+        return int(rows.max() - rows.min() + 1)
+
+
+def _until_flatten(layers: Sequence[Layer]) -> list[Layer]:
+    kinds = [layer[0] for layer in layers]
+    return list(layers[: kinds.index("flatten")] if "flatten" in kinds else layers)
+
+
+def _kernel(layer: Layer) -> int:
+    return int(layer[2] if layer[0] == "conv" else layer[1])
+
+
+def _stride(layer: Layer) -> int:
+    return int(layer[3] if layer[0] == "conv" else layer[2])
+
+
+def _count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _module(input_shape: Shape, layer: Layer) -> torch.nn.Module:
+    """The torch layer a layer tuple stands for, given the shape it receives."""
+    kind = layer[0]
+    if kind == "conv":
+        _, out_channels, kernel, stride, pad = layer
+        return torch.nn.Conv2d(input_shape[0], out_channels, kernel, stride, pad, device="meta")
+    if kind in ("maxpool", "avgpool"):
+        pool = torch.nn.MaxPool2d if kind == "maxpool" else torch.nn.AvgPool2d
+        return pool(layer[1], layer[2])
+    if kind == "linear":
+        return torch.nn.Linear(input_shape[-1], layer[1], device="meta")
+    if kind in ("relu", "dropout"):
+        return torch.nn.Identity()
+    if kind == "flatten":
+        return torch.nn.Flatten()
+    raise ValueError(f"unknown layer type {kind!r}")
+
+
+class ParamsReference(ReferenceOracle, ParamsTorch):
+    """reference/params.py: all of its arithmetic."""
+
+    def conv2d_param_count(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                           bias: bool = True) -> int:
+        return self.module.conv2d_param_count(in_channels, out_channels, kernel_size, bias=bias)
+
+    def linear_param_count(self, in_features: int, out_features: int, bias: bool = True) -> int:
+        return self.module.linear_param_count(in_features, out_features, bias=bias)
+
+    def layer_output_shape(self, input_shape: Shape, layer: Layer) -> Shape:
+        return tuple(self.module.layer_output_shape(input_shape, layer))
+
+    def model_param_count(self, input_shape: Shape, layers: Sequence[Layer]) -> int:
+        return self.module.model_param_count(input_shape, layers)
+
+    def receptive_field(self, layers: Sequence[Layer]) -> int:
+        return self.module.receptive_field(layers)
