@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
     release.add_argument("--root", type=Path, help="the course repository (default: --course, else here)")
     release.add_argument("--check", action="store_true", help="only report files that are out of sync; exit 1 if any")
+    release.add_argument("--student", type=Path, metavar="OUT",
+                         help="write the students' repository into the new folder OUT instead: stubs, notebooks, "
+                              "the grader without reference/, and a README for students")
     release.set_defaults(command=command_release)
 
     validate = commands.add_parser("validate", help="course CI: the reference scores 100 %%, the stubs 0, every "
@@ -207,12 +210,27 @@ def command_release(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
     if not (args.root / "reference").is_dir():
         parser.error(f"{args.root.resolve()} has no reference/ folder: run this in the course repository")
+    if args.student:
+        return write_student_release(args.root, args.student, parser)
     if args.check:
         problems = out_of_sync(args.root)
         print("\n".join(problems) if problems else "assignments/ is in sync with reference/")
         return 1 if problems else 0
     for path in release(args.root):
         print(f"wrote {path}")
+    return 0
+
+
+def write_student_release(root: Path, out: Path, parser: argparse.ArgumentParser) -> int:
+    """``grader release --student OUT``: one line saying what was written, or a usage error."""
+    from grader.release.cells import ReleaseError
+    from grader.release.student import student_release
+
+    try:
+        written = student_release(root, out)
+    except ReleaseError as error:
+        parser.error(str(error))
+    print(f"wrote {len(written)} files to {out}: pip install {out} installs the grader without reference/")
     return 0
 
 

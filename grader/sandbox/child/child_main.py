@@ -198,10 +198,10 @@ def confine(settings: dict[str, Any] | None) -> tuple[str, bool]:
     if not settings:
         return "process (confinement turned off)", False
     isolation = load_by_path("_grader_isolation", settings["isolation"])
+    landlock = load_by_path("_grader_landlock", settings["landlock"])  # all three while the grader's files are
+    seccomp = load_by_path("_grader_seccomp", settings["seccomp"])  # readable: not after the switch of user
     held, uid = isolation.isolate(settings["closed"], settings["unreadable"], settings["write"][0])
     writable = settings["write"] + (["/dev/shm"] if "own /dev/shm" in held else [])
-    landlock = load_by_path("_grader_landlock", settings["landlock"])
-    seccomp = load_by_path("_grader_seccomp", settings["seccomp"])  # before Landlock hides the grader's files
     try:
         abi = landlock.restrict(settings["read"], writable, settings["devices"])
     except OSError as error:

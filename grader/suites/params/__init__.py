@@ -231,14 +231,17 @@ def receptive(ctx: Context, case: ParamsCase) -> None:
 def _count(oracle, input_shape: tuple, layers: tuple, bias: bool = True, shape_of=None) -> int:
     """A model's parameter count from an oracle's per-layer counts and shapes (optionally mistaken ones)."""
     shape_of = shape_of or oracle.layer_output_shape
-    total, shape = 0, tuple(input_shape)
-    for layer in layers:
-        if layer[0] == "conv":
-            total += oracle.conv2d_param_count(shape[0], layer[1], layer[2], bias)
-        elif layer[0] == "linear":
-            total += oracle.linear_param_count(shape[0], layer[1], bias)
-        shape = shape_of(shape, layer)
-    return total
+    shapes = [tuple(input_shape)]
+    for layer in layers:  # every layer's shape, the last one's too: a layer that does not fit raises
+        shapes.append(shape_of(shapes[-1], layer))
+    return sum(_layer_count(oracle, shape, layer, bias) for shape, layer in zip(shapes, layers))
+
+
+def _layer_count(oracle, shape: tuple, layer: Layer, bias: bool) -> int:
+    """One layer's parameters given the shape it receives: convolutions and linear layers have some."""
+    if layer[0] == "conv":
+        return oracle.conv2d_param_count(shape[0], layer[1], layer[2], bias)
+    return oracle.linear_param_count(shape[0], layer[1], bias) if layer[0] == "linear" else 0
 
 
 def _rounded_up(oracle, shape: tuple, layer: Layer) -> tuple:
