@@ -3,23 +3,21 @@
 The kernel's objects are never graded directly: the source of the cells the
 student has run (IPython's ``In`` history) goes to a sandbox child like any
 submission, and only the checks of that function run. The result renders
-inline as HTML (``NotebookReport._repr_html_``).
+inline as an HTML fragment whose styles stay inside it (``NotebookReport._repr_html_``), and as a few
+lines of text in plain IPython.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from grader.results import GradeReport
 from grader.runner import grade_submission
 from grader.settings import Settings
-from grader.submission import SourceCell, Submission, strip_magics
+from grader.submission import CALLS_GRADER, SourceCell, Submission, strip_magics
 from grader.suites import assignments, get_suite
-
-CALLS_GRADER = re.compile(r"^\s*(import\s+grader|from\s+grader\b)|\bgrader\.check\(", re.MULTILINE)
 
 
 def assignment_of(function: str) -> str:
@@ -55,12 +53,26 @@ def cells_to_grade(history: Sequence[str]) -> tuple[SourceCell, ...]:
 
 
 class NotebookReport(GradeReport):
-    """A grade that Jupyter shows as the HTML report."""
+    """A grade that Jupyter shows as the HTML report (a fragment styled inside itself) and IPython as text."""
 
     def _repr_html_(self) -> str:
-        from grader.reports.html import render_html
+        from grader.reports.html import render_fragment
 
-        return render_html(self)
+        return render_fragment(self)
+
+    def __repr__(self) -> str:
+        """The score line, then each check's status and title; a failed check's first line of feedback."""
+        from grader.reports.view import feedback, summary
+
+        lines = [summary(self)]
+        for result in self.results:
+            lines.append(f"  {result.status.upper():<12} {result.title}")
+            if not result.passed:
+                lines.append(f"      {feedback(result).splitlines()[0][:160]}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
 
 def check(function: str, history: Sequence[str] | None = None, profile: str = "quick") -> NotebookReport:

@@ -57,6 +57,7 @@ class GradeReport:
     results: list[CheckResult]
     load_messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    load_output: str = ""  # what the code printed while it loaded (a notebook's own worked examples), capped
 
     @property
     def score(self) -> float:

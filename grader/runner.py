@@ -79,6 +79,7 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
         loaded = sandbox.load()
         report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
+        report.load_output = sandbox.take_output()  # shown on its own, not under the first check
         context = Context(sandbox, the_oracle, settings, budget_seconds=budget,
                           probed=bool(suite.policy.probe_modules))
         for check in filter(only, suite.checks):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,15 +179,22 @@ def strip_magics(source: str) -> str | None:
     return "\n".join(out)
 
 
-def _is_check_cell(cell: dict) -> bool:
-    """Whether a notebook cell is tagged "check" (the released worked examples, which the grader skips)."""
+SKIPPED_TAGS = ("check", "grader")  # the released worked examples, and the cells that call the grader
+CALLS_GRADER = re.compile(r"^\s*(import\s+grader|from\s+grader\b)|\bgrader\.check\(", re.MULTILINE)
+
+
+def _is_skipped_cell(cell: dict) -> bool:
+    """Whether the grader skips a notebook cell: a worked example or a grader cell (by tag), or any cell that
+    imports or calls the grader, which a submission's sandbox refuses."""
     metadata = cell.get("metadata")
     tags = metadata.get("tags") if isinstance(metadata, dict) else None
-    return isinstance(tags, list) and "check" in tags
+    source = cell.get("source")
+    tagged = isinstance(tags, list) and any(tag in tags for tag in SKIPPED_TAGS)
+    return tagged or (isinstance(source, str) and CALLS_GRADER.search(source) is not None)
 
 
 def _without_untrusted_parts(raw: dict) -> dict:
-    """A v4 notebook's JSON with only what the grader reads: each cell's type, source, id and "check" tag.
+    """A v4 notebook's JSON with only what the grader reads: each cell's type, source, id and tags.
 
     Notebook metadata, outputs, attachments and any other keys are dropped (outputs become empty), so
     nbformat reads past malformed ones instead of failing, and spends no time on them.
@@ -256,10 +264,10 @@ def _read_notebook(data: bytes, name: str) -> nbformat.NotebookNode:
 
 
 def _notebook_cells(notebook: nbformat.NotebookNode, name: str) -> tuple[SourceCell, ...]:
-    """The notebook's code cells, in order, without check cells, `%%` cells and magic lines."""
+    """The notebook's code cells, in order, without check and grader cells, `%%` cells and magic lines."""
     cells, total = [], 0
     for number, cell in enumerate(notebook["cells"], start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_check_cell(cell):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_skipped_cell(cell):
             continue
         source = cell.get("source", "")
         if not isinstance(source, str):

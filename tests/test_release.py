@@ -218,3 +218,33 @@ def test_out_of_sync_reports_edited_missing_and_extra_files(tmp_path: Path) -> N
 def test_missing_reference_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ReleaseError, match=r"no reference/ folder"):
         release(tmp_path)
+
+
+@pytest.mark.parametrize("assignment", ["conv", "pool", "params", "lenet", "train", "im2col"])
+def test_each_exercise_ends_with_a_grader_check_cell_for_each_function_it_defines(assignment: str) -> None:
+    from grader.suites import get_suite
+
+    root = Path(__file__).resolve().parents[1]
+    cells = make_notebook((root / "reference" / f"{assignment}.py").read_text(), assignment).cells
+    checks = [(index, cell.source) for index, cell in enumerate(cells) if cell.metadata.get("tags") == ["grader"]]
+    checked = [source.rsplit('grader.check("', 1)[1].split('"')[0] for _, source in checks]
+    assert sorted(checked) == sorted(get_suite(assignment).functions)
+    for (index, _), function in zip(checks, checked):
+        defining = max(i for i, cell in enumerate(cells[:index]) if cell.metadata.get("tags") is None
+                       and cell.cell_type == "code")
+        assert f"def {function}(" in cells[defining].source or f"class {function}(" in cells[defining].source
+        assert all(cell.metadata.get("tags") in (["check"], ["grader"]) for cell in cells[defining + 1:index])
+
+
+def test_the_grader_skips_grader_cells_and_cells_that_call_it(tmp_path: Path) -> None:
+    from grader.submission import load_submission
+
+    book = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("def conv_output_size(n, f, pad=0, stride=1):\n    return 1"),
+        nbformat.v4.new_code_cell('import grader\n\ngrader.check("conv_output_size")', metadata={"tags": ["grader"]}),
+        nbformat.v4.new_code_cell('import grader\ngrader.check("zero_pad")'),
+        nbformat.v4.new_code_cell("x = 1"),
+    ])
+    nbformat.write(book, tmp_path / "conv.ipynb")
+    cells = load_submission(tmp_path / "conv.ipynb", "conv").cells
+    assert [cell.label for cell in cells] == ["conv.ipynb, cell 1", "conv.ipynb, cell 4"]

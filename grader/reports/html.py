@@ -21,6 +21,12 @@ def render_html(report: GradeReport) -> str:
     return environment().get_template("report.html.j2").render(view=report_view(report))
 
 
+def render_fragment(report: GradeReport) -> str:
+    """The report as a fragment of someone else's page (a notebook's output): one container whose styles apply
+    inside it only."""
+    return environment().get_template("report_fragment.html.j2").render(view=report_view(report))
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """The HTML template environment: autoescaping on, undefined names an error."""

@@ -20,7 +20,9 @@ def render(report: GradeReport) -> str:
              f"sandbox: {report.sandbox}", ""]
     for message in report.load_messages:
         lines.append(f"  Loading your code: {message}")
-    if report.load_messages:
+    if report.load_output.strip():
+        lines.append(textwrap.indent("Your code printed while it loaded:\n" + report.load_output.rstrip(), "  "))
+    if report.load_messages or report.load_output.strip():
         lines.append("")
     for result in report.results:
         points = f"{result.score:g}/{result.max_score:g}"
