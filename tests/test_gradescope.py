@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 import subprocess
@@ -108,8 +109,9 @@ def test_the_zip_holds_the_scripts_and_the_installable_grader_only(built: Path) 
                                                                  "reference", "templates"}
                 or "__pycache__" in name or name.endswith(".pyc")]
     assert stat.S_IMODE(runner.external_attr >> 16) & 0o111 == 0o111 and stat.S_ISREG(runner.external_attr >> 16)
-    assert run_text.startswith("#!/usr/bin/env bash\n") and "grader gradescope pool" in run_text
-    assert "--index-url https://download.pytorch.org/whl/cpu torch==2.13.0" in setup_text
+    assert run_text.startswith("#!/usr/bin/env bash\n") and '/venv/bin/grader" gradescope pool' in run_text
+    assert 'TORCH_INDEX="${TORCH_INDEX-https://download.pytorch.org/whl/cpu}"' in setup_text
+    assert '--index-url "$TORCH_INDEX"} torch==2.13.0' in setup_text and "constraints.txt" in setup_text
 
 
 def test_the_zip_holds_no_solution_text(built: Path) -> None:
@@ -143,3 +145,37 @@ def test_the_zip_needs_a_known_assignment_and_a_course_repository(tmp_path: Path
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     with pytest.raises(FileNotFoundError, match="lacks README.md, grader"):
         build_autograder_zip("pool", tmp_path, tmp_path / "a.zip")
+
+
+@pytest.mark.slow
+def test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograder_root(built: Path,
+                                                                                       tmp_path: Path) -> None:
+    """The zip as Gradescope uses it: unpacked into ROOT/source, setup.sh run against the package index this
+    machine has (pip's own configuration, torch from local disk), then run_autograder on a submission."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(built) as archive:
+        archive.extractall(root / "source")
+    for script in ("setup.sh", "run_autograder"):
+        (root / "source" / script).chmod(0o755)
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission").mkdir()
+    shutil.copy(SUBMISSIONS / "pool" / "correct_loops.py", root / "submission" / "pool.py")
+    environment = {**os.environ, "AUTOGRADER_ROOT": str(root), "TORCH_INDEX": ""}
+    environment.pop("PYTHONPATH", None)
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=environment,
+                           capture_output=True, text=True, timeout=1200)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    pinned = dict(line.split("==") for line in (root / "source" / "constraints.txt").read_text().split())
+    listed = subprocess.run([str(root / "venv" / "bin" / "pip"), "list", "--format=json"], capture_output=True,
+                            text=True, env=environment, check=True).stdout
+    installed = {entry["name"].lower().replace("_", "-"): entry["version"] for entry in json.loads(listed)}
+    assert {"numpy", "hypothesis", "jinja2", "nbformat"} <= set(pinned)
+    assert all(installed.get(name) == version for name, version in pinned.items() if name in installed)
+    run = subprocess.run(["bash", str(root / "run_autograder")], cwd=root, env=environment, capture_output=True,
+                         text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, json.loads(shared("schemas/gradescope_results.schema.json").read_text()))
+    assert results["score"] == sum(test["max_score"] for test in results["tests"]) > 0
+    assert results["output_format"] == results["test_output_format"] == "md"
+    assert results["extra_data"]["oracle"] == "pytorch"

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from grader.reports import plots
 from grader.reports.html import TEMPLATES
-from grader.reports.view import Cell, LayerRow, Slice, report_view
+from grader.reports.view import Cell, CheckView, LayerRow, Slice, report_view, summary
 from grader.results import GradeReport
 from grader.sandbox.printable import printable
 
@@ -28,6 +28,20 @@ LIST_NUMBER = re.compile(r"^( ?\d{1,9})([.)])(?=\s|$)")
 def render_markdown(report: GradeReport) -> str:
     """The whole report as one Markdown document."""
     return printable(environment().get_template("report.md.j2").render(view=report_view(report)))
+
+
+def render_check_markdown(check: CheckView) -> str:
+    """One check's section of the Markdown report on its own (a Gradescope test's output)."""
+    return printable(environment().get_template("_check.md.j2").render(check=check)).strip() + "\n"
+
+
+def summary_markdown(report: GradeReport) -> str:
+    """The score line and what loading the code said, as Markdown (the top of a Gradescope result)."""
+    lines = [escape_inline(summary(report))] + [f"- Loading your code: {escape_inline(m)}"
+                                                for m in report.load_messages]
+    if report.load_output.strip():
+        lines.append("What your code printed while it loaded:\n\n" + fence(report.load_output))
+    return "\n\n".join(lines)
 
 
 @functools.cache

@@ -1,22 +1,25 @@
 """A grade as Gradescope's ``results.json`` (a contract): everything but the score and each test's text goes under
-``extra_data``; every string is printable (no control character from student code reaches a terminal)."""
+``extra_data``; every string is printable (no control character from student code reaches a terminal). The texts
+are Markdown (``output_format: "md"``), each test's the same section as in the local Markdown report."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from grader.reports.view import feedback, summary
+from grader.reports.markdown import render_check_markdown, summary_markdown
+from grader.reports.view import check_view
 from grader.results import NOT_GRADABLE, GradeReport
 from grader.sandbox.printable import printable_data
 
 
 def results_json(report: GradeReport) -> dict[str, Any]:
     """The results.json of ``report``, as a plain mapping (``grader.files.json_text`` writes it strictly)."""
-    output = [summary(report)] + [f"Loading your code: {m}" for m in report.load_messages]
     return printable_data({
         "score": round(report.score, 4),
         "execution_time": round(report.seconds, 3),
-        "output": "\n".join(output),
+        "output": summary_markdown(report),
+        "output_format": "md",  # Gradescope shows the same formatted feedback as the local Markdown report
+        "test_output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [
@@ -26,7 +29,7 @@ def results_json(report: GradeReport) -> dict[str, Any]:
                 "score": r.score,
                 "max_score": r.max_score,
                 "status": "passed" if r.passed or r.status == NOT_GRADABLE else "failed",
-                "output": feedback(r),
+                "output": render_check_markdown(check_view(r)),
                 "tags": list(r.functions),
                 "visibility": r.visibility,
                 "extra_data": {"check": r.name, "status": r.status, "diagnosis": r.diagnosis,
