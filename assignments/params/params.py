@@ -165,6 +165,94 @@ if __name__ == "__main__":
     print("CIFAR-10 model: 528,054 parameters OK")
 
 # %% [markdown]
+# ## The big networks: AlexNet and VGG-16
+#
+# The lecture quotes about 60 million parameters for AlexNet and 138 million
+# for VGG-16. Written as layer lists (224x224 RGB images, 1,000 classes; AlexNet
+# as PyTorch's torchvision lays it out, VGG-16 as the paper's configuration D),
+# your `model_param_count` gives the exact figures: **61,100,840** and
+# **138,357,544**. `summary` prints them layer by layer, as Keras'
+# `model.summary()` does, using your functions: look where the parameters are.
+# In both networks the first fully connected layer alone holds most of them
+# (37.8 million of AlexNet's, 102.8 million of VGG-16's), while the
+# convolutions, which do most of the computing, hold few.
+
+# %%
+ALEXNET = [("conv", 64, 11, 4, 2), ("relu",), ("maxpool", 3, 2),
+           ("conv", 192, 5, 1, 2), ("relu",), ("maxpool", 3, 2),
+           ("conv", 384, 3, 1, 1), ("relu",), ("conv", 256, 3, 1, 1), ("relu",),
+           ("conv", 256, 3, 1, 1), ("relu",), ("maxpool", 3, 2),
+           ("flatten",), ("dropout", 0.5), ("linear", 4096), ("relu",),
+           ("dropout", 0.5), ("linear", 4096), ("relu",), ("linear", 1000)]
+
+
+def vgg_block(channels: int, convolutions: int) -> list:
+    """`convolutions` 3x3 convolutions with `channels` filters (padding 1 keeps the size), then 2x2 max pooling."""
+    return [layer for _ in range(convolutions) for layer in (("conv", channels, 3, 1, 1), ("relu",))] + [("maxpool", 2, 2)]
+
+
+VGG16 = (vgg_block(64, 2) + vgg_block(128, 2) + vgg_block(256, 3) + vgg_block(512, 3) + vgg_block(512, 3)
+         + [("flatten",), ("linear", 4096), ("relu",), ("dropout", 0.5),
+            ("linear", 4096), ("relu",), ("dropout", 0.5), ("linear", 1000)])
+
+
+def summary(input_shape: tuple, layers: list) -> None:
+    """Print each layer with its output shape and parameter count, then the total, like Keras' model.summary()."""
+    shape, total = tuple(input_shape), 0
+    print(f"{'layer':28} {'output shape':>18} {'parameters':>12}")
+    for layer in layers:
+        count = model_param_count(shape, [layer])
+        shape, total = layer_output_shape(shape, layer), total + count
+        print(f"{str(layer):28} {str(shape):>18} {count:>12,}")
+    print(f"{'total':28} {'':>18} {total:>12,}")
+
+
+# %% [check]
+if __name__ == "__main__":
+    summary((3, 224, 224), ALEXNET)
+    assert model_param_count((3, 224, 224), ALEXNET) == 61_100_840
+    assert layer_output_shape((3, 224, 224), ALEXNET[0]) == (64, 55, 55)
+    assert model_param_count((3, 224, 224), VGG16) == 138_357_544
+    print("AlexNet: 61,100,840 and VGG-16: 138,357,544 parameters OK")
+
+# %% [markdown]
+# ## Counting multiplications: Inception's 1x1 bottleneck
+#
+# Parameters say how much a layer stores; multiplications say how much it
+# computes. A convolution does one multiplication per weight per output
+# position: an output of `H_out x W_out x C_out`, each value a dot product of
+# `k*k*C_in` numbers, takes
+#
+#     H_out * W_out * C_out * k * k * C_in
+#
+# multiplications (the biases are added, not multiplied). Unlike the parameter
+# count, this grows with the image.
+#
+# The lecture's example from Inception: on a 28x28x192 input, a 5x5 "same"
+# convolution to 32 channels takes `28*28*32 * 5*5*192`, about **120 million**
+# multiplications. A 1x1 convolution down to 16 channels first (the
+# *bottleneck*) takes `28*28*16 * 192`, about 2.4 million, and the 5x5
+# convolution on its 16 channels `28*28*32 * 5*5*16`, about 10.0 million: about
+# **12.4 million** in all, ten times fewer, for the same output shape.
+
+
+# %%
+def conv_multiplications(input_shape: tuple, layer: tuple) -> int:
+    """Multiplications a ('conv', out_channels, kernel, stride, pad) layer does on one input of shape (C, H, W): H_out * W_out * out_channels * kernel * kernel * C."""
+    raise NotImplementedError("conv_multiplications: write your solution here")
+
+
+# %% [check]
+if __name__ == "__main__":
+    direct = conv_multiplications((192, 28, 28), ("conv", 32, 5, 1, 2))
+    bottleneck = conv_multiplications((192, 28, 28), ("conv", 16, 1, 1, 0))
+    then_5x5 = conv_multiplications((16, 28, 28), ("conv", 32, 5, 1, 2))
+    print(f"5x5 conv directly: {direct:,}; with a 1x1 bottleneck first: {bottleneck:,} + {then_5x5:,} "
+          f"= {bottleneck + then_5x5:,}")
+    assert direct == 120_422_400 and bottleneck + then_5x5 == 12_443_648
+    print("conv_multiplications: the Inception bottleneck figures OK")
+
+# %% [markdown]
 # ## Receptive fields
 #
 # The *receptive field* of a unit is the part of the input image that can

@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 from torch import nn
 
 from reference.params import (
+    ALEXNET,
+    VGG16,
     conv2d_param_count,
+    conv_multiplications,
     layer_output_shape,
     linear_param_count,
     model_param_count,
@@ -209,3 +212,26 @@ def test_model_param_count_and_receptive_field_reject_unknown_layers():
         model_param_count((1, 8, 8), [("conv", 4, 3, 1, 1), ("upsample", 2)])
     with pytest.raises(ValueError):
         receptive_field([("conv", 4, 3, 1, 1), ("upsample", 2)])
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(channels=st.integers(1, 8), side=st.integers(5, 30), out_channels=st.integers(1, 8),
+       kernel=st.integers(1, 5), stride=st.integers(1, 3), pad=st.integers(0, 2))
+def test_conv_multiplications_equals_half_of_torchs_flop_count(channels, side, out_channels, kernel, stride, pad):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    conv = nn.Conv2d(channels, out_channels, kernel, stride, pad)
+    with FlopCounterMode(display=False) as counter:
+        conv(torch.zeros(1, channels, side, side))
+    layer = ("conv", out_channels, kernel, stride, pad)
+    assert conv_multiplications((channels, side, side), layer) == counter.get_total_flops() // 2
+
+
+def test_the_big_networks_have_the_lectures_parameter_counts():
+    alexnet = nn.Sequential(
+        nn.Conv2d(3, 64, 11, 4, 2), nn.ReLU(), nn.MaxPool2d(3, 2), nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(),
+        nn.MaxPool2d(3, 2), nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(), nn.Conv2d(384, 256, 3, padding=1),
+        nn.ReLU(), nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2), nn.Flatten(),
+        nn.Linear(9216, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 1000))
+    assert torch_count(alexnet) == model_param_count((3, 224, 224), ALEXNET) == 61_100_840
+    assert model_param_count((3, 224, 224), VGG16) == 138_357_544

@@ -21,7 +21,7 @@ from grader.suites.params.oracles import Layer, ParamsReference, ParamsTorch
 suite = Suite(
     "params",
     functions=("conv2d_param_count", "linear_param_count", "layer_output_shape", "model_param_count",
-               "receptive_field"),
+               "receptive_field", "conv_multiplications"),
     policy=numpy_only("params"),
     oracles=Oracles(pytorch=ParamsTorch, reference=ParamsReference),
 )
@@ -34,6 +34,19 @@ CIFAR = (("conv", 16, 2, 1, 1), ("relu",), ("maxpool", 2, 2), ("conv", 32, 2, 1,
          ("conv", 64, 2, 1, 1), ("relu",), ("maxpool", 2, 2), ("dropout", 0.3), ("flatten",), ("linear", 500),
          ("relu",), ("dropout", 0.4), ("linear", 10))
 MLP = (("flatten",), ("linear", 512), ("relu",), ("linear", 512), ("relu",), ("linear", 10))
+# The lecture's big networks on (3, 224, 224): AlexNet as torchvision lays it out, VGG-16 (configuration D).
+ALEXNET = (("conv", 64, 11, 4, 2), ("relu",), ("maxpool", 3, 2), ("conv", 192, 5, 1, 2), ("relu",), ("maxpool", 3, 2),
+           ("conv", 384, 3, 1, 1), ("relu",), ("conv", 256, 3, 1, 1), ("relu",), ("conv", 256, 3, 1, 1), ("relu",),
+           ("maxpool", 3, 2), ("flatten",), ("dropout", 0.5), ("linear", 4096), ("relu",), ("dropout", 0.5),
+           ("linear", 4096), ("relu",), ("linear", 1000))
+VGG16 = tuple(layer for channels, count in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+              for layer in (("conv", channels, 3, 1, 1), ("relu",)) * count + (("maxpool", 2, 2),)) + (
+    ("flatten",), ("linear", 4096), ("relu",), ("dropout", 0.5), ("linear", 4096), ("relu",), ("dropout", 0.5),
+    ("linear", 1000))
+# Inception's 5x5 convolution on 28x28x192, directly and after a 1x1 bottleneck to 16 channels.
+INCEPTION = ((192, 28, 28), ("conv", 32, 5, 1, 2), "a 5x5 convolution to 32 channels on 28x28x192"), (
+    (192, 28, 28), ("conv", 16, 1, 1, 0), "the 1x1 bottleneck to 16 channels on 28x28x192"), (
+    (16, 28, 28), ("conv", 32, 5, 1, 2), "the 5x5 convolution to 32 channels after the bottleneck")
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,14 @@ def layer_cases(draw: st.DrawFn) -> ParamsCase:
     else:
         shape = draw(input_shapes())
         layer = draw(st.one_of(spatial_layer(shape), st.just(("flatten",))))
+    return ParamsCase((shape, layer), f"input_shape={shape}, layer={layer}")
+
+
+@st.composite
+def convolutions(draw: st.DrawFn) -> ParamsCase:
+    """(input_shape, conv layer), the layer fitting its input: any channels, kernel, stride and padding."""
+    shape = draw(input_shapes())
+    layer = draw(spatial_layer(shape).filter(lambda layer: layer[0] == "conv"))
     return ParamsCase((shape, layer), f"input_shape={shape}, layer={layer}")
 
 
@@ -207,6 +228,14 @@ def lecture_models(ctx: Context, case: ParamsCase) -> None:
     model_count(ctx, case)
 
 
+@suite.check("model_param_count counts the lecture's big networks exactly (AlexNet: 61,100,840; VGG-16: "
+             "138,357,544)", points=1, functions=["model_param_count"],
+             cases=st.sampled_from([model_case((3, 224, 224), ALEXNET, "AlexNet on (3, 224, 224)"),
+                                    model_case((3, 224, 224), VGG16, "VGG-16 on (3, 224, 224)")]))
+def big_models(ctx: Context, case: ParamsCase) -> None:
+    model_count(ctx, case)
+
+
 @suite.check("model_param_count adds up every layer's parameters through a stack of layers", points=2,
              functions=["model_param_count"], cases=models().map(lambda m: model_case(*m)))
 def model_count(ctx: Context, case: ParamsCase) -> None:
@@ -224,6 +253,21 @@ def receptive(ctx: Context, case: ParamsCase) -> None:
     (layers,) = case.args
     got = ctx.call("receptive_field", list(layers))
     ctx.expect_value("receptive_field", got, ctx.oracle.receptive_field(layers), case)
+
+
+@suite.check("conv_multiplications reproduces Inception's 1x1 bottleneck: about 120 million multiplications "
+             "for the 5x5 convolution, about 12.4 million with the bottleneck first", points=1,
+             functions=["conv_multiplications"],
+             cases=st.sampled_from([ParamsCase((shape, layer), text) for shape, layer, text in INCEPTION]))
+def inception_multiplications(ctx: Context, case: ParamsCase) -> None:
+    multiplications(ctx, case)
+
+
+@suite.check("conv_multiplications is H_out * W_out * out_channels * kernel * kernel * C_in, for any stride and "
+             "padding", points=1, functions=["conv_multiplications"], cases=convolutions())
+def multiplications(ctx: Context, case: ParamsCase) -> None:
+    got = ctx.call("conv_multiplications", *case.args)
+    ctx.expect_value("conv_multiplications", got, ctx.oracle.conv_multiplications(*case.args), case)
 
 
 # Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.
@@ -270,9 +314,21 @@ suite.mistake(
     model_param_count=lambda o, shape, layers: _count(o, shape, layers, bias=False))
 suite.mistake(
     "shapes rounded up", "Your sizes round up: a window that hangs over the edge is dropped, so sizes round "
-    "down, 1 + (n + 2*pad - k) // stride.", ["layer_output_shape", "model_param_count"],
+    "down, 1 + (n + 2*pad - k) // stride.", ["layer_output_shape", "model_param_count", "conv_multiplications"],
     layer_output_shape=_rounded_up,
-    model_param_count=lambda o, shape, layers: _count(o, shape, layers, shape_of=lambda s, l: _rounded_up(o, s, l)))
+    model_param_count=lambda o, shape, layers: _count(o, shape, layers, shape_of=lambda s, l: _rounded_up(o, s, l)),
+    conv_multiplications=lambda o, shape, layer: (int(np.prod(_rounded_up(o, shape, layer))) * layer[2] ** 2
+                                                  * shape[0]))
+suite.mistake(
+    "multiplications counting the bias", "Your count multiplies the bias too: each output value is a dot "
+    "product of k*k*C_in weights with the input, then the bias is added, so H_out * W_out * C_out * k*k*C_in.",
+    ["conv_multiplications"],
+    conv_multiplications=lambda o, shape, layer: (o.conv_multiplications(shape, layer)
+                                                  + int(np.prod(o.layer_output_shape(shape, layer)))))
+suite.mistake(
+    "multiplications without input channels", "Your count leaves out the input channels: a filter spans all "
+    "C_in channels, so each output value takes k*k*C_in multiplications.", ["conv_multiplications"],
+    conv_multiplications=lambda o, shape, layer: o.conv_multiplications(shape, layer) // shape[0])
 suite.mistake(
     "receptive field ignoring strides", "Your receptive field adds k - 1 per layer: after a stride-s layer, "
     "each further step covers s times as many input pixels, so add (k - 1) times the product of the earlier "
@@ -293,4 +349,6 @@ def _models_agree(reference: Any, pytorch: Any, model: tuple) -> None:
 
 suite.agreements += [Agreement("model_param_count, receptive_field", models(), _models_agree),
                      Agreement("layer_output_shape", layer_cases(), same_method("layer_output_shape", array=False)),
-                     Agreement("receptive_field", receptive_stacks(), same_method("receptive_field", array=False))]
+                     Agreement("receptive_field", receptive_stacks(), same_method("receptive_field", array=False)),
+                     Agreement("conv_multiplications", convolutions(),
+                               same_method("conv_multiplications", array=False))]

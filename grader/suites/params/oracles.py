@@ -1,5 +1,5 @@
-"""The params assignment's oracles: parameter counts, shapes and receptive fields measured on PyTorch layers
-(built on the meta device: no memory, no arithmetic), and an adapter of ``reference/params.py``."""
+"""The params assignment's oracles: parameter counts, shapes, multiplications and receptive fields measured on
+PyTorch layers (built on the meta device: no memory, no arithmetic), and an adapter of ``reference/params.py``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
 
 from grader.oracles.reference_oracle import ReferenceOracle
 from grader.oracles.torch_oracle import TorchOracle
@@ -43,6 +44,17 @@ class ParamsTorch(TorchOracle):
             total += _count(_module(shape, layer))
             shape = self.layer_output_shape(shape, layer)
         return total
+
+    def conv_multiplications(self, input_shape: Shape, layer: Layer) -> int:
+        """Measured: half the floating-point operations PyTorch's FLOP counter books for the convolution (one
+        multiply and one add per weight per output position; the bias is not counted)."""
+        if layer[0] != "conv":
+            raise ValueError(f"layer {layer} is not a convolution")
+        module = _module(input_shape, layer)
+        self.layer_output_shape(input_shape, layer)  # a ValueError when it does not fit
+        with FlopCounterMode(display=False) as counter:
+            module(torch.zeros((1, *input_shape), device="meta"))
+        return int(counter.get_total_flops()) // 2
 
     def receptive_field(self, layers: Sequence[Layer]) -> int:
         """Measured: the input extent that reaches one output unit's gradient (pools as averages, no padding)."""
@@ -112,3 +124,6 @@ class ParamsReference(ReferenceOracle, ParamsTorch):
 
     def receptive_field(self, layers: Sequence[Layer]) -> int:
         return self.module.receptive_field(layers)
+
+    def conv_multiplications(self, input_shape: Shape, layer: Layer) -> int:
+        return self.module.conv_multiplications(input_shape, layer)
