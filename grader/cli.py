@@ -268,11 +268,14 @@ def dask_executor(scheduler: str):
 
 def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Exit 0 when every submission has a final record (whatever the scores), 1 when a grader error remains."""
+    from grader.batch.discover import folder_holds_submissions
     from grader.batch.records import GRADER_ERROR
     from grader.batch.run import run_batch as grade_all
 
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
+    if problem := folder_holds_submissions(args.submissions):
+        parser.error(problem)
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1")
     settings = settings_of(args, parser)

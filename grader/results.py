@@ -33,6 +33,7 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
     diagnosis: str = ""
     inputs: str = ""  # digest of the inputs the check was given: equal digests, equal inputs
+    stopped_in: str = ""  # the student function that hung or crashed and stopped this check
 
     @property
     def passed(self) -> bool:
@@ -58,6 +59,7 @@ class GradeReport:
     load_messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
     load_output: str = ""  # what the code printed while it loaded (a notebook's own worked examples), capped
+    load_failure: str = ""  # why the code did not load at all (a syntax error, an import that failed), or ""
 
     @property
     def score(self) -> float:

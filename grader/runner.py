@@ -27,7 +27,7 @@ from grader.sandbox.process import LoadReport, Sandbox
 from grader.settings import Profile, Settings
 from grader.submission import Submission, SubmissionError, load_submission
 from grader.suites import get_suite
-from grader.suites.framework import (Check, CheckAborted, CheckFailed, Context, Mistake, MistakenOracle,
+from grader.suites.framework import (Check, CheckAborted, CheckFailed, Context, Mistake, MistakenOracle, Suite,
                                      Skipped)
 
 MAX_SHOWN_ARRAY = 64
@@ -80,6 +80,7 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
         report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
         report.load_output = sandbox.take_output()  # shown on its own, not under the first check
+        report.load_failure = load_failure(suite, loaded)
         context = Context(sandbox, the_oracle, settings, budget_seconds=budget,
                           probed=bool(suite.policy.probe_modules))
         for check in filter(only, suite.checks):
@@ -261,7 +262,8 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
     except CheckAborted as abort:
         result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(abort.error.kind, FAILED)
         result.message = abort.error.message
-        result.counterexample = counterexample(attempts.case, check.shows)
+        result.counterexample = counterexample(attempts.case, check.shows) if abort.ran else None
+        result.stopped_in = abort.function
     except Flaky:
         result.message = ("it failed on an input and then passed on the same input: the result depends on "
                           "something besides the arguments (randomness, or state kept between calls)")
@@ -282,6 +284,15 @@ def not_graded(check: Check, skipped: Sequence[str]) -> str:
     return (f"not graded: on every input this check was given ({len(skipped)}), code it needs failed first: "
             f"{skipped[0]}. Fix that (the value checks say how), then this check can grade "
             f"{' and '.join(check.functions)}")
+
+
+def load_failure(suite: Suite, loaded: LoadReport) -> str:
+    """Why the code did not load at all, or '': loading itself failed, or its cells raised and defined none of
+    the functions the suite grades (a syntax error in a .py)."""
+    if loaded.failure is not None:
+        return loaded.failure.message
+    defined = [f for f in suite.functions if loaded.names.get(f) in ("function", "class")]
+    return loaded.cell_errors[0] if loaded.cell_errors and not defined else ""
 
 
 def missing_functions(check: Check, loaded: LoadReport) -> str:

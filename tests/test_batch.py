@@ -120,7 +120,7 @@ def test_gradebook_has_one_row_per_student_and_a_column_per_check(graded: tuple[
     _, out, _ = graded
     rows = gradebook(out)
     checks, full = [check.name for check in get_suite("pool").checks], f"{POOL_POINTS:g}"
-    assert rows[0] == ["id", "total", "max", "outcome", *checks]
+    assert rows[0] == ["id", "total", "max", "outcome", "what happened", "report", *checks]
     assert [row[0] for row in rows[1:]] == IDS
     assert {row[0]: (row[1], row[3]) for row in rows[1:]} == {
         "alice": ("0", "student_error"), "bob": (full, "graded"), "carol": (full, "graded"),

@@ -53,6 +53,18 @@ def discover(submissions: Path, scratch: Path) -> list[Entry]:
     return sorted((entry(sorted(paths), scratch) for paths in by_id.values()), key=lambda e: e.student_id)
 
 
+def folder_holds_submissions(submissions: Path) -> str:
+    """Why ``submissions`` cannot be a batch's folder (unreadable, or nothing in it but system files), or ''."""
+    try:
+        names = [path.name for path in submissions.iterdir()]
+    except OSError as error:
+        return f"{submissions} cannot be read ({error.strerror}): give the grader read access to it"
+    if not [name for name in names if name not in IGNORED and name not in SYSTEM_FILES]:
+        return (f"{submissions} holds no submissions: put one file, notebook, folder or zip per student in it "
+                "(named after the student's id)")
+    return ""
+
+
 # Written by file browsers, version control and Jupyter, never handed in by a student.
 SYSTEM_FILES = (".DS_Store", "Thumbs.db", "desktop.ini", ".git", ".ipynb_checkpoints")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from grader.batch.discover import Entry
 from grader.batch.layout import printable, student_folder
-from grader.batch.records import GRADED, GRADER_ERROR, STUDENT_ERROR, Record, write_record
+from grader.batch.records import GRADED, GRADER_ERROR, OUTCOME_WORDS, STUDENT_ERROR, Record, write_record
 from grader.files import write_atomic, write_json
-from grader.reports.view import summary
+from grader.reports.view import summary, what_happened
 from grader.results import GradeReport
 from grader.runner import grade_submission, unrun
 from grader.settings import Settings
@@ -41,9 +41,11 @@ class GradeJob:
             write_feedback(student_folder(self.out, self.entry.student_id), report)
             record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
                             round(report.max_score, 4), {r.name: r.score for r in report.results}, message,
-                            sandbox=report.sandbox)
+                            sandbox=report.sandbox,
+                            happened=what_happened(report) if outcome == GRADED else OUTCOME_WORDS[outcome])
         except Exception:  # a fault of the grader itself, never the student's: recorded, not scored
-            record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc())
+            record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc(),
+                            happened=OUTCOME_WORDS[GRADER_ERROR])
         record.seconds = round(time.monotonic() - started, 3)
         write_record(self.out, record)
         return record

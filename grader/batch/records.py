@@ -19,6 +19,7 @@ from grader.batch.layout import student_folder
 from grader.files import json_text, write_atomic
 
 GRADED, STUDENT_ERROR, GRADER_ERROR = "graded", "student_error", "grader_error"
+OUTCOME_WORDS = {GRADED: "graded", STUDENT_ERROR: "student error", GRADER_ERROR: "grader error"}
 RECORD_NAME = "record.json"
 MAX_HASHED_BYTES = 64 * 1024 * 1024  # above what discovery accepts: a larger file is refused, not read
 
@@ -36,6 +37,12 @@ class Record:
     message: str = ""
     seconds: float = 0.0
     sandbox: str = ""  # the sandbox level the submission ran at (see README, Security)
+    happened: str = ""  # what happened, in words: graded, did not load, timed out in F, crashed in F, ...
+
+    @property
+    def what_happened(self) -> str:
+        """``happened``, or the outcome in words for a record written before it was kept."""
+        return self.happened or OUTCOME_WORDS.get(self.outcome, self.outcome)
 
     def to_json(self) -> str:
         """Stable JSON (sorted keys), so an unchanged record is byte-identical."""

@@ -1,7 +1,8 @@
 """`OUT/summary.html`: the class at a glance, from the records and each student's results.json.
 
-Counts by outcome, a score histogram, each check's pass rate, the most common diagnoses, the slowest
-submissions and every error. Rendered with jinja2 autoescaping, so nothing from a submission becomes markup.
+Counts by what happened (graded, did not load, timed out in F, crashed in F, student or grader error), every
+student with their score and a link to their report (a table that sorts by any column), a score histogram, each
+check's pass rate, the most common diagnoses (counted per student), the slowest submissions and every problem. Rendered with jinja2 autoescaping, so nothing from a submission becomes markup.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.batch.gradebook import report_link
 from grader.batch.job import RESULTS_NAME
 from grader.batch.layout import SUMMARY_NAME, student_folder
 from grader.batch.records import GRADED, Record
@@ -52,20 +54,30 @@ def write_summary(out: Path, assignment: str, records: list[Record]) -> None:
     write_atomic(out / SUMMARY_NAME, page)
 
 
+@dataclass(frozen=True)
+class StudentRow:
+    """One student in the summary's table: score, what happened, and the link to their report."""
+
+    record: Record
+    report: str  # relative to summary.html; '' when there is none
+
+
 def summary_view(out: Path, assignment: str, records: list[Record]) -> dict[str, Any]:
     """Everything the summary template shows, computed here so the template only lays it out."""
     graded = [r for r in records if r.outcome == GRADED]
-    tests = [test for r in graded for test in results_tests(out, r.student_id)]
-    diagnoses = Counter(t["extra_data"]["diagnosis"] for t in tests if t.get("extra_data", {}).get("diagnosis"))
+    tests = {r.student_id: results_tests(out, r.student_id) for r in graded}
+    diagnoses = Counter(sentence for student in tests.values() for sentence in
+                        {t["extra_data"]["diagnosis"] for t in student if t.get("extra_data", {}).get("diagnosis")})
     return {
         "assignment": assignment,
-        "outcomes": Counter(r.outcome for r in records),
+        "happened": Counter(r.what_happened for r in records).most_common(),
         "total": len(records),
+        "students": [StudentRow(r, report_link(out, r)) for r in sorted(records, key=lambda r: r.student_id)],
         "histogram": histogram(graded),
-        "checks": check_rates(tests),
+        "checks": check_rates([test for student in tests.values() for test in student]),
         "diagnoses": diagnoses.most_common(TOP),
         "slowest": sorted(records, key=lambda r: -r.seconds)[:TOP],
-        "errors": [r for r in records if r.outcome != GRADED],
+        "errors": [r for r in records if r.what_happened != "graded"],
     }
 
 

@@ -201,6 +201,18 @@ def summary(report: GradeReport) -> str:
             f"checks passed ({state}{unrun}), {report.profile} profile, seed {report.seed}")
 
 
+def what_happened(report: GradeReport) -> str:
+    """What happened to a graded submission, in the class summary's words: "did not load", "timed out in F",
+    "crashed in F" (the first function that did), or "graded"."""
+    if report.load_failure:
+        return "did not load"
+    for status, words in ((TIMED_OUT, "timed out"), (CRASHED, "crashed")):
+        stopped = [r.stopped_in for r in report.results if r.status == status]
+        if stopped:
+            return f"{words} in {stopped[0]}" if stopped[0] else "used up its time budget"
+    return "graded"
+
+
 def not_gradable_text(result: CheckResult) -> str:
     """Why a check could not run on this machine, and that it costs nothing."""
     return f"Not gradable here: {result.message}. This check {NO_POINTS}."

@@ -64,9 +64,19 @@ class Skipped(Exception):
 class CheckAborted(BaseException):
     """A timeout or crash: Hypothesis lets a BaseException through, so the check stops without shrinking."""
 
-    def __init__(self, error: StudentCodeError) -> None:
+    def __init__(self, error: StudentCodeError, function: str, ran: bool = True) -> None:
         super().__init__(error.message)
         self.error = error
+        self.function = function  # the student function (or probe) that hung, crashed or flooded
+        self.ran = ran  # False: the call was never made (the function hung or crashed in an earlier check)
+
+
+def named_after(function: str, error: StudentCodeError) -> StudentCodeError:
+    """The error with the function that hung, crashed or flooded named first ("conv_forward timed out ...")."""
+    if error.message.startswith(function):
+        return error
+    joiner = " crashed: " if error.kind == "crash" else " "
+    return StudentCodeError(error.kind, f"{function}{joiner}{error.message}", error.traceback)
 
 
 @dataclass(frozen=True)
@@ -206,13 +216,14 @@ class Context:
         """Call through the sandbox; a function that timed out, crashed or ran out of memory once is not retried."""
         earlier = self.gave_up_on.get(function)
         if earlier is not None:
-            raise CheckAborted(StudentCodeError(earlier.kind, f"not run: in an earlier check, {earlier.message}"))
+            raise CheckAborted(StudentCodeError(earlier.kind, f"not run: in an earlier check, {earlier.message}"),
+                               function, ran=False)
         try:
             result: CallResult = run()
         except StudentCodeError as error:
             if error.aborts_check:
-                self.gave_up_on[function] = error
-                raise CheckAborted(error) from None
+                self.gave_up_on[function] = named_after(function, error)
+                raise CheckAborted(self.gave_up_on[function], function) from None
             evidence = [StudentTraceback(error.traceback)] if error.traceback else []
             raise CheckFailed.of_kind("exception")(error.message, evidence) from None
         if result.modified_args:
