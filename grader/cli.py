@@ -128,8 +128,41 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--executor", choices=("local", "dask"), default="local",
                        help="local: a process pool of --jobs workers; dask: a Dask cluster (pip install '.[dask]')")
     batch.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://host:8786")
+    batch.add_argument("--similarity", action="store_true",
+                       help="also compare every pair's code and write OUT/similarity.html (see `grader similarity`)")
+    add_similarity_options(batch)
     batch.set_defaults(command=command_batch, usage=batch)
+
+    similarity = commands.add_parser("similarity", help="flag pairs of submissions that share unusually much code")
+    similarity.add_argument("assignment", choices=known)
+    similarity.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
+                            help="one entry per student, as for batch")
+    similarity.add_argument("--out", type=Path, required=True, metavar="OUT", help="where similarity.html goes")
+    add_similarity_options(similarity)
+    similarity.set_defaults(command=command_similarity, usage=similarity)
     return parser
+
+
+def add_similarity_options(parser: argparse.ArgumentParser) -> None:
+    """The options `similarity` and `batch --similarity` share."""
+    parser.add_argument("--past", type=Path, action="append", default=[], metavar="DIR",
+                        help="a past class's submissions to compare against as well (repeat for several)")
+    parser.add_argument("--threshold", type=fraction, default=0.5, metavar="SHARE",
+                        help="list pairs where either submission shares at least this fraction of its code "
+                             "(default 0.5)")
+    parser.add_argument("--root", type=Path,
+                        help="the course repository, whose released stub is left out (default: --course, else here)")
+
+
+def fraction(text: str) -> float:
+    """A --threshold value: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction from 0 to 1 (0.5 means half the code)")
+    return value
 
 
 def seconds(text: str) -> float:
@@ -293,9 +326,30 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         return 130
     errors = [r.student_id for r in records if r.outcome == GRADER_ERROR]
     print(f"wrote {args.out / 'gradebook.csv'} and {args.out / 'summary.html'}")
+    if args.similarity:
+        command_similarity(args, parser)
     if errors:
         print(f"grader errors (not scored; run again to retry): {', '.join(errors)}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def command_similarity(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Write OUT/similarity.html and say how many pairs it flags; 0 whatever it finds (it flags, not judges)."""
+    from grader.batch.discover import folder_holds_submissions
+
+    for folder in (args.submissions, *args.past):
+        if problem := (folder_holds_submissions(folder) if folder.is_dir() else f"{folder} is not a folder"):
+            parser.error(problem)
+    try:
+        from grader.similarity.report import released_stub, write_similarity
+    except ImportError as error:
+        parser.error(f"similarity needs copydetect ({error}): pip install '.[similarity]'")
+    root = repository(args)
+    flagged = write_similarity(args.assignment, args.submissions, args.out, args.past,
+                               released_stub(args.assignment, root), args.threshold)
+    print(f"wrote {args.out / 'similarity.html'}: {len(flagged)} pair{'s' if len(flagged) != 1 else ''} at or above "
+          f"{args.threshold:.0%} shared code, to read side by side")
+    return 0
 
 
 if __name__ == "__main__":

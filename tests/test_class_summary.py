@@ -31,7 +31,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
         compose(submissions / student, "conv", *parts)
     out = folder / "out"
     batch = subprocess.run([sys.executable, "-m", "grader.cli", "batch", "conv", str(submissions), "--out", str(out),
-                            "--profile", "quick", "--jobs", "2"], capture_output=True, text=True, timeout=900)
+                            "--profile", "quick", "--jobs", "2", "--similarity"], capture_output=True, text=True,
+                           timeout=900)
     assert batch.returncode == 0, batch.stderr
     return out
 
@@ -60,6 +61,12 @@ def test_the_summary_counts_every_outcome_and_lists_every_student(graded: Path) 
     assert " ".join(headline.split()) == "4 submissions: 2 graded, 1 did not load, 1 timed out in conv_forward."
     assert all(f'<a href="{student}/report.html">{student}</a>' in page for student in ("amy", "ben", "cal", "dee"))
     assert "Errors: None" not in page and "No known mistake" not in page
+
+
+def test_batch_similarity_compares_the_class_beside_the_gradebook(graded: Path) -> None:
+    pytest.importorskip("copydetect")
+    page = (graded / "similarity.html").read_text()
+    assert re.search(r"4 submissions compared: 6\s+pairs", page)
 
 
 def test_diagnoses_are_counted_per_student(graded: Path) -> None:
