@@ -34,7 +34,7 @@ MISTAKES = {
     ("pool", "stride_is_pool_size"): {"max_pool_forward"},
     ("pool", "ties_to_every_max"): {"max_pool_backward"},
     ("params", "no_bias_counts"): {"conv2d_param_count", "model_param_count"},
-    ("params", "shapes_rounded_up"): {"layer_output_shape", "model_param_count", "conv_multiplications"},
+    ("params", "shapes_rounded_up"): {"layer_output_shape", "model_param_count"},
     ("params", "receptive_field_ignores_strides"): {"receptive_field"},
     ("params", "multiplies_the_bias"): {"conv_multiplications"},
     ("params", "multiplications_without_channels"): {"conv_multiplications"},

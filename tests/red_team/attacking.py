@@ -139,6 +139,11 @@ def build(folder: Path, assignment: str, name: str, places: dict[str, object],
     return path
 
 
+def every_function(assignment: str) -> set[str]:
+    """Every function an assignment grades: what an attack that stops the whole submission reaches."""
+    return set(get_suite(assignment).functions)
+
+
 def selected(assignment: str, functions: Iterable[str] | None) -> list:
     """The suite's checks that exercise any of ``functions`` (all checks when None)."""
     wanted = set(functions) if functions is not None else None
@@ -171,7 +176,8 @@ def messages(report: GradeReport, function: str) -> list[str]:
 
 
 def output(report: GradeReport) -> str:
-    return "\n".join(r.output for r in report.results)
+    """Everything the submission printed: while it loaded, then in each check."""
+    return "\n".join([report.load_output] + [r.output for r in report.results])
 
 
 @pytest.fixture

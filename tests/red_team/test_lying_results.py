@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from red_team.attacking import ATTACKS, FIXTURES, World, assert_contained, build, grade_attack, messages
+from red_team.attacking import (ATTACKS, FIXTURES, World, assert_contained, build, every_function, grade_attack,
+                                messages)
 from grader.results import PASSED
 from grader.runner import grade
 
@@ -72,13 +73,13 @@ def test_forged_values_no_child_sends_fail_only_their_functions(tmp_path: Path, 
     """JSON nested 100,000 deep, a 2 GiB numpy void scalar, an int8 scalar of 1000, a nested object name."""
     report = grade_attack(build(tmp_path / "sub", "params", "forged_values.py", world.places()), "params")
     assert_contained(report, {"conv2d_param_count", "linear_param_count", "layer_output_shape", "receptive_field"})
-    assert [r.status for r in report.results if MODEL in r.functions] == [PASSED, PASSED]
+    statuses = [r.status for r in report.results if MODEL in r.functions]
+    assert len(statuses) >= 2 and set(statuses) == {PASSED}
 
 
 def test_a_forged_reply_to_the_load_fails_every_check(tmp_path: Path, world: World) -> None:
     report = grade_attack(build(tmp_path / "sub", "params", "forged_load_reply.py", world.places()), "params")
-    assert_contained(report, {"conv2d_param_count", "linear_param_count", "layer_output_shape", MODEL,
-                              "receptive_field"})
+    assert_contained(report, every_function("params"))
     assert all(r.message.startswith("loading your code") for r in report.results)
 
 

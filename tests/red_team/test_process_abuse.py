@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from red_team.attacking import (World, assert_contained, build, grade_attack, grade_correct_params, grade_in_a_process,
-                      grader_process, kill, output, processes_named, signals_confined, wait_until)
+from red_team.attacking import (World, assert_contained, build, every_function, grade_attack, grade_correct_params,
+                                grade_in_a_process, grader_process, kill, output, processes_named, signals_confined,
+                                wait_until)
 from grader.results import CRASHED, FAILED, TIMED_OUT
 from grader.runner import grade_submission
 from grader.submission import load_submission
@@ -37,8 +38,7 @@ def test_sys_exit_at_import_keeps_what_was_defined_and_is_reported(tmp_path: Pat
 
 def test_os_exit_at_import_fails_every_check_with_the_reason(tmp_path: Path, world: World) -> None:
     report = grade_attack(build(tmp_path / "sub", "params", "os_exit_at_import.py", world.places()), "params")
-    assert_contained(report, {"conv2d_param_count", "linear_param_count", "layer_output_shape", MODEL,
-                              "receptive_field"})
+    assert_contained(report, every_function("params"))
     assert all("loading your code the process exited with code 0" in r.message for r in report.results)
 
 
@@ -164,8 +164,7 @@ def test_segfaults_and_aborts_crash_only_their_functions(tmp_path: Path, world: 
 
 def test_an_import_that_never_ends_times_out_and_fails_every_check(tmp_path: Path, world: World) -> None:
     report = grade_attack(build(tmp_path / "sub", "params", "slow_import.py", world.places()), "params")
-    assert_contained(report, {"conv2d_param_count", "linear_param_count", "layer_output_shape", MODEL,
-                              "receptive_field"})
+    assert_contained(report, every_function("params"))
     assert all("loading your code timed out" in r.message for r in report.results)
 
 
