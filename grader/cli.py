@@ -140,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
     similarity.add_argument("--out", type=Path, required=True, metavar="OUT", help="where similarity.html goes")
     add_similarity_options(similarity)
     similarity.set_defaults(command=command_similarity, usage=similarity)
+
+    export = commands.add_parser("export", help="a batch's grades in the import format of Canvas or Moodle")
+    export.add_argument("lms", choices=("canvas", "moodle"), help="the learning-management system to import into")
+    export.add_argument("batch_out", type=Path, metavar="OUT", help="the --out folder of `grader batch`")
+    export.add_argument("--roster", type=Path, required=True, metavar="CSV",
+                        help="the course's roster: its gradebook export (Canvas: Grades > Export)")
+    export.add_argument("--name", required=True, help="the assignment's column name in the LMS gradebook")
+    export.add_argument("--match", metavar="COLUMN",
+                        help="the roster column that holds the ids submissions are named by (default: 'SIS Login "
+                             "ID' for Canvas, 'Username' for Moodle)")
+    export.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: OUT/<lms>.csv)")
+    export.set_defaults(command=command_export, usage=export)
     return parser
 
 
@@ -349,6 +361,30 @@ def command_similarity(args: argparse.Namespace, parser: argparse.ArgumentParser
                                released_stub(args.assignment, root), args.threshold)
     print(f"wrote {args.out / 'similarity.html'}: {len(flagged)} pair{'s' if len(flagged) != 1 else ''} at or above "
           f"{args.threshold:.0%} shared code, to read side by side")
+    return 0
+
+
+def command_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Write the import file; list on stderr the ids no roster row has and the roster rows without a grade."""
+    from grader.batch.lms import RosterError, export
+    from grader.files import write_atomic
+
+    match = args.match or ("SIS Login ID" if args.lms == "canvas" else "Username")
+    if not args.roster.is_file():
+        parser.error(f"--roster {args.roster} is not a file: export the course's gradebook and name that file")
+    try:
+        written = export(args.batch_out, args.roster, args.name, args.lms, match)
+    except RosterError as error:
+        parser.error(str(error))
+    target = args.to or args.batch_out / f"{args.lms}.csv"
+    write_atomic(target, written.text)
+    print(f"wrote {target}")
+    if written.unmatched_ids:
+        print(f"graded but not in the roster's {match!r} column (not exported): {', '.join(written.unmatched_ids)}",
+              file=sys.stderr)
+    if written.without_submission:
+        print(f"in the roster without a graded submission (left blank): {', '.join(written.without_submission)}",
+              file=sys.stderr)
     return 0
 
 

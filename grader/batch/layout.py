@@ -17,7 +17,9 @@ from pathlib import Path
 GRADEBOOK_NAME = "gradebook.csv"
 SUMMARY_NAME = "summary.html"
 UNSAFE_IDS = "unsafe-ids"
-TOP_LEVEL = (GRADEBOOK_NAME, SUMMARY_NAME, UNSAFE_IDS)
+SIMILARITY_NAME = "similarity.html"
+EXPORT_NAMES = ("canvas.csv", "moodle.csv")
+TOP_LEVEL = (GRADEBOOK_NAME, SUMMARY_NAME, UNSAFE_IDS, SIMILARITY_NAME, *EXPORT_NAMES)
 NOT_PORTABLE = '\\/:*?"<>|'
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from grader.files import write_atomic
 from grader.similarity.fingerprints import Code, Pair, class_code, pairs
 
-REPORT_NAME = "similarity.html"
+from grader.batch.layout import SIMILARITY_NAME as REPORT_NAME
 SHOWN = 30  # pairs shown side by side; the table lists every pair above the threshold
 
 

@@ -1,0 +1,72 @@
+"""Grades in the import format of Canvas and Moodle, mapped through a roster.
+
+Canvas's gradebook import reads the columns Student, ID, SIS User ID, SIS Login ID and Section, then one column
+per assignment, and an optional second row "Points Possible" (Instructure's guide "How do I import grades in the
+Gradebook?"); its gradebook export, which a course uses as the roster, has the same identity columns and that row.
+Moodle's CSV grade import reads a header row, a column matched to a user field, and one column per grade item.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from grader.batch.gradebook import write_gradebook
+from grader.batch.records import GRADED, GRADER_ERROR, STUDENT_ERROR, Record
+from grader.cli import main
+
+ROSTER = """Student,ID,SIS User ID,SIS Login ID,Section,Homework 1 (1201),Current Score
+    Points Possible,,,,,10,(read only)
+"Lovelace, Ada",101,S-1,ada,Section A,9,90
+"Turing, Alan",102,S-2,alan,Section A,10,100
+"Hopper, Grace",103,S-3,grace,Section B,,
+"Noether, Emmy",104,S-4,emmy,Section B,8,80
+"""
+
+
+@pytest.fixture
+def batch_out(tmp_path: Path) -> Path:
+    """A batch's output folder: four graded ids (one not in the roster), a student error and a grader error."""
+    out = tmp_path / "out"
+    out.mkdir()
+    records = [Record("ada", "k", GRADED, 14.5, 14.5, {"a": 14.5}), Record("alan", "k", GRADED, 3, 14.5, {"a": 3}),
+               Record("grace", "k", STUDENT_ERROR, 0, 14.5, {"a": 0}), Record("emmy", "k", GRADER_ERROR),
+               Record("mallory", "k", GRADED, 14.5, 14.5, {"a": 14.5})]
+    write_gradebook(out, ["a"], records)
+    return out
+
+
+def rows(path: Path) -> list[list[str]]:
+    return list(csv.reader(path.read_text().splitlines()))
+
+
+def test_canvas_export_has_the_import_formats_columns_and_points_possible(batch_out: Path, tmp_path: Path,
+                                                                         capsys) -> None:
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    assert main(["export", "canvas", str(batch_out), "--roster", str(tmp_path / "roster.csv"),
+                 "--name", "Convolution (grader)"]) == 0
+    written = rows(batch_out / "canvas.csv")
+    assert written[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Convolution (grader)"]
+    assert written[1] == ["Points Possible", "", "", "", "", "14.5"]
+    assert written[2:] == [["Lovelace, Ada", "101", "S-1", "ada", "Section A", "14.5"],
+                           ["Turing, Alan", "102", "S-2", "alan", "Section A", "3"],
+                           ["Hopper, Grace", "103", "S-3", "grace", "Section B", "0"],
+                           ["Noether, Emmy", "104", "S-4", "emmy", "Section B", ""]]  # a grader error stays blank
+    err = capsys.readouterr().err
+    assert "not in the roster's 'SIS Login ID' column (not exported): mallory" in err
+
+
+def test_moodle_export_has_one_identity_column_and_the_grade_item(batch_out: Path, tmp_path: Path) -> None:
+    (tmp_path / "users.csv").write_text("Username,Email address\nada,ada@example.org\nalan,alan@example.org\n")
+    assert main(["export", "moodle", str(batch_out), "--roster", str(tmp_path / "users.csv"), "--name", "HW1"]) == 0
+    assert rows(batch_out / "moodle.csv") == [["Username", "HW1"], ["ada", "14.5"], ["alan", "3"]]
+
+
+def test_a_roster_without_the_identity_columns_is_a_usage_error(batch_out: Path, tmp_path: Path, capsys) -> None:
+    (tmp_path / "roster.csv").write_text("name,email\nAda,ada@example.org\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "canvas", str(batch_out), "--roster", str(tmp_path / "roster.csv"), "--name", "HW1"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "has no column 'Student', 'ID'" in err and "Grades > Export" in err
