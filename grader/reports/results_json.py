@@ -12,6 +12,15 @@ from grader.results import NOT_GRADABLE, GradeReport
 from grader.sandbox.printable import printable_data
 
 
+def leaderboard(report: GradeReport) -> list[dict[str, Any]]:
+    """The assignment's leaderboard entries for this grade (Gradescope shows them when the leaderboard is on)."""
+    from grader.suites import get_suite
+
+    entries = get_suite(report.assignment).leaderboard
+    return [{"name": name, "value": value, "order": order}
+            for name, value, order in (entries(report.results) if entries else [])]
+
+
 def results_json(report: GradeReport) -> dict[str, Any]:
     """The results.json of ``report``, as a plain mapping (``grader.files.json_text`` writes it strictly)."""
     return printable_data({
@@ -39,6 +48,7 @@ def results_json(report: GradeReport) -> dict[str, Any]:
             }
             for i, r in enumerate(report.results, start=1)
         ],
+        **({"leaderboard": board} if (board := leaderboard(report)) else {}),
         "extra_data": {
             "assignment": report.assignment,
             "submission": report.submission,
