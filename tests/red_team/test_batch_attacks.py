@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from grader.batch.run import run_batch
 from grader.settings import Settings
+from grader.suites import get_suite
 from red_team.attacking import ATTACKS, FIXTURES, ROOT, World, attack_text, tree_state
 
 SHADOWS = ATTACKS / "params" / "folder_submission"
@@ -81,11 +82,11 @@ def test_a_batch_keeps_each_students_grade_whatever_the_others_submit(tmp_path: 
     run_batch("params", submissions, out, settings=Settings("quick"), executor=InlineExecutor(), stream=open(os.devnull, "w"))
     assert tree_state(submissions) == before, "a submission changed another one"
     assert gradebook(out) == {
-        "alice": ("9", "11", "graded"), "mallory": ("7", "11", "graded"), "nina": ("11", "11", "graded"),
-        "eve": ("0", "11", "student_error"), "frank": ("0", "11", "student_error"), "zed": ("0", "11", "student_error")}
-    for student, score in {"alice": 9, "mallory": 7, "nina": 11}.items():
+        "alice": ("12", "14", "graded"), "mallory": ("9", "14", "graded"), "nina": ("14", "14", "graded"),
+        "eve": ("0", "14", "student_error"), "frank": ("0", "14", "student_error"), "zed": ("0", "14", "student_error")}
+    for student, score in {"alice": 12, "mallory": 9, "nina": 14}.items():
         results = json.loads((out / student / "results.json").read_text())
-        assert results["score"] == score and len(results["tests"]) == 8
+        assert results["score"] == score and len(results["tests"]) == len(get_suite("params").checks) == 11
     for student in ("eve", "frank", "zed"):
         assert "symbolic link" in json.loads((out / student / "results.json").read_text())["tests"][0]["output"]
     nina = json.loads((out / "nina" / "results.json").read_text())
