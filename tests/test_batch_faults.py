@@ -23,7 +23,11 @@ from grader.batch.job import GradeJob
 from grader.batch.records import Record
 from grader.batch.run import run_batch
 from grader.settings import Settings
+from grader.suites import get_suite
 from test_batch import build_class, gradebook as gradebook_rows
+
+
+PARAMS_POINTS = sum(check.points for check in get_suite("params").checks)  # a correct params submission's score
 
 
 def batch(submissions: Path, out: Path) -> subprocess.Popen:
@@ -148,7 +152,7 @@ def rerun_at_most_once(submitted: list[str]) -> bool:
 def test_a_worker_killed_once_is_replaced_and_every_job_it_took_down_is_graded(tmp_path: Path) -> None:
     records, submitted = grade_with_a_killer(tmp_path, times=1)
     assert {sid: (r.outcome, r.score) for sid, r in records.items()} == {
-        sid: ("graded", 11) for sid in ("aaron", "bea", "cy", "dan")}
+        sid: ("graded", PARAMS_POINTS) for sid in ("aaron", "bea", "cy", "dan")}
     assert submitted.count("aaron") == 2 and rerun_at_most_once(submitted)
 
 
@@ -160,6 +164,6 @@ def test_a_job_that_kills_its_worker_twice_is_a_grader_error_and_the_others_are_
     assert aaron.outcome == "grader_error" and aaron.score is None
     assert "worker process grading aaron died twice" in aaron.message
     assert {sid: (r.outcome, r.score) for sid, r in records.items()} == {
-        sid: ("graded", 11) for sid in ("bea", "cy", "dan")}
+        sid: ("graded", PARAMS_POINTS) for sid in ("bea", "cy", "dan")}
     assert submitted.count("aaron") == 2 and rerun_at_most_once(submitted)
     assert gradebook_rows(tmp_path / "out")[1][:4] == ["aaron", "", "", "grader_error"]
