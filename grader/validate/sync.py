@@ -41,7 +41,8 @@ def notebook_problems(root: Path, assignment: str) -> list[str]:
         nbformat.validate(node)
     except (ValueError, nbformat.ValidationError) as error:
         return [f"{relative} is not valid nbformat 4 ({first_line(str(error), 120)}): run `grader release`"]
-    code = [c.source.strip() for c in node.cells if c.cell_type == "code" and "check" not in c.metadata.get("tags", [])]
+    code = [c.source.strip() for c in node.cells
+            if c.cell_type == "code" and not {"check", "grader"} & set(c.metadata.get("tags", []))]
     expected = [c.text.strip() for c in parse_cells(stub.read_text(encoding="utf-8"), str(stub))
                 if c.kind == "code" and c.text.strip()]
     if code == expected:
