@@ -70,7 +70,8 @@ def summary_view(out: Path, assignment: str, records: list[Record]) -> dict[str,
                         {t["extra_data"]["diagnosis"] for t in student if t.get("extra_data", {}).get("diagnosis")})
     return {
         "assignment": assignment,
-        "happened": Counter(r.what_happened for r in records).most_common(),
+        "happened": [(count, plural(words, count)) for words, count in
+                     Counter(r.what_happened for r in records).most_common()],
         "total": len(records),
         "students": [StudentRow(r, report_link(out, r)) for r in sorted(records, key=lambda r: r.student_id)],
         "histogram": histogram(graded),
@@ -79,6 +80,11 @@ def summary_view(out: Path, assignment: str, records: list[Record]) -> dict[str,
         "slowest": sorted(records, key=lambda r: -r.seconds)[:TOP],
         "errors": [r for r in records if r.what_happened != "graded"],
     }
+
+
+def plural(words: str, count: int) -> str:
+    """'student error' -> 'student errors' for a count other than one; what happened ("graded") stays."""
+    return words + "s" if count != 1 and words.endswith(" error") else words
 
 
 def results_tests(out: Path, student_id: str) -> list[dict[str, Any]]:

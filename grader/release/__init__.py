@@ -13,6 +13,7 @@ import nbformat
 from grader.release.cells import Cell, ReleaseError, parse_cells
 from grader.release.notebook import make_notebook
 from grader.release.stub import make_stub
+from grader.suites import course_in_environment
 
 __all__ = [
     "Cell",
@@ -43,15 +44,21 @@ def expected_files(root: Path) -> dict[PurePosixPath, bytes]:
     Everything is computed before anything is written, so one broken reference writes nothing.
     """
     files: dict[PurePosixPath, bytes] = {}
-    for module in reference_modules(root):
-        name = module.stem
-        filename = f"reference/{module.name}"
-        source = module.read_text(encoding="utf-8")
-        folder = PurePosixPath("assignments", name)
-        files[folder / f"{name}.py"] = make_stub(source, filename).encode("utf-8")
-        notebook = make_notebook(source, name, filename)
-        files[folder / f"{name}.ipynb"] = (nbformat.writes(notebook) + "\n").encode("utf-8")
+    with course_in_environment(*([root] if (root / "suites").is_dir() else [])):  # its suites name the functions
+        for module in reference_modules(root):
+            add_assignment(files, module)
     return files
+
+
+def add_assignment(files: dict[PurePosixPath, bytes], module: Path) -> None:
+    """One reference module's stub and notebook, added to ``files``."""
+    name = module.stem
+    filename = f"reference/{module.name}"
+    source = module.read_text(encoding="utf-8")
+    folder = PurePosixPath("assignments", name)
+    files[folder / f"{name}.py"] = make_stub(source, filename).encode("utf-8")
+    notebook = make_notebook(source, name, filename)
+    files[folder / f"{name}.ipynb"] = (nbformat.writes(notebook) + "\n").encode("utf-8")
 
 
 def release(root: Path) -> list[Path]:
