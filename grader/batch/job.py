@@ -38,7 +38,7 @@ class GradeJob:
         try:
             with course_in_environment(*self.courses):  # a worker started before the course was named lacks it
                 report, outcome, message = self.grade()
-            write_feedback(student_folder(self.out, self.entry.student_id), report)
+                write_feedback(student_folder(self.out, self.entry.student_id), report)  # reads the suite too
             record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
                             round(report.max_score, 4), {r.name: r.score for r in report.results}, message,
                             sandbox=report.sandbox,
