@@ -184,13 +184,11 @@ CALLS_GRADER = re.compile(r"^\s*(import\s+grader|from\s+grader\b)|\bgrader\.chec
 
 
 def _is_skipped_cell(cell: dict) -> bool:
-    """Whether the grader skips a notebook cell: a worked example or a grader cell (by tag), or any cell that
-    imports or calls the grader, which a submission's sandbox refuses."""
+    """Whether a notebook cell is tagged as one the grader skips: a worked example or a grader cell (a cell that
+    imports or calls the grader is skipped too, once its size is known to be sane)."""
     metadata = cell.get("metadata")
     tags = metadata.get("tags") if isinstance(metadata, dict) else None
-    source = cell.get("source")
-    tagged = isinstance(tags, list) and any(tag in tags for tag in SKIPPED_TAGS)
-    return tagged or (isinstance(source, str) and CALLS_GRADER.search(source) is not None)
+    return isinstance(tags, list) and any(tag in tags for tag in SKIPPED_TAGS)
 
 
 def _without_untrusted_parts(raw: dict) -> dict:
@@ -279,7 +277,7 @@ def _notebook_cells(notebook: nbformat.NotebookNode, name: str) -> tuple[SourceC
         if total > 2 * MAX_SOURCE_BYTES:  # twice the limit: dropped magic lines never make up half the code
             raise _too_much_code(name)
         code = strip_magics(_normalise_newlines(source))
-        if code is not None and code.strip():
+        if code is not None and code.strip() and not CALLS_GRADER.search(code):
             cells.append(SourceCell(code, f"{name}, cell {number}", 1))
     if sum(len(cell.source.encode("utf-8")) for cell in cells) > MAX_SOURCE_BYTES:
         raise _too_much_code(name)
