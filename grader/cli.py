@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
 from grader.settings import Settings
 from grader.suites import assignments, course_in_environment, repository_assignments
@@ -112,10 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(command=command_validate, usage=validate)
 
     batch = commands.add_parser("batch", help="grade a folder of submissions: reports, gradebook.csv, summary.html")
-    batch.add_argument("assignment", choices=known)
-    batch.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
-                       help="one entry per student, named by id: a .py, a .ipynb, a .zip or a folder")
-    batch.add_argument("--out", type=Path, required=True, metavar="OUT", help="where records and reports go")
+    add_class_arguments(batch, known, "where records and reports go")
     batch.add_argument("--jobs", type=int, default=os.cpu_count(), metavar="N",
                        help="submissions graded at once (default: the number of CPUs)")
     batch.add_argument("--profile", choices=("quick", "thorough"), default="thorough",
@@ -134,15 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.set_defaults(command=command_batch, usage=batch)
 
     similarity = commands.add_parser("similarity", help="flag pairs of submissions that share unusually much code")
-    similarity.add_argument("assignment", choices=known)
-    similarity.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
-                            help="one entry per student, as for batch")
-    similarity.add_argument("--out", type=Path, required=True, metavar="OUT", help="where similarity.html goes")
+    add_class_arguments(similarity, known, "where similarity.html goes")
     add_similarity_options(similarity)
     similarity.set_defaults(command=command_similarity, usage=similarity)
 
     export = commands.add_parser("export", help="a batch's grades in the import format of Canvas or Moodle")
-    export.add_argument("lms", choices=("canvas", "moodle"), help="the learning-management system to import into")
+    export.add_argument("lms", choices=FORMATS, help="the learning-management system to import into")
     export.add_argument("batch_out", type=Path, metavar="OUT", help="the --out folder of `grader batch`")
     export.add_argument("--roster", type=Path, required=True, metavar="CSV",
                         help="the course's roster: its gradebook export (Canvas: Grades > Export)")
@@ -153,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: OUT/<lms>.csv)")
     export.set_defaults(command=command_export, usage=export)
     return parser
+
+
+def add_class_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...], out: str) -> None:
+    """The assignment, the class's submissions folder and --out, as batch and similarity take them."""
+    parser.add_argument("assignment", choices=known)
+    parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
+                        help="one entry per student, named by id: a .py, a .ipynb, a .zip or a folder")
+    parser.add_argument("--out", type=Path, required=True, metavar="OUT", help=out)
 
 
 def add_similarity_options(parser: argparse.ArgumentParser) -> None:

@@ -60,7 +60,10 @@ def test_the_summary_counts_every_outcome_and_lists_every_student(graded: Path) 
     headline = re.search(r'<p class="headline">(.*?)</p>', page, re.DOTALL).group(1)
     assert " ".join(headline.split()) == "4 submissions: 2 graded, 1 did not load, 1 timed out in conv_forward."
     assert all(f'<a href="{student}/report.html">{student}</a>' in page for student in ("amy", "ben", "cal", "dee"))
-    assert "Errors: None" not in page and "No known mistake" not in page
+    problems = page[page.index("<h2>Problems</h2>"):]
+    assert "<td>cal</td><td>did not load</td>" in problems
+    assert "<td>dee</td><td>timed out in conv_forward</td>" in problems
+    assert "<td>amy</td>" not in problems and "No known mistake" not in page
 
 
 def test_batch_similarity_compares_the_class_beside_the_gradebook(graded: Path) -> None:

@@ -30,6 +30,15 @@ from grader.suites.lenet.model import load_parameters
 from grader.suites.lenet.oracles import LenetTorch
 
 
+def leaderboard(results: list[Any]) -> list[tuple[str, float, str]]:
+    """Test accuracy and training time, as the grader measured them, when the training run got that far."""
+    runs = [piece for result in results for piece in result.evidence if isinstance(piece, TrainingRun)]
+    if not runs:
+        return []
+    return [("Test accuracy (%)", round(100 * runs[0].accuracy, 2), "desc"),
+            ("Training time (s)", round(runs[0].seconds, 1), "asc")]
+
+
 class TrainReference(ReferenceOracle, LenetTorch):
     """The grader measures the training run itself: the reference's fit is never called, only the specified
     LeNet-5 (lenet's model) is trained."""
@@ -43,16 +52,7 @@ suite = Suite("train", functions=("pick_device", "fit", "evaluate"),
               extra_budget_seconds=1200,  # the training run (fit_seconds below) and the evaluations
               wants_gpu=True, minutes_on_full_mnist=True,
               oracles=Oracles(pytorch=LenetTorch, reference=TrainReference),
-              leaderboard=lambda results: leaderboard(results))
-
-
-def leaderboard(results: list[Any]) -> list[tuple[str, float, str]]:
-    """Test accuracy and training time, as the grader measured them, when the training run got that far."""
-    runs = [piece for result in results for piece in result.evidence if isinstance(piece, TrainingRun)]
-    if not runs:
-        return []
-    return [("Test accuracy (%)", round(100 * runs[0].accuracy, 2), "desc"),
-            ("Training time (s)", round(runs[0].seconds, 1), "asc")]
+              leaderboard=leaderboard)
 
 
 @dataclass(frozen=True)
