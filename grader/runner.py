@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from hypothesis import HealthCheck, Verbosity, example, given, reject, seed, settings
-from hypothesis.errors import Flaky, Unsatisfiable
+from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.internal.conjecture import providers
 
 from grader import compare
@@ -83,13 +84,26 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
         report.load_failure = load_failure(suite, loaded)
         context = Context(sandbox, the_oracle, settings, budget_seconds=budget,
                           probed=bool(suite.policy.probe_modules))
-        for check in filter(only, suite.checks):
-            if time.monotonic() < context.deadline:
-                report.results.append(run_check(check, context, loaded, chosen, run_seed, suite.mistakes))
+        results: dict[str, CheckResult] = {}
+        for family in families([check for check in suite.checks if only(check)]):
+            if time.monotonic() >= context.deadline:
+                results |= {c.name: unrun(c, budget_spent("not run", budget), TIMED_OUT) for c in family}
+            elif len(family) == 1:
+                results[family[0].name] = run_check(family[0], context, loaded, chosen, run_seed, suite.mistakes)
             else:
-                report.results.append(unrun(check, budget_spent("not run", budget), TIMED_OUT))
+                results |= run_family(family, context, loaded, chosen, run_seed, suite.mistakes)
+        report.results = [results[check.name] for check in suite.checks if check.name in results]
     report.seconds = time.monotonic() - started
     return report
+
+
+def families(checks: Sequence[Check]) -> list[list[Check]]:
+    """The checks grouped by the strategy object they draw their inputs from, in the order each group first appears:
+    checks given the same ``cases`` run on one stream of inputs (see run_family)."""
+    groups: dict[int, list[Check]] = {}
+    for check in checks:
+        groups.setdefault(id(check.cases), []).append(check)
+    return list(groups.values())
 
 
 class Attempts:
@@ -105,6 +119,28 @@ class Attempts:
         self.first_failing_case: Any = None
         self.passing: list[Any] = []
         self.inputs = hashlib.sha256()
+        self.notes: list[str] = []
+        self.observed: list[Any] = []
+        self.skips: list[str] = []
+        self.stop: BaseException | None = None  # in a family: what ended this check's part of the stream
+
+    def try_input(self, case: Any) -> bool:
+        """Try this check on one input of its family's stream: False when it skipped the input (or stopped)."""
+        self.activate()
+        try:
+            self(case)
+        except CheckFailed:
+            return True
+        except UnsatisfiedAssumption:
+            return False
+        except (EnoughSkipped, CheckAborted) as stop:
+            self.stop = stop
+            return False
+        return True
+
+    def activate(self) -> None:
+        """Point the context's per-check records (notes, what was observed, why inputs were skipped) at this check's."""
+        self.ctx.notes, self.ctx.observed, self.ctx.skipped = self.notes, self.observed, self.skips
 
     def __call__(self, case: Any) -> None:
         if self.failure is not None and self.count - self.first_failure >= self.budget:
@@ -185,14 +221,16 @@ def same_inputs_everywhere() -> Iterator[None]:
 NO_CONSTANTS = providers.Constants()
 
 
-def hypothesis_test(check: Check, attempts: Attempts, profile: Profile, run_seed: int) -> Callable[[], None]:
-    """The check as a Hypothesis test: its fixed examples first, deterministic, quiet, no example database."""
+def hypothesis_test(cases: Any, examples: Sequence[Any], attempt: Callable[[Any], None], profile: Profile,
+                    run_seed: int) -> Callable[[], None]:
+    """``attempt`` as a Hypothesis test of ``cases``: the fixed examples first, deterministic, quiet, no example
+    database."""
 
     def prove(case: Any) -> None:
-        attempts(case)
+        attempt(case)
 
-    test = given(check.cases)(prove)
-    for case in reversed(check.examples):
+    test = given(cases)(prove)
+    for case in reversed(examples):
         test = example(case)(test)
     test = settings(max_examples=profile.max_examples, database=None, deadline=None, derandomize=False,
                     report_multiple_bugs=False, verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
@@ -234,47 +272,130 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
               mistakes: Sequence[Mistake] = ()) -> CheckResult:
     """Run one check's property and turn its outcome into a result; never raises for student faults."""
     started = time.monotonic()
+    early = not_runnable(check, ctx, loaded)
+    if early is not None:
+        return early
+    attempts = Attempts(check, ctx, profile.shrink_examples)
+    attempts.activate()
+    stop: BaseException | None = None
+    try:
+        with same_inputs_everywhere():
+            hypothesis_test(check.cases, check.examples, attempts, profile, run_seed)()
+    except STOPS as stopped:
+        stop = stopped
+    return settle(attempts, stop, mistakes, time.monotonic() - started)
+
+
+STOPS = (CheckFailed, ShrinkBudgetSpent, Unsatisfiable, EnoughSkipped, BudgetSpent, CheckAborted, Flaky)
+
+
+def not_runnable(check: Check, ctx: Context, loaded: LoadReport) -> CheckResult | None:
+    """The result of a check that cannot run at all (not on this machine, or the functions it calls are missing)."""
     reason = check.unavailable(ctx) if check.unavailable else ""
     if reason:
         return CheckResult(check.name, check.title, check.functions, 0.0, 0.0, NOT_GRADABLE, reason,
                            visibility=check.visibility)
     missing = missing_functions(check, loaded)
-    if missing:
-        return unrun(check, missing)
+    return unrun(check, missing) if missing else None
+
+
+def settle(attempts: Attempts, stop: BaseException | None, mistakes: Sequence[Mistake],
+           seconds: float) -> CheckResult:
+    """A check's result from what its attempts saw and what stopped them (None: every input was tried)."""
+    check, ctx = attempts.check, attempts.ctx
     result = CheckResult(check.name, check.title, check.functions, check.points, 0.0, FAILED,
                          visibility=check.visibility)
-    attempts = Attempts(check, ctx, profile.shrink_examples)
-    ctx.notes, ctx.observed, ctx.skipped = [], [], []
-    try:
-        with same_inputs_everywhere():
-            hypothesis_test(check, attempts, profile, run_seed)()
+    if stop is None or (isinstance(stop, (Unsatisfiable, EnoughSkipped)) and attempts.graded):
         result.status, result.score = PASSED, check.points
-    except (CheckFailed, ShrinkBudgetSpent):
+    elif isinstance(stop, (CheckFailed, ShrinkBudgetSpent)):
         result.message, result.evidence = attempts.failure.message, attempts.failure.evidence
         result.counterexample = counterexample(attempts.failing_case, check.shows)
         result.diagnosis = diagnose(check, ctx, attempts.failure, [attempts.first_failing_case,
                                                                    attempts.failing_case, *attempts.passing], mistakes)
-    except (Unsatisfiable, EnoughSkipped):
-        if attempts.graded:
-            result.status, result.score = PASSED, check.points
-    except BudgetSpent:
+    elif isinstance(stop, BudgetSpent):
         result.status, result.message = TIMED_OUT, budget_spent("stopped", ctx.budget_seconds)
-    except CheckAborted as abort:
-        result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(abort.error.kind, FAILED)
-        result.message = abort.error.message
-        result.counterexample = counterexample(attempts.case, check.shows) if abort.ran else None
-        result.stopped_in = abort.function
-    except Flaky:
+    elif isinstance(stop, CheckAborted):
+        result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(stop.error.kind, FAILED)
+        result.message = stop.error.message
+        result.counterexample = counterexample(attempts.case, check.shows) if stop.ran else None
+        result.stopped_in = stop.function
+    elif isinstance(stop, Flaky):
         result.message = ("it failed on an input and then passed on the same input: the result depends on "
                           "something besides the arguments (randomness, or state kept between calls)")
     if attempts.graded == 0 and result.status == FAILED and not result.message:
-        result.status, result.score, result.message = NOT_GRADED, 0.0, not_graded(check, ctx.skipped)
-    result.examples_run, result.seconds = attempts.graded, time.monotonic() - started
+        result.status, result.score, result.message = NOT_GRADED, 0.0, not_graded(check, attempts.skips)
+    result.examples_run, result.seconds = attempts.graded, seconds
     result.inputs = attempts.inputs.hexdigest()[:16]
-    result.notes = list(dict.fromkeys(ctx.notes))
-    result.evidence = [piece for piece in ctx.observed if piece not in result.evidence] + result.evidence
+    result.notes = list(dict.fromkeys(attempts.notes))
+    result.evidence = [piece for piece in attempts.observed if piece not in result.evidence] + result.evidence
     result.output = ctx.sandbox.take_output()
     return result
+
+
+def run_family(family: Sequence[Check], ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
+               mistakes: Sequence[Mistake] = ()) -> dict[str, CheckResult]:
+    """Run checks that draw from one strategy on one stream of its inputs: Hypothesis draws each input once, and
+    the student's functions and the oracle are called once per input, whatever the number of checks that use the
+    answer. A check that fails (or stops) there is run again on its own, so that its failure shrinks exactly as
+    it would alone; should that run not meet the failure, the family's unshrunk one stands."""
+    started = time.monotonic()
+    results = {check.name: early for check in family if (early := not_runnable(check, ctx, loaded)) is not None}
+    members = [Attempts(check, ctx, profile.shrink_examples) for check in family if check.name not in results]
+    stop = family_stream(members, ctx, profile, run_seed)
+    seconds = (time.monotonic() - started) / max(1, len(members))
+    for member in members:
+        if member.failure is not None:
+            results[member.check.name] = alone_or_as_seen(member, ctx, loaded, profile, run_seed, mistakes)
+        else:
+            results[member.check.name] = settle(member, member.stop or stop, mistakes, seconds)
+    return results
+class FamilyDone(BaseException):
+    """Stops a family's Hypothesis run once every check in it has failed or stopped."""
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A fixed example in a family's run, told apart from generated inputs: only the checks that list it try it."""
+
+    case: Any
+
+
+def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
+                  run_seed: int) -> BaseException | None:
+    """Try every member on the fixed examples it lists, then all on one stream of generated inputs; returns what
+    stopped the stream (None: it ran to the end). A member's failure or stop is kept on it, and it tries no more."""
+    fixed = list({id(case): Fixed(case) for m in members for case in m.check.examples}.values())
+
+    def one_input(case: Any) -> None:
+        live = [m for m in members if m.failure is None and m.stop is None]
+        if not live:
+            raise FamilyDone
+        if isinstance(case, Fixed):
+            live, case = [m for m in live if any(case.case is e for e in m.check.examples)], case.case
+        with ctx.sharing_answers():
+            graded = [member.try_input(case) for member in live]
+        if not any(graded):
+            reject()
+
+    try:
+        with same_inputs_everywhere():
+            hypothesis_test(members[0].check.cases, fixed, one_input, profile, run_seed)()
+    except FamilyDone:
+        return None
+    except (BudgetSpent, Unsatisfiable) as stop:
+        return stop
+    return None
+
+
+def alone_or_as_seen(member: Attempts, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
+                     mistakes: Sequence[Mistake]) -> CheckResult:
+    """A check that failed in its family, run alone so that its failure shrinks; if that run (whose input stream
+    skips differently) does not fail, the failure the family saw stands, unshrunk."""
+    alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes)
+    if alone.status != PASSED:
+        return alone
+    member.activate()
+    return settle(member, member.failure, mistakes, alone.seconds)
 
 
 def not_graded(check: Check, skipped: Sequence[str]) -> str:

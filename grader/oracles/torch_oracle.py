@@ -22,6 +22,12 @@ def array(value: torch.Tensor, like: np.ndarray) -> np.ndarray:
     return value.detach().numpy().astype(like.dtype)
 
 
+def backpropagate(out: torch.Tensor, dout: np.ndarray) -> None:
+    """``out.backward(dout)``, computed as the gradient of ``sum(out * dout)``: the same numbers, without the
+    symbolic-shapes machinery (and its sympy import, a second or more) that ``backward`` with a gradient loads."""
+    (out * tensor(dout)).sum().backward()
+
+
 class TorchOracle:
     """An assignment's semantics computed with PyTorch; subclasses add one method per quantity a check needs."""
 

@@ -9,14 +9,16 @@ failure is shrunk to the smallest case that still fails.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import math
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 from hypothesis import strategies as st
@@ -127,6 +129,47 @@ class MistakenOracle:
         return lambda *args, **kwargs: patch(self.correct, *args, **kwargs)
 
 
+class SharedOracle:
+    """An oracle that answers each question once while checks share an input: a question is the method and the
+    very objects it is asked about (kept alive with the answer, so that no other object can take their ids)."""
+
+    def __init__(self, oracle: Any, answers: dict[Any, Any]) -> None:
+        self.oracle, self.answers = oracle, answers
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.oracle, name)
+        if not callable(method):
+            return method
+
+        def answer(*args: Any, **kwargs: Any) -> Any:
+            key = ("oracle", name, tuple(map(id, args)), tuple((k, id(v)) for k, v in sorted(kwargs.items())))
+            if key not in self.answers:
+                self.answers[key] = (method(*args, **kwargs), args, kwargs)
+            return self.answers[key][0]
+
+        return answer
+
+
+def arguments_digest(args: tuple, kwargs: dict[str, Any]) -> str:
+    """What a call's arguments hold: arrays by dtype, shape and bytes, containers item by item, anything else (a
+    number, a string, a cache's handle) by its repr."""
+    digest = hashlib.sha256()
+
+    def add(value: Any) -> None:
+        if isinstance(value, np.ndarray):
+            digest.update(f"array {value.dtype} {value.shape}".encode() + np.ascontiguousarray(value).tobytes())
+        elif isinstance(value, (list, tuple, dict)):
+            items = sorted(value.items(), key=repr) if isinstance(value, dict) else value
+            digest.update(f"{type(value).__name__} {len(value)}".encode())
+            for item in items:
+                add(item)
+        else:
+            digest.update(f"{type(value).__name__} {value!r};".encode())
+
+    add((args, kwargs))
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Oracles:
     """Where a suite kept outside the grader gets expected values: ``pytorch()`` (students' local checks) and
@@ -187,6 +230,7 @@ class Context:
         self.settings = settings
         self.gave_up_on: dict[str, StudentCodeError] = {}
         self.memo: dict[str, Any] = {}
+        self.shared: dict[Any, Any] | None = None  # while checks share one input: the answers given for it
         self.notes: list[str] = []
         self.observed: list[Evidence] = []
         self.skipped: list[str] = []
@@ -197,8 +241,31 @@ class Context:
         self.observed.append(evidence)
 
     def call(self, function: str, *args: Any, keep: tuple[int, ...] = (), **kwargs: Any) -> Any:
-        """Call a student function; a failure to return, or a modified input, fails the check."""
-        return self._call(function, lambda: self.sandbox.call(function, *args, keep=keep, **kwargs)).value
+        """Call a student function; a failure to return, or a modified input, fails the check. While checks share
+        an input, a call with the same arguments is made once and its answer (or failure) given to each."""
+        run = functools.partial(self._call, function, lambda: self.sandbox.call(function, *args, keep=keep, **kwargs))
+        if self.shared is None:
+            return run().value
+        key = ("call", function, keep, arguments_digest(args, kwargs))
+        if key not in self.shared:
+            try:
+                self.shared[key] = run()
+            except CheckFailed as failure:
+                self.shared[key] = failure
+        if isinstance(self.shared[key], CheckFailed):
+            raise self.shared[key]
+        return self.shared[key].value
+
+    @contextlib.contextmanager
+    def sharing_answers(self) -> Iterator[None]:
+        """While the checks of a family try one input: the student's answers and the oracle's are each computed
+        once (calls repeated with equal arguments, oracle questions about the same objects)."""
+        oracle, self.shared = self.oracle, {}
+        self.oracle = SharedOracle(oracle, self.shared)
+        try:
+            yield
+        finally:
+            self.oracle, self.shared = oracle, None
 
     def probe(self, name: str, *args: Any, label: str, seconds: float | None = None) -> Any:
         """Run a grader probe on the student's code in the child (PyTorch assignments); failures as for call."""
@@ -298,6 +365,13 @@ INT_OF_ARRAY_SENTENCE = ("int() or float() of a numpy array raises TypeError und
 def int_of_array(value: int) -> int:
     """What ``int()`` of a one-element array does under NumPy 2 (raise TypeError): the mistake's mutant."""
     return int(np.array([value]))
+
+
+def float32_only(x: np.ndarray) -> None:
+    """Skip an input that is not float32: a dtype check proves nothing on float64 in, float64 out. Skipping (rather
+    than drawing float32 inputs of its own) lets a dtype check share the value checks' stream of inputs."""
+    if x.dtype != np.float32:
+        raise Skipped
 
 
 def transposed(out: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.oracles.reference_oracle import ReferenceOracle
-from grader.oracles.torch_oracle import TorchOracle, array, tensor
+from grader.oracles.torch_oracle import TorchOracle, array, backpropagate, tensor
 
 
 class ConvTorch(TorchOracle):
@@ -28,7 +28,7 @@ class ConvTorch(TorchOracle):
                        dout: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """dx, dw, db of ``sum(conv(x, w, b) * dout)``, by autograd."""
         tx, tw, tb = tensor(x, True), tensor(w, True), tensor(b, True)
-        F.conv2d(tx, tw, tb, stride=stride, padding=pad).backward(tensor(dout))
+        backpropagate(F.conv2d(tx, tw, tb, stride=stride, padding=pad), dout)
         return array(tx.grad, x), array(tw.grad, w), array(tb.grad, b)
 
 
