@@ -336,12 +336,12 @@ def run_family(family: Sequence[Check], ctx: Context, loaded: LoadReport, profil
                mistakes: Sequence[Mistake] = ()) -> dict[str, CheckResult]:
     """Run checks that draw from one strategy on one stream of its inputs: Hypothesis draws each input once, and
     the student's functions and the oracle are called once per input, whatever the number of checks that use the
-    answer. A check that fails (or stops) there is run again on its own, so that its failure shrinks exactly as
-    it would alone; should that run not meet the failure, the family's unshrunk one stands."""
+    answer. A check that fails there is run again on its own, so that its failure shrinks as it would alone (see
+    alone_or_as_seen); one that stops (a timeout, a crash, too many skipped inputs) is settled where it stopped."""
     started = time.monotonic()
     results = {check.name: early for check in family if (early := not_runnable(check, ctx, loaded)) is not None}
     members = [Attempts(check, ctx, profile.shrink_examples) for check in family if check.name not in results]
-    stop = family_stream(members, ctx, profile, run_seed)
+    stop = family_stream(members, ctx, profile, run_seed) if members else None
     seconds = (time.monotonic() - started) / max(1, len(members))
     for member in members:
         if member.failure is not None:
@@ -349,6 +349,8 @@ def run_family(family: Sequence[Check], ctx: Context, loaded: LoadReport, profil
         else:
             results[member.check.name] = settle(member, member.stop or stop, mistakes, seconds)
     return results
+
+
 class FamilyDone(BaseException):
     """Stops a family's Hypothesis run once every check in it has failed or stopped."""
 
@@ -390,12 +392,13 @@ def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
 def alone_or_as_seen(member: Attempts, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
                      mistakes: Sequence[Mistake]) -> CheckResult:
     """A check that failed in its family, run alone so that its failure shrinks; if that run (whose input stream
-    skips differently) does not fail, the failure the family saw stands, unshrunk."""
-    alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes)
-    if alone.status != PASSED:
-        return alone
+    skips differently) does not fail, or there is no time left for it, the failure the family saw stands, unshrunk."""
+    if time.monotonic() < ctx.deadline:
+        alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes)
+        if alone.status != PASSED:
+            return alone
     member.activate()
-    return settle(member, member.failure, mistakes, alone.seconds)
+    return settle(member, member.failure, mistakes, 0.0)
 
 
 def not_graded(check: Check, skipped: Sequence[str]) -> str:

@@ -22,7 +22,6 @@ import numpy as np
 from hypothesis import strategies as st
 
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
-FLOAT32 = (np.dtype(np.float32),)  # the inputs of the dtype checks: float64 in, float64 out proves nothing
 
 Fill = Callable[[int, int], np.ndarray]  # (size, the drawn number) -> flat float64 values
 

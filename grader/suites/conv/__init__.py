@@ -18,8 +18,7 @@ from grader.suites.agreement import Agreement, same_array, same_value
 from grader.suites.conv.cases import ConvCase, PadCase, conv_case, conv_cases, pad_cases
 from grader.suites.conv.oracles import ConvReference, ConvTorch
 from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, CheckFailed, Context, Oracles, Skipped,
-                                     Suite, float32_only, int_of_array, numpy_only,
-                                     transposed)
+                                     Suite, float32_only, int_of_array, numpy_only, transposed)
 
 
 suite = Suite(

@@ -44,11 +44,10 @@ SCALES = (1.0, 2.0**20, 2.0**50)
 
 
 @st.composite
-def pool_cases(draw: st.DrawFn, distinct: bool = False, dtypes: tuple[np.dtype, ...] = DTYPES,
-               overlapping: bool = False) -> PoolCase:
+def pool_cases(draw: st.DrawFn, distinct: bool = False, overlapping: bool = False) -> PoolCase:
     """Pooling windows from 1x1 up, overlapping (stride < window) or spread out (stride > window), on values near
     zero or far from it; with ``overlapping``, windows always overlap in at least one direction."""
-    dtype = draw(st.sampled_from(dtypes))
+    dtype = draw(st.sampled_from(DTYPES))
     ph, pw = draw(st.integers(2 if overlapping else 1, 3)), draw(st.integers(1, 3))
     stride = draw(st.integers(1, ph - 1 if overlapping else 4))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(side(ph, 0)), draw(side(pw, 0)))
