@@ -25,6 +25,14 @@ What runs, one after the other:
    per notebook, started, run and shut down. Overhead = wall / COUNT; one notebook runs first, untimed.
 
 Ratio = nbclient's overhead / the grader's. Run: .venv/bin/python bench/batch_throughput.py [--count 200]
+
+With ``--class-mix ASSIGNMENT`` (issue 15) it measures instead what an instructor's grading day costs: COUNT
+submissions cycling through that assignment's student corpus (tests/fixtures/students: loop-based, vectorised and
+im2col code, correct and buggy, as students hand it in) and the two broken kinds, graded on a fresh pool at the
+quick profile and then at the thorough (official) one, each as phase 1 above. It prints submissions per minute
+for each, the mean seconds per kind in a worker, and what a class of 300 takes: on this machine (``--jobs``
+workers), and on N Dask workers of one core each (300 / (N x the rate per worker); a projection that assumes the
+workers are as fast as these cores and the scheduler costs nothing).
 (`pip install '.[bench]'` for nbclient and ipykernel). Linux only (it reads /proc/stat): before each phase it
 waits (up to 3 minutes) for a quiet second, and after it prints the share of the machine that other processes
 used meanwhile; figures taken while others used much of it say little.
@@ -40,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -55,6 +64,9 @@ from grader.batch.run import run_batch  # noqa: E402
 from grader.settings import Settings
 
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
+STUDENTS = ROOT / "tests" / "fixtures" / "students"
+CLASS_SIZE = 300
+DASK_WORKERS = (4, 16, 64)
 RATE_GOAL = 200.0
 RATIO_GOAL = 10.0
 TRIVIAL_CELLS = ("x = 1", "y = x + 1", "print(y)")
@@ -73,6 +85,17 @@ def kinds(assignment: str) -> dict[str, str]:
     return sources
 
 
+def class_mix(assignment: str) -> dict[str, str]:
+    """The sources of a realistic class, by name: the student corpus's files for the assignment (named by style and
+    whether they are correct) and the two broken kinds."""
+    entries = tomllib.loads((STUDENTS / "corpus.toml").read_text())["student"]
+    sources = {f"{e['style']} {'buggy' if e['bugs'] else 'correct'}: {Path(e['file']).stem}":
+               (STUDENTS / e["file"]).read_text() for e in entries if e["assignment"] == assignment}
+    if not sources:
+        raise SystemExit(f"tests/fixtures/students/corpus.toml has no {assignment} submissions")
+    return sources | {name: source for name, source in kinds(assignment).items() if name.startswith("broken")}
+
+
 def as_notebook(source: str, target: Path) -> None:
     """The same code as a notebook: a markdown cell, then one code cell per top-level block."""
     blocks = [block for block in source.split("\n\n\n") if block.strip()]
@@ -80,11 +103,11 @@ def as_notebook(source: str, target: Path) -> None:
     nbformat.write(nbformat.v4.new_notebook(cells=cells), target)
 
 
-def generate(assignment: str, count: int, folder: Path) -> dict[str, str]:
+def generate(sources_by_kind: dict[str, str], count: int, folder: Path) -> dict[str, str]:
     """`count` submissions in `folder` cycling through the kinds, one in four a notebook; returns each id's kind."""
     folder.mkdir()
     made = {}
-    sources = list(kinds(assignment).items())
+    sources = list(sources_by_kind.items())
     for i in range(count):
         kind, source = sources[i % len(sources)]
         sid, notebook = f"s{i:04d}", i % 4 == 3
@@ -96,10 +119,11 @@ def generate(assignment: str, count: int, folder: Path) -> dict[str, str]:
     return made
 
 
-def timed_batch(assignment: str, submissions: Path, out: Path, pool: LocalExecutor) -> tuple[float, list[Record]]:
-    """Wall seconds of one quick-profile batch on `pool`, and its records."""
+def timed_batch(assignment: str, submissions: Path, out: Path, pool: LocalExecutor,
+                profile: str = "quick") -> tuple[float, list[Record]]:
+    """Wall seconds of one batch on `pool`, and its records."""
     started = time.perf_counter()
-    records = run_batch(assignment, submissions, out, settings=Settings("quick"), executor=pool)
+    records = run_batch(assignment, submissions, out, settings=Settings(profile), executor=pool)
     return time.perf_counter() - started, records
 
 
@@ -199,18 +223,21 @@ def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def measure_grading(assignment: str, count: int, jobs: int, scratch: Path) -> float:
+def measure_grading(assignment: str, count: int, jobs: int, scratch: Path, sources: dict[str, str],
+                    profile: str = "quick") -> float:
     """Grade the generated mix as `grader batch` does; print the rate, the outcomes and each kind's mean seconds in
     a worker; returns the submissions per minute."""
-    made = generate(assignment, count, scratch / "mixed")
+    made = generate(sources, count, scratch / f"mixed-{profile}")
     wait_for_quiet()
     with LocalExecutor(jobs) as pool:  # its workers start at the first job, inside the timing
         with Others() as others:
-            took, records = timed_batch(assignment, scratch / "mixed", scratch / "graded", pool)
+            took, records = timed_batch(assignment, scratch / f"mixed-{profile}", scratch / f"graded-{profile}", pool,
+                                        profile)
     rate = 60 * count / took
-    print(f"grade     {count} mixed submissions: {took:7.1f} s, {rate:6.1f} submissions/min "
-          f"(outcomes: {dict(Counter(r.outcome for r in records))}); goal >= {RATE_GOAL:g}/min: "
-          f"{verdict(rate >= RATE_GOAL)}; others used {others.share:.0%} of the machine")
+    goal = f"; goal >= {RATE_GOAL:g}/min: {verdict(rate >= RATE_GOAL)}" if profile == "quick" else ""
+    print(f"grade     {count} mixed submissions, {profile}: {took:7.1f} s, {rate:6.1f} submissions/min "
+          f"(outcomes: {dict(Counter(r.outcome for r in records))}){goal}; others used {others.share:.0%} of the "
+          "machine")
     seconds: dict[str, list[float]] = defaultdict(list)
     for record in records:
         seconds[made[record.student_id]].append(record.seconds)
@@ -244,17 +271,40 @@ def measure_nbclient(count: int) -> float:
     return took / count
 
 
+def class_of_300(rate: float, jobs: int) -> str:
+    """How long a class takes at `rate` submissions/min on this machine, and on N one-core Dask workers."""
+    per_worker = rate / jobs
+    dask = ", ".join(f"{n} workers {CLASS_SIZE / (per_worker * n):.1f} min" for n in DASK_WORKERS)
+    return f"a class of {CLASS_SIZE}: {CLASS_SIZE / rate:.1f} min here ({jobs} workers); on Dask, {dask}"
+
+
+def measure_class(assignment: str, count: int, jobs: int) -> None:
+    """The class mix at the quick profile, then the thorough one; each with what a class of 300 takes."""
+    sources = class_mix(assignment)
+    print(f"{assignment}: {len(sources)} kinds of submission, cycled over {count}")
+    with tempfile.TemporaryDirectory(prefix="class-throughput-") as scratch:
+        for profile in ("quick", "thorough"):
+            rate = measure_grading(assignment, count, jobs, Path(scratch), sources, profile)
+            print(f"          {class_of_300(rate, jobs)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="submissions per batch, and notebooks")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--assignment", choices=("params", "pool"), default="params",
                         help="params (default) has the fastest quick profile; pool for comparison")
+    parser.add_argument("--class-mix", metavar="ASSIGNMENT", choices=("conv", "pool"),
+                        help="grade the student corpus's mix at the quick and thorough profiles instead")
     args = parser.parse_args()
+    if args.class_mix:
+        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; --jobs {args.jobs}; grader from {ROOT}")
+        measure_class(args.class_mix, args.count, args.jobs)
+        return
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; {args.assignment}, quick profile, "
           f"--jobs {args.jobs}, {args.count} submissions and {args.count} notebooks; grader from {ROOT}", flush=True)
     with tempfile.TemporaryDirectory(prefix="batch-throughput-") as scratch:
-        measure_grading(args.assignment, args.count, args.jobs, Path(scratch))
+        measure_grading(args.assignment, args.count, args.jobs, Path(scratch), kinds(args.assignment))
         overhead = measure_overhead(args.assignment, args.count, args.jobs, Path(scratch))
     per_notebook = measure_nbclient(args.count)
     ratio = per_notebook / overhead

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from hypothesis import HealthCheck, Verbosity, example, given, reject, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, reject, seed, settings
 from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.internal.conjecture import providers
 
@@ -84,17 +84,25 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
         report.load_failure = load_failure(suite, loaded)
         context = Context(sandbox, the_oracle, settings, budget_seconds=budget,
                           probed=bool(suite.policy.probe_modules))
-        results: dict[str, CheckResult] = {}
-        for family in families([check for check in suite.checks if only(check)]):
-            if time.monotonic() >= context.deadline:
-                results |= {c.name: unrun(c, budget_spent("not run", budget), TIMED_OUT) for c in family}
-            elif len(family) == 1:
-                results[family[0].name] = run_check(family[0], context, loaded, chosen, run_seed, suite.mistakes)
-            else:
-                results |= run_family(family, context, loaded, chosen, run_seed, suite.mistakes)
-        report.results = [results[check.name] for check in suite.checks if check.name in results]
+        report.results = run_checks([check for check in suite.checks if only(check)], context, loaded, chosen,
+                                    run_seed, suite.mistakes)
     report.seconds = time.monotonic() - started
     return report
+
+
+def run_checks(checks: Sequence[Check], ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
+               mistakes: Sequence[Mistake] = ()) -> list[CheckResult]:
+    """Every check's result, in the order given; checks that share a strategy run together (see run_family), and
+    checks left when the submission's time budget is spent are not run."""
+    results: dict[str, CheckResult] = {}
+    for family in families(checks):
+        if time.monotonic() >= ctx.deadline:
+            results |= {c.name: unrun(c, budget_spent("not run", ctx.budget_seconds), TIMED_OUT) for c in family}
+        elif len(family) == 1:
+            results[family[0].name] = run_check(family[0], ctx, loaded, profile, run_seed, mistakes)
+        else:
+            results |= run_family(family, ctx, loaded, profile, run_seed, mistakes)
+    return [results[check.name] for check in checks]
 
 
 def families(checks: Sequence[Check]) -> list[list[Check]]:
@@ -157,7 +165,8 @@ class Attempts:
             raise
         except Skipped:
             self.skipped += 1
-            if self.skipped >= SKIPS_AT_MOST or (not self.graded and self.skipped >= SKIPS_BEFORE_NOT_GRADED):
+            enough = self.skipped >= SKIPS_AT_MOST or (not self.graded and self.skipped >= SKIPS_BEFORE_NOT_GRADED)
+            if enough and self.failure is None:  # once a failure is found, skipped inputs are shrinking's misses
                 raise EnoughSkipped from None
             reject()
         self.graded += 1
@@ -221,6 +230,11 @@ def same_inputs_everywhere() -> Iterator[None]:
 NO_CONSTANTS = providers.Constants()
 
 
+# No reuse (there is no example database), no targeting (no check asks for it), no explaining: after shrinking,
+# Hypothesis would run more inputs to explain the failure in a message nobody reads.
+PHASES = (Phase.explicit, Phase.generate, Phase.shrink)
+
+
 def hypothesis_test(cases: Any, examples: Sequence[Any], attempt: Callable[[Any], None], profile: Profile,
                     run_seed: int) -> Callable[[], None]:
     """``attempt`` as a Hypothesis test of ``cases``: the fixed examples first, deterministic, quiet, no example
@@ -234,7 +248,7 @@ def hypothesis_test(cases: Any, examples: Sequence[Any], attempt: Callable[[Any]
         test = example(case)(test)
     test = settings(max_examples=profile.max_examples, database=None, deadline=None, derandomize=False,
                     report_multiple_bugs=False, verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
-                    print_blob=False)(test)
+                    print_blob=False, phases=PHASES)(test)
     return seed(run_seed)(test)
 
 
@@ -305,13 +319,13 @@ def settle(attempts: Attempts, stop: BaseException | None, mistakes: Sequence[Mi
     check, ctx = attempts.check, attempts.ctx
     result = CheckResult(check.name, check.title, check.functions, check.points, 0.0, FAILED,
                          visibility=check.visibility)
-    if stop is None or (isinstance(stop, (Unsatisfiable, EnoughSkipped)) and attempts.graded):
-        result.status, result.score = PASSED, check.points
-    elif isinstance(stop, (CheckFailed, ShrinkBudgetSpent)):
+    if attempts.failure is not None and not isinstance(stop, (BudgetSpent, CheckAborted, Flaky)):
         result.message, result.evidence = attempts.failure.message, attempts.failure.evidence
         result.counterexample = counterexample(attempts.failing_case, check.shows)
         result.diagnosis = diagnose(check, ctx, attempts.failure, [attempts.first_failing_case,
                                                                    attempts.failing_case, *attempts.passing], mistakes)
+    elif stop is None or (isinstance(stop, (Unsatisfiable, EnoughSkipped)) and attempts.graded):
+        result.status, result.score = PASSED, check.points
     elif isinstance(stop, BudgetSpent):
         result.status, result.message = TIMED_OUT, budget_spent("stopped", ctx.budget_seconds)
     elif isinstance(stop, CheckAborted):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from grader.results import NOT_GRADABLE, CheckResult, GradeReport
-from grader.runner import run_check
+from grader.runner import run_checks
 from grader.sandbox.in_process import InProcess, load_probes
 from grader.settings import PROFILES
 from grader.suites import get_suite, suite_module
@@ -74,7 +74,7 @@ def grade_in_process(assignment: str, student: Mapping[str, Callable[..., Any]],
     suite, profile = get_suite(assignment), PROFILES["quick"]
     sandbox = InProcess(student, load_probes(suite.policy.probe_modules))
     context, loaded, started = Context(sandbox, oracle), sandbox.load(), time.monotonic()
-    results = [run_check(check, context, loaded, profile, profile.seed, suite.mistakes) for check in suite.checks]
+    results = run_checks(suite.checks, context, loaded, profile, profile.seed, suite.mistakes)
     report = GradeReport(assignment, label, profile.name, profile.seed, oracle.name, sandbox.level, results)
     report.seconds = time.monotonic() - started
     return report
