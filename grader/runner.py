@@ -132,19 +132,15 @@ class Attempts:
         self.skips: list[str] = []
         self.stop: BaseException | None = None  # in a family: what ended this check's part of the stream
 
-    def try_input(self, case: Any) -> bool:
-        """Try this check on one input of its family's stream: False when it skipped the input (or stopped)."""
+    def try_input(self, case: Any) -> None:
+        """Try this check on one input of its family's stream; a failure or a stop is kept, a skip only counted."""
         self.activate()
         try:
             self(case)
-        except CheckFailed:
-            return True
-        except UnsatisfiedAssumption:
-            return False
+        except (CheckFailed, UnsatisfiedAssumption):
+            pass
         except (EnoughSkipped, CheckAborted) as stop:
             self.stop = stop
-            return False
-        return True
 
     def activate(self) -> None:
         """Point the context's per-check records (notes, what was observed, why inputs were skipped) at this check's."""
@@ -379,7 +375,9 @@ class Fixed:
 def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
                   run_seed: int) -> BaseException | None:
     """Try every member on the fixed examples it lists, then all on one stream of generated inputs; returns what
-    stopped the stream (None: it ran to the end). A member's failure or stop is kept on it, and it tries no more."""
+    stopped the stream (None: it ran to the end). A member's failure or stop is kept on it, and it tries no more.
+    The stream itself never fails nor rejects an input, so it depends on the seed and the strategy only: the same
+    inputs whatever the student's code does and whichever checks of the family run (``grader.check(f)`` runs f's)."""
     fixed = list({id(case): Fixed(case) for m in members for case in m.check.examples}.values())
 
     def one_input(case: Any) -> None:
@@ -389,16 +387,15 @@ def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
         if isinstance(case, Fixed):
             live, case = [m for m in live if any(case.case is e for e in m.check.examples)], case.case
         with ctx.sharing_answers():
-            graded = [member.try_input(case) for member in live]
-        if not any(graded):
-            reject()
+            for member in live:
+                member.try_input(case)
 
     try:
         with same_inputs_everywhere():
             hypothesis_test(members[0].check.cases, fixed, one_input, profile, run_seed)()
     except FamilyDone:
         return None
-    except (BudgetSpent, Unsatisfiable) as stop:
+    except BudgetSpent as stop:
         return stop
     return None
 

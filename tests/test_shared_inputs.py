@@ -55,7 +55,7 @@ def doubles(ctx: Context, case: Counted) -> None:
     ctx.expect_value("double", ctx.call("double", case.value), ctx.oracle.double(case.value), case)
 
 
-def doubles_below_500(ctx: Context, case: Counted) -> None:
+def answers_at_most_2000(ctx: Context, case: Counted) -> None:
     """A second property of the same function: its answer stays below 2000 (true: inputs are at most 1000)."""
     if ctx.call("double", case.value) > 2000 or ctx.oracle.double(case.value) > 2000:
         raise AssertionError("inputs are at most 1000")
@@ -75,16 +75,33 @@ def grade(checks: list[Check], student: Any, profile=QUICK) -> tuple[list, Count
 
 def test_checks_given_one_strategy_object_form_one_family_in_order_of_appearance():
     other = st.integers().map(Counted)
-    a, b, c = check("a", doubles), check("b", doubles, cases=other), check("c", doubles_below_500)
+    a, b, c = check("a", doubles), check("b", doubles, cases=other), check("c", answers_at_most_2000)
     assert [[x.name for x in family] for family in families([a, b, c])] == [["a", "c"], ["b"]]
 
 
 def test_the_student_and_the_oracle_answer_each_input_once_whatever_the_number_of_checks():
-    results, calls, oracle = grade([check("a", doubles), check("b", doubles_below_500)], lambda n: 2 * n)
+    results, calls, oracle = grade([check("a", doubles), check("b", answers_at_most_2000)], lambda n: 2 * n)
     assert [r.status for r in results] == [PASSED, PASSED]
     assert results[0].examples_run == results[1].examples_run >= QUICK.max_examples
     assert max(calls.values()) == 1 and max(oracle.asked.values()) == 1
     assert sum(calls.values()) == results[0].examples_run
+
+
+def test_a_familys_inputs_depend_neither_on_the_code_nor_on_which_of_its_checks_run():
+    """``grader.check(f)`` in a notebook runs f's checks only; the inputs each is given must not change. Two checks
+    skip multiples of 3, a third fails above 50: once it is out, no check grades those inputs, and a stream that
+    rejected them would go elsewhere."""
+
+    def skips_multiples_of_3(ctx: Context, case: Counted) -> None:
+        if case.value % 3 == 0:
+            raise Skipped
+        answers_at_most_2000(ctx, case)
+
+    b, c = check("b", skips_multiples_of_3), check("c", skips_multiples_of_3)
+    with_a, _, _ = grade([check("a", doubles), b, c], lambda n: 2 * n + (n > 50))
+    without_a, _, _ = grade([b, c], lambda n: 2 * n + (n > 50))
+    assert [r.status for r in with_a] == [FAILED, PASSED, PASSED]
+    assert [r.inputs for r in with_a[1:]] == [r.inputs for r in without_a]
 
 
 def test_each_check_tries_its_own_fixed_examples_only():
@@ -99,7 +116,7 @@ def test_a_check_that_fails_in_its_family_fails_as_it_would_alone():
     def wrong_above_100(n: int) -> int:
         return 2 * n + (n > 100)
 
-    family, calls, _ = grade([check("a", doubles_below_500), check("b", doubles)], wrong_above_100)
+    family, calls, _ = grade([check("a", answers_at_most_2000), check("b", doubles)], wrong_above_100)
     sandbox = InProcess({"double": wrong_above_100})
     alone = run_check(check("b", doubles), Context(sandbox, Oracle()), sandbox.load(), QUICK, QUICK.seed)
     assert family[0].status == PASSED
