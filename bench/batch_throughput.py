@@ -234,7 +234,7 @@ def measure_grading(assignment: str, count: int, jobs: int, scratch: Path, sourc
             took, records = timed_batch(assignment, scratch / f"mixed-{profile}", scratch / f"graded-{profile}", pool,
                                         profile)
     rate = 60 * count / took
-    goal = f"; goal >= {RATE_GOAL:g}/min: {verdict(rate >= RATE_GOAL)}" if profile == "quick" else ""
+    goal = f"; goal >= {RATE_GOAL:g}/min: {verdict(rate >= RATE_GOAL)}" if sources == kinds(assignment) else ""
     print(f"grade     {count} mixed submissions, {profile}: {took:7.1f} s, {rate:6.1f} submissions/min "
           f"(outcomes: {dict(Counter(r.outcome for r in records))}){goal}; others used {others.share:.0%} of the "
           "machine")
