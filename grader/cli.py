@@ -7,17 +7,34 @@ Exit status of `grader check`: 0 when every check passed, 1 when one failed,
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
 from grader.settings import Settings
 from grader.suites import assignments, course_in_environment, repository_assignments
 from grader.validate import PROPERTY_NAMES
+
+
+def run() -> NoReturn:
+    """The `grader` program: main(), then exit without tearing the interpreter down when nothing is left running.
+    Tearing torch down alone takes about 0.6 s, a fifth of a quick check. Output is flushed and the atexit
+    handlers run first (the sandbox's zygotes, temporary folders); a command that left a thread working (none
+    should) gets the ordinary, slower exit."""
+    code = main()
+    if any(not thread.daemon for thread in threading.enumerate() if thread is not threading.main_thread()):
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -392,4 +409,4 @@ def command_export(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -3,7 +3,9 @@
 Each check is a Hypothesis property run with a fixed seed and no example
 database, so grading is deterministic. A failure is shrunk to the smallest
 input that still fails; a timeout or crash stops that check at once. Nothing
-one check does (or fails to do) keeps the other checks from running.
+one check does (or fails to do) keeps the other checks from running. Checks
+that draw from one strategy object run together on one stream of its inputs
+(run_family), each input drawn and answered once.
 """
 
 from __future__ import annotations

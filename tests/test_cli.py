@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,19 @@ def test_all_passed_exits_zero_and_lists_every_check(capsys, tmp_path: Path) -> 
     assert out.count("PASS") == len(checks)
     assert f"pool: {total:g}/{total:g} points; {len(checks)} of {len(checks)} checks passed (all passed)" in out
     assert json.loads((tmp_path / "r.json").read_text())["score"] == total
+
+
+def test_the_grader_program_exits_with_the_checks_status_after_writing_everything(submission, tmp_path: Path) -> None:
+    """The program skips the interpreter's teardown (torch's alone is about 0.6 s): what it prints and writes must
+    all be there, and its exit status is still the verdict's."""
+    path = submission("pool", "correct_loops.py", "mistakes/stride_is_pool_size.py")
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "check", "pool", str(path), "--json",
+                           str(tmp_path / "r.json")], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env=buffered)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.rstrip().endswith("(more inputs, another seed).") and "Likely cause" in done.stdout
+    assert json.loads((tmp_path / "r.json").read_text())["score"] < sum(check.points for check in get_suite("pool").checks)
 
 
 @pytest.mark.parametrize("budget", ["0", "-5", "inf", "soon"])
