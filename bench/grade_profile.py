@@ -25,13 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+CHECKS = ("grader/checking.py", "grader/runner.py")  # where one check runs (runner.py before it was split)
 # (label, how to find the function in the profile: a path fragment and a function name). Each part's cumulative
 # time counts once: these functions do not call one another, except where the subtraction below says so.
 PARTS = {
     "draw": ("hypothesis/control.py", "prep_args_kwargs_from_strategies"),
-    "bodies": ("grader/runner.py", "body"),  # Attempts.body: one check on one input
+    "bodies": (CHECKS, "body"),  # Attempts.body: one check on one input
     "sandbox": ("grader/sandbox/process.py", "_invoke"),
-    "diagnose": ("grader/runner.py", "diagnose"),
+    "diagnose": (CHECKS, "diagnose"),
     "shrink": ("hypothesis/internal/conjecture/shrinker.py", "shrink"),
     "engine": ("hypothesis/core.py", "wrapped_test"),  # a whole Hypothesis test: fixed examples, generation, shrinking
 }
@@ -43,11 +44,12 @@ def seconds_of(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def cumulative(stats: pstats.Stats, path: str, name: str) -> float:
-    """Cumulative seconds of the functions called ``name`` in files whose path holds ``path``, outermost calls
-    only (pstats' cumtime already excludes recursive re-entries)."""
+def cumulative(stats: pstats.Stats, paths: str | tuple[str, ...], name: str) -> float:
+    """Cumulative seconds of the functions called ``name`` in files whose path holds one of ``paths``, outermost
+    calls only (pstats' cumtime already excludes recursive re-entries)."""
+    paths = (paths,) if isinstance(paths, str) else paths
     return sum(entry[3] for (file, _, function), entry in stats.stats.items()  # type: ignore[attr-defined]
-               if function == name and path in file)
+               if function == name and any(path in file for path in paths))
 
 
 def oracle_seconds(stats: pstats.Stats) -> float:

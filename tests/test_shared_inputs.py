@@ -1,4 +1,4 @@
-"""Checks given one strategy object run on one stream of its inputs (grader.runner.run_family): each input is drawn
+"""Checks given one strategy object run on one stream of its inputs (grader.families.run_family): each input is drawn
 once, the student's function and the oracle answer it once, and a check that fails there still fails, shrunk as
 it would be alone. Graded in this process with trusted functions (InProcess), so that calls can be counted."""
 
@@ -11,7 +11,9 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.errors import UnsatisfiedAssumption
 
-from grader.runner import SKIPS_AT_MOST, Attempts, EnoughSkipped, families, run_check, run_checks, settle
+from grader.checking import SKIPS_AT_MOST, Attempts, EnoughSkipped, run_check, settle
+from grader.families import families
+from grader.runner import run_checks
 from grader.results import FAILED, PASSED
 from grader.sandbox.in_process import InProcess
 from grader.settings import PROFILES

@@ -13,7 +13,8 @@ from grader.batch.records import GRADED, GRADER_ERROR, OUTCOME_WORDS, STUDENT_ER
 from grader.files import write_atomic, write_json
 from grader.reports.view import summary, what_happened
 from grader.results import GradeReport
-from grader.runner import grade_submission, unrun
+from grader.checking import unrun
+from grader.runner import grade_submission
 from grader.settings import Settings
 from grader.submission import SubmissionError, load_submission
 from grader.suites import course_folders, course_in_environment, get_suite

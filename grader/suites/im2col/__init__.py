@@ -82,7 +82,7 @@ IM2COL_EXAMPLES = (
 )
 
 
-# One stream of inputs for im2col's checks and one for conv_forward_im2col's (see grader.runner.run_family).
+# One stream of inputs for im2col's checks and one for conv_forward_im2col's (see grader.families).
 IM2COL_CASES = im2col_cases()
 CONV_CASES = conv_cases()
 

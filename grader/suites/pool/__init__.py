@@ -52,7 +52,7 @@ def backward_cases(distinct: bool = False) -> st.SearchStrategy[PoolCase]:
     return st.one_of(pool_cases(distinct), pool_cases(distinct, overlapping=True))
 
 
-# One stream of inputs per kind of pooling, for its forward, backward and dtype checks (see grader.runner.run_family):
+# One stream of inputs per kind of pooling, for its forward, backward and dtype checks (see grader.families):
 # each input is drawn once and the student's forward and backward run once on it. Max pooling's inputs are tie-free.
 CASES = {"max": backward_cases(distinct=True), "avg": backward_cases()}
 

@@ -1,0 +1,94 @@
+"""Checks that draw from one strategy object run together on one stream of its inputs: Hypothesis draws each
+input once, and the student's functions and the oracle answer it once, however many checks read the answer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from grader.checking import (Attempts, BudgetSpent, hypothesis_test, not_runnable, run_check, same_inputs_everywhere,
+                             settle)
+from grader.results import PASSED, CheckResult
+from grader.sandbox.process import LoadReport
+from grader.settings import Profile
+from grader.suites.framework import Check, Context, Mistake
+
+
+def families(checks: Sequence[Check]) -> list[list[Check]]:
+    """The checks grouped by the strategy object they draw their inputs from, in the order each group first appears:
+    checks given the same ``cases`` run on one stream of inputs (see run_family)."""
+    groups: dict[int, list[Check]] = {}
+    for check in checks:
+        groups.setdefault(id(check.cases), []).append(check)
+    return list(groups.values())
+
+
+def run_family(family: Sequence[Check], ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
+               mistakes: Sequence[Mistake] = ()) -> dict[str, CheckResult]:
+    """Run checks that draw from one strategy on one stream of its inputs: Hypothesis draws each input once, and
+    the student's functions and the oracle are called once per input, whatever the number of checks that use the
+    answer. A check that fails there is run again on its own, so that its failure shrinks as it would alone (see
+    alone_or_as_seen); one that stops (a timeout, a crash, too many skipped inputs) is settled where it stopped."""
+    started = time.monotonic()
+    results = {check.name: early for check in family if (early := not_runnable(check, ctx, loaded)) is not None}
+    members = [Attempts(check, ctx, profile.shrink_examples) for check in family if check.name not in results]
+    stop = family_stream(members, ctx, profile, run_seed) if members else None
+    seconds = (time.monotonic() - started) / max(1, len(members))
+    for member in members:
+        if member.failure is not None:
+            results[member.check.name] = alone_or_as_seen(member, ctx, loaded, profile, run_seed, mistakes)
+        else:
+            results[member.check.name] = settle(member, member.stop or stop, mistakes, seconds)
+    return results
+
+
+class FamilyDone(BaseException):
+    """Stops a family's Hypothesis run once every check in it has failed or stopped."""
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A fixed example in a family's run, told apart from generated inputs: only the checks that list it try it."""
+
+    case: Any
+
+
+def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
+                  run_seed: int) -> BaseException | None:
+    """Try every member on the fixed examples it lists, then all on one stream of generated inputs; returns what
+    stopped the stream (None: it ran to the end). A member's failure or stop is kept on it, and it tries no more.
+    The stream itself never fails nor rejects an input, so it depends on the seed and the strategy only: the same
+    inputs whatever the student's code does and whichever checks of the family run (``grader.check(f)`` runs f's)."""
+    fixed = list({id(case): Fixed(case) for m in members for case in m.check.examples}.values())
+
+    def one_input(case: Any) -> None:
+        live = [m for m in members if m.failure is None and m.stop is None]
+        if not live:
+            raise FamilyDone
+        if isinstance(case, Fixed):
+            live, case = [m for m in live if any(case.case is e for e in m.check.examples)], case.case
+        with ctx.sharing_answers():
+            for member in live:
+                member.try_input(case)
+
+    try:
+        with same_inputs_everywhere():
+            hypothesis_test(members[0].check.cases, fixed, one_input, profile, run_seed)()
+    except FamilyDone:
+        return None
+    except BudgetSpent as stop:
+        return stop
+    return None
+
+
+def alone_or_as_seen(member: Attempts, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
+                     mistakes: Sequence[Mistake]) -> CheckResult:
+    """A check that failed in its family, run alone so that its failure shrinks; if that run (whose input stream
+    skips differently) does not fail, or there is no time left for it, the failure the family saw stands, unshrunk."""
+    if time.monotonic() < ctx.deadline:
+        alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes)
+        if alone.status != PASSED:
+            return alone
+    member.activate()
+    return settle(member, member.failure, mistakes, 0.0)
