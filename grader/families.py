@@ -37,7 +37,7 @@ def run_family(family: Sequence[Check], ctx: Context, loaded: LoadReport, profil
     seconds = (time.monotonic() - started) / max(1, len(members))
     for member in members:
         if member.failure is not None:
-            results[member.check.name] = alone_or_as_seen(member, ctx, loaded, profile, run_seed, mistakes)
+            results[member.check.name] = alone_or_as_seen(member, ctx, loaded, profile, run_seed, mistakes, seconds)
         else:
             results[member.check.name] = settle(member, member.stop or stop, mistakes, seconds)
     return results
@@ -83,12 +83,13 @@ def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
 
 
 def alone_or_as_seen(member: Attempts, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
-                     mistakes: Sequence[Mistake]) -> CheckResult:
+                     mistakes: Sequence[Mistake], seconds: float) -> CheckResult:
     """A check that failed in its family, run alone so that its failure shrinks; if that run (whose input stream
-    skips differently) does not fail, or there is no time left for it, the failure the family saw stands, unshrunk."""
+    skips differently) does not fail, or there is no time left for it, the failure the family saw stands, unshrunk
+    (``seconds``: this check's share of the family's time)."""
     if time.monotonic() < ctx.deadline:
         alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes)
         if alone.status != PASSED:
             return alone
     member.activate()
-    return settle(member, member.failure, mistakes, 0.0)
+    return settle(member, member.failure, mistakes, seconds)

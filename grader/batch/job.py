@@ -7,13 +7,13 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.checking import unrun
 from grader.batch.discover import Entry
 from grader.batch.layout import printable, student_folder
 from grader.batch.records import GRADED, GRADER_ERROR, OUTCOME_WORDS, STUDENT_ERROR, Record, write_record
 from grader.files import write_atomic, write_json
 from grader.reports.view import summary, what_happened
 from grader.results import GradeReport
-from grader.checking import unrun
 from grader.runner import grade_submission
 from grader.settings import Settings
 from grader.submission import SubmissionError, load_submission
