@@ -7,10 +7,10 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.checking import unrun
 from grader.batch.discover import Entry
 from grader.batch.layout import printable, student_folder
 from grader.batch.records import GRADED, GRADER_ERROR, OUTCOME_WORDS, STUDENT_ERROR, Record, write_record
+from grader.checking import unrun
 from grader.files import write_atomic, write_json
 from grader.reports.view import summary, what_happened
 from grader.results import GradeReport
