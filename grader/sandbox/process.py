@@ -223,13 +223,12 @@ class Child:
         code = self.wait(seconds=2.0)
         if code is None:
             return f"the process stopped answering ({error})"
-        if code < 0 and self.cpu_seconds() >= self.cpu_limit - 0.1:
+        if code == -signal.SIGXCPU or (code < 0 and self.cpu_seconds() >= self.cpu_limit):
             return (f"the process used up its CPU time ({self.cpu_limit} s, all its threads together; the submission's "
                     "time budget counts CPU time)")
         if code < 0:
             name = signal.Signals(-code).name
-            hint = {"SIGSEGV": " (a segmentation fault)", "SIGKILL": " (killed, often for using too much memory)",
-                    "SIGXCPU": " (CPU time limit)"}.get(name, "")
+            hint = {"SIGSEGV": " (a segmentation fault)", "SIGKILL": " (killed, often for using too much memory)"}.get(name, "")
             return f"the process died from signal {name}{hint}"
         return f"the process exited with code {code} (a call to os._exit or a fatal error)"
 
@@ -238,7 +237,9 @@ class Child:
         if self.exit_status is None and self.status_fd >= 0 and select.select([self.status_fd], [], [], seconds)[0]:
             status = os.read(self.status_fd, STATUS.size)
             code, cpu = STATUS.unpack(status) if len(status) == STATUS.size else (9, 0.0)
-            self.exit_status, self.cpu_at_exit = os.waitstatus_to_exitcode(code), cpu
+            self.exit_status = os.waitstatus_to_exitcode(code)
+            # Killed at its CPU limit, it used all of it (the kernel counts finer than the rusage reported).
+            self.cpu_at_exit = max(cpu, self.cpu_limit) if self.exit_status == -signal.SIGXCPU else cpu
         return self.exit_status
 
     def cpu_seconds(self) -> float:
@@ -246,7 +247,7 @@ class Child:
         process, threads included), live from /proc or as the zygote reported it at its end."""
         counted = self.groups.cpu_seconds()
         if counted is not None:
-            return counted
+            return max(counted, self.cpu_at_exit or 0.0)
         if self.cpu_at_exit is not None or self.pid <= 0:
             return self.cpu_at_exit or 0.0
         try:

@@ -197,8 +197,8 @@ def isolate_as_user(scratch: str, scratch_mib: int) -> list[str]:
     try:
         map_own_user()
         if "own IPC" in held:
-            mounts = attempt(lambda: mount(None, "/", None, MS_REC | MS_PRIVATE), "", "shared mounts")
-            held += own_mounts(scratch, scratch_mib) if not mounts else [f"grader's /dev/shm ({mounts})"]
+            mounts = attempt(lambda: mount(None, "/", None, MS_REC | MS_PRIVATE), "own mounts", "shared mounts")
+            held += own_mounts(scratch, scratch_mib) if mounts == "own mounts" else [f"grader's /dev/shm ({mounts})"]
         drop_capabilities()
     except OSError as error:
         return [f"network open ({error})"]
