@@ -42,6 +42,14 @@ def leave_a_process_behind():
         os._exit(0)
     return pid
 
+def write_scratch():
+    try:
+        with open("scratch-file", "wb") as handle:
+            handle.write(b"x" * 4096)
+        return "written"
+    except OSError as error:
+        return type(error).__name__
+
 def fork_bomb():
     children = 0
     try:
@@ -160,18 +168,21 @@ from grader.submission import load_submission
 from grader.suites.framework import numpy_only
 with Sandbox(load_submission(Path(sys.argv[1]), "params"), numpy_only("params")) as box:
     box.load()
-    print(box.level)
+    print(box.call("write_scratch").value, box.level)
 '''
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
 def test_without_namespaces_the_level_falls_back_and_says_why(tmp_path: Path) -> None:
-    """As in a container that refuses unshare (Docker's default profile): the report names what is missing."""
+    """As in a container that refuses unshare (Docker's default profile): the report names what is missing, and
+    the scratch folder, which no tmpfs can cap there, is read-only."""
     (tmp_path / "params.py").write_text(PROBES)
     run = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", sys.executable, "-c", LEVEL,
                           str(tmp_path / "params.py")], capture_output=True, text=True, cwd=Path(__file__).parents[1])
-    level = run.stdout.strip()
+    written, level = run.stdout.strip().split(" ", 1)
     assert level.startswith(("landlock", "process")) and "network open" in level, run.stdout + run.stderr
+    if level.startswith("landlock"):  # no mount namespace for a capped tmpfs: the scratch folder is read-only
+        assert "scratch read-only" in level and written == "PermissionError", run.stdout
 
 
 DATALOADER_WITH_WORKERS = '''

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import os
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from grader.batch.executor import LocalExecutor
 from grader.results import TIMED_OUT
 from grader.runner import grade_submission
-from grader.sandbox import cgroups
+from grader.sandbox import cgroups, cores
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.policy import Policy
 from grader.sandbox.process import Sandbox
@@ -128,7 +130,7 @@ def test_the_scratch_folder_is_a_capped_tmpfs_that_dies_with_the_child(attack) -
     """16 MiB files until the cap: ENOSPC at 32 MiB, nothing of it on the grader's disk, and gone afterwards."""
     with attack(policy()) as box:
         strict_only(box)
-        written, error, scratch = box.call("fill_scratch", 16, 200).value
+        written, error, scratch = box.call("fill_scratch", 16, 8).value
         on_disk = list(Path(scratch).iterdir())
     assert error == errno.errorcode[errno.ENOSPC] and written <= LIMITS["scratch_mib"]
     assert on_disk == [], "the child's files reached the grader's disk"
@@ -140,6 +142,23 @@ def test_the_child_keeps_the_cores_it_was_given(attack) -> None:
         strict_only(box)
         cores, moved = box.call("other_cores").value
     assert cores == sorted(os.sched_getaffinity(0)) and moved == "PermissionError"
+
+
+def cores_once_both_run(folder: str) -> list[int]:
+    """A batch job: this worker's cores, once the other worker's job has started too (so each worker runs one)."""
+    Path(folder, str(os.getpid())).touch()
+    assert wait_until(lambda: len(os.listdir(folder)) >= 2, 120), "the second worker never started its job"
+    return sorted(os.sched_getaffinity(0))
+
+
+def test_each_batch_worker_keeps_to_cores_of_its_own(tmp_path: Path) -> None:
+    """What a spinning submission's child inherits: its worker's share, which the child cannot leave (above)."""
+    with LocalExecutor(2) as pool:
+        seen = sorted(future.result() for future in [pool.submit(functools.partial(cores_once_both_run, str(tmp_path)))
+                                                     for _ in range(2)])
+    mine = sorted(os.sched_getaffinity(0))
+    assert seen == sorted(sorted(cores.share(worker, 2, mine)) for worker in range(2))
+    assert len(mine) < 2 or not set(seen[0]) & set(seen[1])
 
 
 def test_no_socket_of_any_family_opens(attack) -> None:
