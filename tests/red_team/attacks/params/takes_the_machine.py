@@ -73,6 +73,7 @@ def fork_bomb(most):
 
 
 def thread_bomb(most):
+    threading.stack_size(1 << 16)  # small stacks: memory is not what stops them
     started = []
     for _ in range(most):
         try:
