@@ -98,7 +98,10 @@ def gpu_devices() -> tuple[str, ...]:
 
 
 def child_environment(threads: int) -> dict[str, str]:
-    """A small, fixed environment: no grader variables, a set number of threads for numeric libraries."""
+    """A small, fixed environment: no grader variables, a set number of threads for numeric libraries (no more than
+    the cores this process may run on: a batch worker's share)."""
+    if hasattr(os, "sched_getaffinity"):
+        threads = min(threads, len(os.sched_getaffinity(0)))
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",

@@ -54,16 +54,15 @@ def join_groups(folders: list[str]) -> None:
             procs.write(str(os.getpid()))
 
 
-def limits_held(limits: dict[str, int], held: list[str], groups: dict[str, Any], one_process: bool) -> str:
+def limits_held(limits: dict[str, int], held: list[str], groups: dict[str, Any]) -> str:
     """Which of the per-submission limits hold in this child and how, for its level line."""
-    controllers, cgroup = set(groups["controllers"]), groups["label"]
+    controllers, cgroup, one_process = set(groups["controllers"]), groups["label"], "one process" in held
     counted = next((part for part in held if part in ("own user", "own user namespace")), "")
 
     def how(*ways: str) -> str:
         return " and ".join(way for way in ways if way) or "not held"
 
     landlock = any(part.startswith("Landlock ABI") for part in held)
-    seccomp = any(part.split(",")[0] == "seccomp" for part in held)
     scratch = next((part for part in held if part.startswith("scratch")), "scratch not capped")
     if scratch.startswith("scratch not capped") and landlock:
         scratch = "scratch read-only (no mount namespace for a capped tmpfs)"
@@ -75,7 +74,7 @@ def limits_held(limits: dict[str, int], held: list[str], groups: dict[str, Any],
         f"threads {limits['processes']} by " + how(counted, cgroup if "pids" in controllers else ""),
         scratch,
         "CPU time by " + how("one process" if one_process else "", cgroup if "cpuacct" in controllers else ""),
-        "CPU share by " + how("fixed cores" if seccomp else "", cgroup if "cpu" in controllers else ""),
+        "CPU share by " + how("fixed cores" if "seccomp" in held else "", cgroup if "cpu" in controllers else ""),
     ])
 
 
@@ -245,12 +244,12 @@ def confine(settings: dict[str, Any] | None, scratch_mib: int, processes: bool) 
     except OSError as error:
         abi, held = 0, held + [f"Landlock failed: {error}"]
     try:
-        held.append(seccomp.install(processes))
+        seccomp.install(processes)
+        held += ["seccomp"] + ([] if processes else ["one process"])
     except OSError as error:
         held.append(f"no seccomp ({error})")
     held.insert(0, f"Landlock ABI {abi} with /dev and /proc narrowed" if abi else "no Landlock in this kernel")
-    seccomp_held = any(part.split(",")[0] == "seccomp" for part in held)
-    isolated = "no network" in held and (uid is not None or os.geteuid() != 0) and seccomp_held
+    isolated = "no network" in held and (uid is not None or os.geteuid() != 0) and "seccomp" in held
     level = "strict" if abi and isolated else "landlock" if abi else "process"
     return level, held
 
@@ -277,12 +276,11 @@ def run(config: dict[str, Any], request_fd: int, response_fd: int) -> None:
     join_groups(groups["folders"])
     wire = load_by_path("_grader_wire", config["wire"])
     extra = [load_by_path(name, path) for name, path in config["modules"]]
-    limits, one_process = config["limits"], not config["processes"]
+    limits = config["limits"]
     level, held = confine(config.get("confine"), limits["scratch_mib"], config["processes"])
-    one_process = one_process and "seccomp, one process" in held
     apply_limits(limits, any(part in ("own user", "own user namespace") for part in held), tmpfs_mib(held, limits))
     parts = held + ([groups["description"]] if groups["description"] else [])
-    line = f"{level} ({', '.join(parts)}); limits per submission: {limits_held(limits, held, groups, one_process)}"
+    line = f"{level} ({', '.join(parts)}); limits per submission: {limits_held(limits, held, groups)}"
     share_tensors_by_name()
     sys.meta_path.insert(0, BlockedImports(config["blocked"]))
     requests = os.fdopen(request_fd, "rb", buffering=0)

@@ -110,9 +110,8 @@ def program(machine: str, processes: bool) -> list[tuple[int, int, int, int]]:
     return code + clone_rule(table["clone"], processes) + [(RET_K, 0, 0, RET_ALLOW)]
 
 
-def install(processes: bool) -> str:
-    """Apply the filter to this (single-threaded, freshly forked) process and all it starts; name what it refuses
-    beyond the doors above (processes, where refused).
+def install(processes: bool) -> None:
+    """Apply the filter to this (single-threaded, freshly forked) process and all it starts.
 
     Raises OSError where the kernel refuses the filter or the architecture has no table here.
     """
@@ -127,4 +126,3 @@ def install(processes: bool) -> str:
         if libc.prctl(*args) != 0:
             error = ctypes.get_errno()
             raise OSError(error, f"seccomp: {errno.errorcode.get(error, error)}")
-    return "seccomp" if processes else "seccomp, one process"
