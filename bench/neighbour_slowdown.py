@@ -36,8 +36,10 @@ NEIGHBOUR = ROOT / "tests" / "fixtures" / "submissions" / "pool" / "correct_loop
 ATTACK = '''
 import hashlib, os, threading
 
+DATA = b"x" * (16 << 20)  # hashing it holds no lock for tens of milliseconds: the threads run in parallel
+
 def spin():
-    data = b"x" * (1 << 20)
+    data = DATA
     while True:
         hashlib.sha256(data).digest()
 
@@ -51,7 +53,10 @@ def take_the_machine(*args, **kwargs):
         except OSError:
             break
     for _ in range(200 - started):
-        threading.Thread(target=spin, daemon=True).start()
+        try:
+            threading.Thread(target=spin, daemon=True).start()
+        except RuntimeError:  # past the thread limit
+            break
     spin()
 
 conv2d_param_count = linear_param_count = layer_output_shape = model_param_count = receptive_field = take_the_machine
