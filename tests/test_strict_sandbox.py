@@ -130,7 +130,8 @@ from pathlib import Path
 from grader.sandbox.process import Sandbox
 from grader.submission import load_submission
 from grader.suites.framework import numpy_only
-box = Sandbox(load_submission(Path(sys.argv[1]), "params"), dataclasses.replace(numpy_only("params"), subprocesses=True))
+policy = dataclasses.replace(numpy_only("params"), subprocesses=True)
+box = Sandbox(load_submission(Path(sys.argv[1]), "params"), policy)
 box.load()
 print(box.call("leave_a_process_behind").value, box.child.pid, flush=True)
 time.sleep(600)

@@ -228,7 +228,8 @@ class Child:
                     "time budget counts CPU time)")
         if code < 0:
             name = signal.Signals(-code).name
-            hint = {"SIGSEGV": " (a segmentation fault)", "SIGKILL": " (killed, often for using too much memory)"}.get(name, "")
+            hint = {"SIGSEGV": " (a segmentation fault)",
+                    "SIGKILL": " (killed, often for using too much memory)"}.get(name, "")
             return f"the process died from signal {name}{hint}"
         return f"the process exited with code {code} (a call to os._exit or a fatal error)"
 

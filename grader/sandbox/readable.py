@@ -139,4 +139,5 @@ def readable_without(roots: tuple[str, ...], hidden: tuple[Path, ...]) -> tuple[
             return [str(path)]
         return [kept for entry in sorted(path.iterdir()) for kept in without(entry.resolve())]  # lib64 -> lib
 
-    return tuple(dict.fromkeys(kept for root in roots if os.path.exists(root) for kept in without(Path(root).resolve())))
+    kept = (path for root in roots if os.path.exists(root) for path in without(Path(root).resolve()))
+    return tuple(dict.fromkeys(kept))

@@ -69,8 +69,8 @@ def fresh_install(folder: Path) -> Path:
     purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
     Path(purelib, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-build-isolation",
-                    "-q", str(source)], check=True, capture_output=True, cwd=folder, timeout=600)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+                    "--no-build-isolation", "-q", str(source)], check=True, capture_output=True, cwd=folder, timeout=600)
     shutil.rmtree(source)
     return python
 

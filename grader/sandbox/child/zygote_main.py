@@ -6,10 +6,10 @@ holds nothing of the grader's or the reference's state, and it never initialises
 that imports torch takes about two seconds; a fork of this one takes milliseconds. Each request arrives on
 a Unix socket with the child's configuration and four file descriptors (requests, responses, output, exit
 status); the forked child serves the grader through ``child_main.run``. The zygote reaps its children and
-writes each exit status to that child's status pipe (with the CPU time it used), so the grader can tell a crash from a timeout. As the
-subreaper of everything it forks, it also inherits and kills whatever a finished child left running, even a
-process that left the child's process group. It exits when the grader closes the socket; its children die
-with it.
+writes each exit status to that child's status pipe (with the CPU time it used), so the grader can tell a crash
+from a timeout. As the subreaper of everything it forks, it also inherits and kills whatever a finished child left
+running, even a process that left the child's process group. A child keeps no descriptor of the zygote's but its
+pipes. It exits when the grader closes the socket; its children die with it (and the cgroups made for them go).
 """
 
 from __future__ import annotations
