@@ -39,24 +39,30 @@ import hashlib, os, threading
 DATA = b"x" * (16 << 20)  # hashing it holds no lock for tens of milliseconds: the threads run in parallel
 
 def spin():
-    data = DATA
     while True:
-        hashlib.sha256(data).digest()
+        hashlib.sha256(DATA).digest()
 
 def take_the_machine(*args, **kwargs):
+    go, ready = os.pipe()  # every process and thread starts spinning once all are started
     started = 0
     for _ in range(200):
         try:
             if os.fork() == 0:
+                os.setsid()  # a session of its own: a scheduling group of its own where the kernel has autogroups
+                os.close(ready)
+                os.read(go, 1)
                 spin()
             started += 1
         except OSError:
             break
+    start = threading.Event()
     for _ in range(200 - started):
         try:
-            threading.Thread(target=spin, daemon=True).start()
+            threading.Thread(target=lambda: (start.wait(), spin()), daemon=True).start()
         except RuntimeError:  # past the thread limit
             break
+    os.close(ready)
+    start.set()
     spin()
 
 conv2d_param_count = linear_param_count = layer_output_shape = model_param_count = receptive_field = take_the_machine
