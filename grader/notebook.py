@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from grader.results import GradeReport
 from grader.runner import grade_submission
-from grader.settings import Settings
+from grader.settings import Settings, hint_level
 from grader.submission import CALLS_GRADER, SourceCell, Submission, strip_magics
 from grader.suites import assignments, get_suite
 
@@ -81,5 +81,6 @@ def check(function: str, history: Sequence[str] | None = None, profile: str = "q
     cells = cells_to_grade(kernel_history() if history is None else history)
     digest = hashlib.sha256("\n".join(c.source for c in cells).encode()).hexdigest()
     submission = Submission(Path(f"{assignment}.ipynb"), "ipynb", cells, digest)
-    report = grade_submission(assignment, submission, Settings(profile), only=lambda c: function in c.functions)
+    report = grade_submission(assignment, submission, Settings(profile, hints=hint_level()),
+                              only=lambda c: function in c.functions)
     return NotebookReport(**vars(report))

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 from grader.checking import budget_spent, run_check, unrun
 from grader.families import families, run_family
 from grader.oracles import oracle_for
+from grader.repair.found import Repair
 from grader.results import TIMED_OUT, CheckResult, GradeReport
 from grader.sandbox.process import LoadReport, Sandbox
 from grader.settings import Profile, Settings
@@ -56,8 +57,20 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
                           probed=bool(suite.policy.probe_modules))
         report.results = run_checks([check for check in suite.checks if only(check)], context, loaded, chosen,
                                     run_seed, suite.mistakes)
+    report.hints, report.repairs = settings.hints, repairs(suite, submission, report, the_oracle, settings, context)
     report.seconds = time.monotonic() - started
     return report
+
+
+def repairs(suite: Suite, submission: Submission, report: GradeReport, oracle: object, settings: Settings,
+            context: Context) -> list[Repair]:
+    """Verified repairs of the functions that failed a check, searched only when hints are on and only within
+    the submission's time budget (grader.repair)."""
+    if settings.hints == "off" or report.load_failure:
+        return []
+    from grader.repair.search import repair_failures  # here: the repair search grades with run_checks below
+
+    return repair_failures(suite, submission, report.results, oracle, settings, context.deadline)
 
 
 def run_checks(checks: Sequence[Check], ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
