@@ -23,16 +23,25 @@ LOW_PRECEDENCE = (ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda, ast.NamedExpr)
 
 def square_window(scope: Scope) -> Iterator[Rewrite]:
     """A height name where the width is needed (or the reverse) everywhere the code uses it so: a square kernel,
-    window or input assumed."""
+    window or input assumed; then both names of a pair at once, where each stands in for the other."""
+    misplaced = {}
     for name, partner in sorted(scope.partners.items()):
         side = scope.side(name)
         wrong = [use for use in scope.loads(name) if side and scope.role(use) == OTHER[side]]
         if wrong:
+            misplaced[name] = wrong
             what = "pool window" if "pool" in " ".join(scope.names) else \
                 "kernel" if name in scope.kernel else "input"
             yield Rewrite("square kernel", f"{name} is used where the {OTHER[side]} is needed ({partner}): your code "
                           f"assumes a square {what}", scope.where(wrong[0]),
                           tuple(scope.site(use, partner) for use in wrong))
+    for name, wrong in misplaced.items():
+        partner = scope.partners[name]
+        if name < partner and partner in misplaced:
+            uses = sorted(wrong + misplaced[partner], key=lambda n: (n.lineno, n.col_offset))
+            yield Rewrite("square kernel", f"{name} and {partner} are swapped here: right only when both sides are "
+                          "equal", scope.where(uses[0]),
+                          tuple(scope.site(use, scope.partners[use.id]) for use in uses))
 
 
 def one_axis_name(scope: Scope) -> Iterator[Rewrite]:
@@ -82,6 +91,19 @@ def stride_missing(scope: Scope) -> Iterator[Rewrite]:
         yield Rewrite("stride missing", f"the windows start at {' and '.join(found)}, not at those times {stride}: "
                       "the stride is missing", scope.where(uses[0]),
                       tuple(scope.site(use, f"{use.id} * {stride}") for use in uses))
+    products = [node for node in scope.nodes(ast.BinOp) if isinstance(node.op, ast.Mult) and in_index(scope, node)
+                and {scope.text(node.left), scope.text(node.right)} & set(scope.kernel)
+                and {scope.text(node.left), scope.text(node.right)} & set(scope.loop_variables())]
+    if products:
+        yield Rewrite("stride missing", f"the windows move by the window's size, not by the stride ({stride})",
+                      scope.where(products[0]), tuple(scope.site(p, f"{loop_variable(scope, p)} * {stride}")
+                                                      for p in products))
+
+
+def loop_variable(scope: Scope, product: ast.BinOp) -> str:
+    """The loop variable of a product ``i * ph``."""
+    return scope.text(product.left) if scope.text(product.left) in scope.loop_variables() else \
+        scope.text(product.right)
 
 
 def stride_doubled(scope: Scope) -> Iterator[Rewrite]:
@@ -242,6 +264,11 @@ def padding(scope: Scope) -> Iterator[Rewrite]:
             uses = [u for u in scope.loads(use_of) if is_subscripted(scope, u)]
             if uses:
                 yield Rewrite("padding", words, scope.where(uses[0]), tuple(scope.site(u, instead) for u in uses))
+    for call in scope.nodes(ast.Call):
+        inner = call.args[0] if call.args else None
+        if "pad" in called(call) and isinstance(inner, ast.Call) and "pad" in called(inner):
+            yield Rewrite("padding", "the input is padded twice", scope.where(call),
+                          (scope.site(call, scope.text(inner)),))
     pad = scope.pad
     if pad is None:
         return
@@ -330,6 +357,13 @@ def average(scope: Scope) -> Iterator[Rewrite]:
             if isinstance(node.op, ast.Div) and any(k in scope.text(node.right) for k in height + width):
                 yield Rewrite("average divided twice", "this value is divided by the window size once too often",
                               scope.where(node), (scope.site(node, scope.text(node.left)),))
+            if isinstance(node.op, ast.Mult) and isinstance(node.left, ast.BinOp) and \
+                    isinstance(node.left.op, ast.Div) and scope.text(node.right) in height + width:
+                yield Rewrite("average divided", f"/ {scope.text(node.left.right)} * {scope.text(node.right)} "
+                              f"multiplies by {scope.text(node.right)}: divide by the product in parentheses",
+                              scope.where(node), (scope.site(node, f"{wrapped(scope, node.left.left)} / "
+                                                                   f"({scope.text(node.left.right)} * "
+                                                                   f"{scope.text(node.right)})"),))
     for call in scope.nodes(ast.Call):
         if called(call) in ("sum", "mean") and isinstance(call.func, ast.Attribute):
             other = "mean" if called(call) == "sum" else "sum"
@@ -369,6 +403,29 @@ def output_size(scope: Scope) -> Iterator[Rewrite]:
         if isinstance(node.op, ast.Div) and scope.stride and scope.text(node.right) == scope.stride:
             yield Rewrite("/ instead of //", "/ makes a float: a size needs floor division //", scope.where(node),
                           (Site(*span_between(scope, node.left, node.right), " // "),))
+
+
+def rounding(scope: Scope) -> Iterator[Rewrite]:
+    """A size rounded up or to the nearest (``-(-a // b)``, ``math.ceil(a / b)``, ``round(a / b)``) where it must
+    round down: a window that would hang over the edge does not count."""
+    for node in itertools.chain(scope.nodes(ast.UnaryOp), scope.nodes(ast.Call)):
+        quotient = rounded_quotient(node)
+        if quotient is not None:
+            yield Rewrite("rounding", "the size must round down (floor division //): a window that would hang over "
+                          "the edge does not count", scope.where(node),
+                          (scope.site(node, f"{wrapped(scope, quotient[0])} // {wrapped(scope, quotient[1])}"),))
+
+
+def rounded_quotient(node: ast.AST) -> tuple[ast.AST, ast.AST] | None:
+    """(a, b) of ``-(-a // b)``, ``ceil(a / b)`` or ``round(a / b)``; else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.BinOp) and \
+            isinstance(node.operand.op, ast.FloorDiv) and isinstance(node.operand.left, ast.UnaryOp) and \
+            isinstance(node.operand.left.op, ast.USub):
+        return node.operand.left.operand, node.operand.right
+    if isinstance(node, ast.Call) and called(node) in ("ceil", "round") and len(node.args) == 1 and \
+            isinstance(node.args[0], ast.BinOp) and isinstance(node.args[0].op, ast.Div):
+        return node.args[0].left, node.args[0].right
+    return None
 
 
 def dtype_kept(scope: Scope) -> Iterator[Rewrite]:
@@ -444,6 +501,6 @@ def shifted(scope: Scope, node: ast.AST, step: int) -> str:
     return f"{text} + {step}" if step > 0 else f"{text} - {-step}"
 
 
-RULES = (square_window, accumulate, stride_missing, slice_by_kernel, flipped_kernel, padding, ties, average,
-         crop, sum_axes, transposes, slice_bounds, dtype_kept, output_size, stride_doubled, loop_bounds,
+RULES = (square_window, accumulate, stride_missing, slice_bounds, slice_by_kernel, flipped_kernel, padding, ties,
+         average, crop, sum_axes, transposes, dtype_kept, output_size, rounding, stride_doubled, loop_bounds,
          running_max_start, swapped_indices, one_axis_name)

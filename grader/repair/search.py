@@ -26,6 +26,7 @@ from grader.submission import Submission
 from grader.suites.framework import Check, Suite
 
 COMBINED_FROM = {2: 24, 3: 10}  # how many of the rewrites that changed something combine in pairs, and in threes
+SAME_KIND = 8  # how many rewrites of one rule pair up with each other
 SLOWEST_CALL_FACTOR, SHORTEST_CALL_SECONDS = 3.0, 2.0
 
 
@@ -39,6 +40,7 @@ class Search:
     candidates: int
     seconds: float
     failed_fresh_inputs: int = 0
+    repaired: Submission | None = None  # the submission with the repair spliced in
 
 
 def repair_failures(suite: Suite, submission: Submission, results: Sequence[CheckResult], oracle: Any,
@@ -81,19 +83,20 @@ def search(suite: Suite, submission: Submission, function: str, results: Sequenc
                 continue
             seed = verified(suite, definition, sites_of(chosen), results, oracle, settings, deadline)
             if seed is None:
-                rejected += 1
+                rejected += time.monotonic() < deadline  # not when the time ran out while verifying
                 continue
             seconds = time.monotonic() - started
             repair = Repair(function, changes(chosen), definition.diff(sites_of(chosen)), trial.tried, seconds, seed)
-            return Search(function, repair, trial.tried, seconds, rejected)
+            return Search(function, repair, trial.tried, seconds, rejected, definition.changed_submission(sites_of(chosen)))
     return Search(function, None, trial.tried, time.monotonic() - started, rejected)
 
 
 def candidates(proposed: Sequence[Rewrite], trial: Trial, baseline: Outcome,
                deadline: float) -> Iterator[tuple[Rewrite, ...]]:
     """The candidates that pass the screen, smallest first: each rewrite alone in rank order; then, for two and for
-    three rewrites, a candidate one smaller that passed more checks than the student's code extended by each other
-    rewrite, then combinations of the rewrites that changed the outcome at all, those that got furthest first."""
+    three rewrites, a candidate one smaller that got further than the student's code (more checks, or more inputs of
+    the failing check) extended by each other rewrite; for two, rewrites of the same kind together (a mistake made
+    at several places); then combinations of the rewrites that changed the outcome at all, furthest first."""
     if baseline.passed:
         return  # the failure did not show again: nothing to repair reliably
     tried: set[frozenset[int]] = set()
@@ -107,12 +110,14 @@ def candidates(proposed: Sequence[Rewrite], trial: Trial, baseline: Outcome,
             yield (rewrite,)
         if outcome != baseline:
             changed.append((outcome, rewrite))
-        if outcome.checks_passed > baseline.checks_passed:
+        if outcome.progress > baseline.progress:
             steps[1].append((outcome, (rewrite,)))
     pool = [rewrite for _, rewrite in sorted(changed, key=lambda pair: (-pair[0].checks_passed,
                                                                         -pair[0].inputs_passed, pair[1].rank))]
     for size, most in COMBINED_FROM.items():
-        for chosen in itertools.chain(extended(steps[size - 1], proposed), itertools.combinations(pool[:most], size)):
+        alike = same_kind(proposed) if size == 2 else ()
+        for chosen in itertools.chain(extended(steps[size - 1], proposed), alike,
+                                      itertools.combinations(pool[:most], size)):
             if time.monotonic() >= deadline:
                 return
             if not combinable(chosen) or frozenset(map(id, chosen)) in tried:
@@ -120,13 +125,22 @@ def candidates(proposed: Sequence[Rewrite], trial: Trial, baseline: Outcome,
             outcome = screen(trial, chosen, tried)
             if outcome.passed:
                 yield chosen
-            if size < 3 and outcome.checks_passed > baseline.checks_passed:
+            if size < 3 and outcome.progress > baseline.progress:
                 steps[size].append((outcome, chosen))
 
 
 def screen(trial: Trial, chosen: tuple[Rewrite, ...], tried: set[frozenset[int]]) -> Outcome:
     tried.add(frozenset(map(id, chosen)))
     return trial.screen(sites_of(chosen))
+
+
+def same_kind(proposed: Sequence[Rewrite]) -> Iterator[tuple[Rewrite, ...]]:
+    """Pairs of rewrites of one rule (its first few), in rank order."""
+    by_rule: dict[str, list[Rewrite]] = {}
+    for rewrite in proposed:
+        by_rule.setdefault(rewrite.rule, []).append(rewrite)
+    for group in by_rule.values():
+        yield from itertools.combinations(group[:SAME_KIND], 2)
 
 
 def extended(steps: Sequence[tuple[Outcome, tuple[Rewrite, ...]]],

@@ -76,8 +76,10 @@ def missing_activation(scope: Scope) -> Iterator[Rewrite]:
     Sequential (all such places at once, then each alone)."""
     relu = functional_relu(scope)
     layers = layer_attributes(scope)
+    output = [name for name, kind in layers.items() if kind == "Linear"][-1:]  # the logits: no activation
     calls = [call for call in scope.nodes(ast.Call) if isinstance(call.func, ast.Attribute) and
-             scope.text(call.func.value) == "self" and call.func.attr in layers and not activated(scope, call)]
+             scope.text(call.func.value) == "self" and call.func.attr in layers and call.func.attr not in output
+             and not activated(scope, call)]
     sites = [scope.site(call, f"{relu}({scope.text(call)})") for call in calls if relu]
     sites += [Site(*start_of(scope, after), f"{module(scope)}.ReLU(), ") for after in unactivated_in_sequences(scope)]
     if sites:
@@ -99,9 +101,9 @@ def start_of(scope: Scope, node: ast.AST) -> tuple[int, int, int, int]:
     return here.line, here.column, here.line, here.column
 
 
-def layer_attributes(scope: Scope) -> set[str]:
-    """Attributes assigned a Linear or Conv2d layer: ``self.fc1 = nn.Linear(...)``."""
-    return {target.attr for node in scope.nodes(ast.Assign) for target in node.targets
+def layer_attributes(scope: Scope) -> dict[str, str]:
+    """Attributes assigned a Linear or Conv2d layer, in order, with the layer's kind: ``self.fc1 = nn.Linear(...)``."""
+    return {target.attr: called(node.value) for node in scope.nodes(ast.Assign) for target in node.targets
             if isinstance(target, ast.Attribute) and isinstance(node.value, ast.Call) and called(node.value) in LAYERS}
 
 
