@@ -50,10 +50,15 @@ class Scope:
     def where(self, node: ast.AST) -> str:
         return self.definition.where(node.lineno)
 
+    @functools.cached_property
+    def ordered(self) -> list[ast.AST]:
+        """Every node with a place in the source, in source order."""
+        found = [n for n in ast.walk(self.tree) if hasattr(n, "lineno")]
+        return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+
     def nodes(self, kind: type | tuple[type, ...]) -> Iterator:
         """Every node of a kind, in source order."""
-        found = [n for n in ast.walk(self.tree) if isinstance(n, kind) and hasattr(n, "lineno")]
-        return iter(sorted(found, key=lambda n: (n.lineno, n.col_offset)))
+        return (n for n in self.ordered if isinstance(n, kind))
 
     def loads(self, name: str) -> list[ast.Name]:
         """Every place the name is read."""
