@@ -6,7 +6,8 @@ repair: each repair is graded again in a fresh sandbox with the thorough profile
 its verification used, and must pass every check of its function. The peer measured in the same run is the time
 the function's own checks took on the student's code (a search grades tens of candidates with those checks), so
 ``x checks`` reads the same on a loaded machine and a quiet one. Entries marked ``slow`` (fit: each candidate
-trains LeNet-5) run only with --train.
+trains LeNet-5) run only with --train. Last, what it costs to put a candidate in a child: in the search's one
+live child, and in a fresh child each (the peer).
 Run: .venv/bin/python bench/repair_bench.py [--budget SECONDS] [--train] [--only NAME]
 """
 
@@ -16,6 +17,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,10 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.oracles import oracle_for  # noqa: E402 - after the checkout is on the path
+import numpy as np  # noqa: E402 - after the checkout is on the path
+
+from grader.oracles import oracle_for  # noqa: E402
 from grader.repair.search import Search, search  # noqa: E402
 from grader.results import PASSED  # noqa: E402
 from grader.runner import grade_submission  # noqa: E402
+from grader.sandbox.process import Sandbox  # noqa: E402
 from grader.settings import Settings  # noqa: E402
 from grader.submission import load_submission  # noqa: E402
 from grader.suites import get_suite  # noqa: E402
@@ -71,6 +76,29 @@ def run_entry(entry: dict, budget: float) -> Outcome:
         regrade = grade_submission(assignment, found.repaired, Settings("thorough", seed=INDEPENDENT_SEED), only=mine)
         holds = all(r.status == PASSED for r in regrade.results)
     return Outcome(entry, found, sum(r.seconds for r in graded.results), holds)
+
+
+def child_cost(repeats: int = 20) -> tuple[float, float]:
+    """Seconds per candidate to put a changed definition of pool's avg_pool_backward in a child and call it once:
+    in one live child (``Sandbox.run_more``, what the search does), and in a fresh child per candidate."""
+    path = CORPUS / "pool" / "scalar_avg_backward_not_divided.py"
+    submission, policy = load_submission(path, "pool"), get_suite("pool").policy
+    cell = replace(submission.cells[0], source="def avg_pool_backward(dout, cache):\n    return dout\n")
+    changed = replace(submission, cells=submission.cells + (cell,))
+    x = np.ones((1, 1, 4, 4))
+    with Sandbox(submission, policy) as sandbox:
+        sandbox.load()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            sandbox.run_more(changed, (cell,))
+            sandbox.call("avg_pool_backward", x, None)
+        reused = (time.perf_counter() - started) / repeats
+    started = time.perf_counter()
+    for _ in range(repeats):
+        with Sandbox(changed, policy) as sandbox:
+            sandbox.load()
+            sandbox.call("avg_pool_backward", x, None)
+    return reused, (time.perf_counter() - started) / repeats
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -123,6 +151,9 @@ def main() -> None:
         print(f"{entry['file'] + ' ' + entry['function']:<52} {entry['miss']:<24} {result:<9} {found.seconds:>6.2f} "
               f"{ratio:>8.1f} {found.candidates:>6}  {rules}", flush=True)
     report(outcomes, len([e for e in entries if e.get("slow")]) if not args.train else 0, args.budget, load)
+    reused, fresh = child_cost()
+    print(f"a candidate into a child and one call: {1000 * reused:.1f} ms in the search's live child, "
+          f"{1000 * fresh:.1f} ms in a fresh child each ({fresh / reused:.0f}x)")
 
 
 if __name__ == "__main__":
