@@ -16,7 +16,7 @@ from grader.checking import budget_spent, run_check, unrun
 from grader.families import families, run_family
 from grader.oracles import oracle_for
 from grader.repair.found import Repair
-from grader.results import TIMED_OUT, CheckResult, GradeReport
+from grader.results import FAILED, TIMED_OUT, CheckResult, GradeReport
 from grader.sandbox.process import LoadReport, Sandbox
 from grader.settings import Profile, Settings
 from grader.submission import Submission, SubmissionError, load_submission
@@ -65,8 +65,8 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
 def repairs(suite: Suite, submission: Submission, report: GradeReport, oracle: object, settings: Settings,
             context: Context) -> list[Repair]:
     """Verified repairs of the functions that failed a check, searched only when hints are on and only within
-    the submission's time budget (grader.repair)."""
-    if settings.hints == "off" or report.load_failure:
+    the submission's time budget (grader.repair); code that passes costs nothing here."""
+    if settings.hints == "off" or report.load_failure or not any(r.status == FAILED for r in report.results):
         return []
     from grader.repair.search import repair_failures  # here: the repair search grades with run_checks below
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import tomllib
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from grader.repair.array_rules import RULES
 from grader.repair.verify import fresh_seed, verified
 from grader.reports.markdown import render_markdown
 from grader.results import FAILED, PASSED
-from grader.runner import grade
+from grader.runner import grade, grade_submission
 from grader.sandbox.process import Sandbox
 from grader.settings import Settings
 from grader.submission import SourceCell, load_submission
@@ -157,3 +158,30 @@ def test_run_more_replaces_a_definition_in_the_live_child_and_after_a_restart(tm
         with pytest.raises(Exception, match="timed out"):
             sandbox.call("f", -1)
         assert sandbox.call("f", 1).value == 3  # the restarted child loaded the changed submission
+
+
+@pytest.mark.slow
+def test_following_the_hint_for_a_network(tmp_path: Path) -> None:
+    erin = EXAMPLES / "lenet" / "erin.py"
+    report = grade("lenet", erin, replace(HINTED, repair_seconds=300))
+    [repair] = report.repairs
+    assert sorted(repair.rules) == ["activation", "pooling"]
+    patched = tmp_path / "erin.py"
+    patched.write_text(apply_diff(erin.read_text(), shown_diff(report)))
+    assert failed_checks(report) and failed_checks(grade("lenet", patched, Settings())) == set()
+
+
+CORPUS = Path(__file__).parent / "fixtures" / "repairs"
+ONE_OF_EACH_MISS = ["conv/scalar_square_kernel_forward.py", "lenet/sequential_built_for_32x32.py",
+                    "lenet/modules_log_softmax_output.py", "pool/loops_max_backward_assigned.py",
+                    "conv/loops_flipped_kernel.py", "conv/loops_forward_ignores_stride.py", "conv/loops_dx_assigned.py"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("file", ONE_OF_EACH_MISS)
+def test_each_kind_of_miss_gets_its_expected_repair(file: str) -> None:
+    [entry] = [e for e in tomllib.loads((CORPUS / "corpus.toml").read_text())["wrong"] if e["file"] == file]
+    report = grade_submission(entry["assignment"], load_submission(CORPUS / file, entry["assignment"]),
+                              replace(HINTED, repair_seconds=300), only=lambda c: entry["function"] in c.functions)
+    [repair] = [r for r in report.repairs if r.function == entry["function"]]
+    assert sorted(repair.rules) == sorted(entry["rules"])

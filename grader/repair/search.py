@@ -2,8 +2,9 @@
 rewrite, in the rules' order, then two, then three), each screened in the sandbox, until one passes every check of
 the function and is verified on fresh inputs; within a time budget, and silent when nothing is found.
 
-Combinations are drawn from the rewrites that changed what the function does on its checks' inputs (a rewrite
-that changes nothing there cannot be part of the repair those inputs ask for), those that got furthest first.
+Combinations start from what the single rewrites showed: one that got further than the student's code is
+extended first; rewrites of one kind go together (a mistake made at several places); the rest combine only
+rewrites that changed what the function does on its checks' inputs, those that got furthest first.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from grader.suites.framework import Check, Suite
 
 COMBINED_FROM = {2: 24, 3: 10}  # how many of the rewrites that changed something combine in pairs, and in threes
 SAME_KIND = 8  # how many rewrites of one rule pair up with each other
+FIRST_COMBINED = 6  # how many of the rewrites that changed most combine before the same-kind pairs
 SLOWEST_CALL_FACTOR, SHORTEST_CALL_SECONDS = 3.0, 2.0
 
 
@@ -95,8 +97,9 @@ def candidates(proposed: Sequence[Rewrite], trial: Trial, baseline: Outcome,
                deadline: float) -> Iterator[tuple[Rewrite, ...]]:
     """The candidates that pass the screen, smallest first: each rewrite alone in rank order; then, for two and for
     three rewrites, a candidate one smaller that got further than the student's code (more checks, or more inputs of
-    the failing check) extended by each other rewrite; for two, rewrites of the same kind together (a mistake made
-    at several places); then combinations of the rewrites that changed the outcome at all, furthest first."""
+    the failing check) extended by each other rewrite; combinations of the few rewrites that changed the outcome
+    and got furthest (a mistake repeated at several places first); for two, rewrites of the same kind together;
+    then combinations of more of the rewrites that changed the outcome."""
     if baseline.passed:
         return  # the failure did not show again: nothing to repair reliably
     tried: set[frozenset[int]] = set()
@@ -112,11 +115,12 @@ def candidates(proposed: Sequence[Rewrite], trial: Trial, baseline: Outcome,
             changed.append((outcome, rewrite))
         if outcome.progress > baseline.progress:
             steps[1].append((outcome, (rewrite,)))
-    pool = [rewrite for _, rewrite in sorted(changed, key=lambda pair: (-pair[0].checks_passed,
-                                                                        -pair[0].inputs_passed, pair[1].rank))]
+    pool = [rewrite for _, rewrite in sorted(changed, key=lambda pair: (-pair[0].checks_passed, -pair[0].inputs_passed,
+                                                                        len(pair[1].sites) == 1, pair[1].rank))]
     for size, most in COMBINED_FROM.items():
+        first = itertools.combinations(pool[:FIRST_COMBINED], size)
         alike = same_kind(proposed) if size == 2 else ()
-        for chosen in itertools.chain(extended(steps[size - 1], proposed), alike,
+        for chosen in itertools.chain(extended(steps[size - 1], proposed), first, alike,
                                       itertools.combinations(pool[:most], size)):
             if time.monotonic() >= deadline:
                 return
