@@ -19,7 +19,7 @@ from grader.checking import run_check
 from grader.repair.source import Definition, Site
 from grader.results import PASSED, CheckResult
 from grader.runner import run_checks
-from grader.sandbox.process import Sandbox
+from grader.sandbox.process import LoadReport, Sandbox
 from grader.settings import Profile, Settings
 from grader.suites.framework import Check, Context, Suite
 
@@ -49,7 +49,7 @@ class Trial:
 
     def __init__(self, suite: Suite, definition: Definition, failed: Sequence[Check], others: Sequence[Check],
                  oracle: Any, settings: Settings, call_seconds: float, deadline: float) -> None:
-        self.suite, self.definition, self.failed, self.others = suite, definition, list(failed), list(others)
+        self.definition, self.failed, self.others = definition, list(failed), list(others)
         self.oracle, self.settings, self.deadline = oracle, settings, deadline
         graded = settings.chosen
         self.screening = Profile("screen", min(SCREEN_EXAMPLES, graded.max_examples), graded.seed, shrink_examples=0,
@@ -59,8 +59,8 @@ class Trial:
                                                                           suite.policy.limits.call_seconds))
         self.policy = dataclasses.replace(suite.policy, limits=limits)
         self.sandbox: Sandbox | None = None
-        self.loaded = None
-        self.tried = 0
+        self.loaded: LoadReport | None = None
+        self.tried = 0  # candidates screened
 
     def __enter__(self) -> "Trial":
         return self
