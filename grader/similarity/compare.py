@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from grader.similarity.fingerprints import Code, Fingerprint, shared_runs
 
 COMMON_SHARE = 0.2  # a run held by more than this share of the submissions is common code ...
-COMMON_AT_LEAST = 5  # ... and never one held by this many or fewer, so a small group that shares code stands out
+COMMON_AT_LEAST = 3  # ... and never one held by this many or fewer, so three who share code stand out in any class
 
 
-def common_limit(submissions: int) -> int:
+def common_limit(submissions: int, at_least: int = COMMON_AT_LEAST) -> int:
     """The most submissions a run may be held by and still count as someone's own code."""
-    return max(COMMON_AT_LEAST, int(COMMON_SHARE * submissions))
+    return max(at_least, int(COMMON_SHARE * submissions))
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,14 @@ class Comparison:
     common_limit: int
 
 
-def compare(current: list[Code], past: list[Code], grader_code: list[Code], shared_texts: list[str]) -> Comparison:
+def compare(current: list[Code], past: list[Code], grader_code: list[Code], shared_texts: list[str],
+            at_least: int = COMMON_AT_LEAST) -> Comparison:
     """Compare every pair of ``current``, each of it with each of ``past`` and with each of ``grader_code``;
-    ``shared_texts`` (the stub, base files) never count."""
+    ``shared_texts`` (the stub, base files) never count (``at_least``: see common_limit; the calibration bench
+    tries other values)."""
     shared = shared_runs(shared_texts)
     students = current + past
-    limit = common_limit(len(students))
+    limit = common_limit(len(students), at_least)
     held_by = collections.Counter(run for code in students for run in set(code.runs) - shared)
     common = frozenset(run for run, count in held_by.items() if count > limit)
     prints = {id(code): Fingerprint.of(code, shared, common) for code in students + grader_code}

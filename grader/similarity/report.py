@@ -17,7 +17,7 @@ from grader.similarity.compare import Comparison, Pair, compare
 from grader.similarity.fingerprints import RUN, Code
 from grader.similarity.read import class_code
 from grader.similarity.stub import SharedCode
-from grader.similarity.threshold import CEILING, FLOOR, SPREADS, Threshold, class_threshold
+from grader.similarity.threshold import Threshold, class_threshold
 
 SHOWN = 30  # flagged pairs shown side by side; the tables list every one
 BINS = 50  # histogram bars, each 2 points of share wide
@@ -135,5 +135,4 @@ def render(assignment: str, comparison: Comparison, outcome: Outcome, shared: li
         assignment=assignment, comparison=comparison, outcome=outcome, shown=flagged[:SHOWN], shared=shared,
         students=students, past=past, grader_files=grader_files, unread=unread, pieces=pieces,
         reference=next((name for name in grader_files if name.startswith("reference/")), None),
-        bars=histogram([pair.similarity for pair in comparison.pairs]), run=RUN, spreads=SPREADS, floor=FLOOR,
-        ceiling=CEILING)
+        bars=histogram([pair.similarity for pair in comparison.pairs]), run=RUN)
