@@ -8,8 +8,7 @@ from pathlib import Path
 
 import grader
 from grader.similarity.fingerprints import Code
-from grader.similarity.stub import reference_file
-from grader.suites import get_suite
+from grader.similarity.stub import course_home, reference_file
 
 
 def grader_code(assignment: str) -> list[Code]:
@@ -18,7 +17,7 @@ def grader_code(assignment: str) -> list[Code]:
     package = Path(grader.__file__).resolve().parent
     found = [(f"grader/{path.relative_to(package).as_posix()}", path) for path in sorted(package.rglob("*.py"))
              if "__pycache__" not in path.parts]
-    if (home := get_suite(assignment).home) is not None:
+    if (home := course_home(assignment)) is not None:
         found.append((f"suites/{assignment}.py", home / "suites" / f"{assignment}.py"))
     if (reference := reference_file(assignment)) is not None:
         found.append((f"reference/{reference.name}", reference))

@@ -16,7 +16,7 @@ from pathlib import Path
 import grader
 from grader.similarity.read import submission_text
 from grader.submission import SubmissionError
-from grader.suites import get_suite
+from grader.suites import ASSIGNMENTS, get_suite
 
 
 class SharedCodeError(Exception):
@@ -59,7 +59,7 @@ def released_stub(assignment: str, root: Path | None = None) -> list[SharedCode]
 def assignment_homes(assignment: str) -> list[Path]:
     """The folders that may hold the assignment's stub, most specific first (see the module's docstring)."""
     homes = []
-    if (home := get_suite(assignment).home) is not None:
+    if (home := course_home(assignment)) is not None:
         homes.append(home)
     if (reference := reference_file(assignment)) is not None:
         homes.append(reference.parents[1])
@@ -67,10 +67,16 @@ def assignment_homes(assignment: str) -> list[Path]:
     return list(dict.fromkeys(homes))
 
 
+def course_home(assignment: str) -> Path | None:
+    """The course folder of an assignment kept outside the grader; None for the grader's own (whose suites are
+    not imported here: they import torch, seconds for nothing)."""
+    return None if assignment in ASSIGNMENTS else get_suite(assignment).home
+
+
 def reference_file(assignment: str) -> Path | None:
     """The installed reference solution's file (instructor mode: a course's own, else the ``reference``
     package), or None where it is not installed."""
-    if (home := get_suite(assignment).home) is not None:
+    if (home := course_home(assignment)) is not None:
         path = home / "reference" / f"{assignment}.py"
         return path if path.is_file() else None
     try:
