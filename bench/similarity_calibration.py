@@ -15,7 +15,8 @@ What it prints (Markdown, for bench/RESULTS.md):
 2. Classes drawn from it: DRAWS random classes per size (6 to 20 independent solutions, with the planted copies
    of those drawn): the share of independent pairs flagged and the planted pairs caught, per size.
 3. The rule's sensitivity: the drawn classes and the whole class under other constants (passages common from
-   how many submissions, spreads, floor, ceiling), the shipped row marked. The constants were chosen on this data
+   how many submissions, spreads, floor, ceiling, the class size below which the ceiling alone applies), the
+   shipped row marked. The constants were chosen on this data
    (there is no other): the table shows how much the verdict depends on each.
 4. Speed at the scale of a real class: SPEED submissions (the 35 files, repeated under other names: the repeats
    make thousands of identical pairs, the worst case), compared in this process by grader similarity's
@@ -45,7 +46,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "similar
 SIZES = (6, 8, 10, 12, 16, 20)
 AT_LEAST = (3, 4, 5, 7)
 RULES = [RULE, Rule(5, 0.5, 0.65), Rule(7, 0.5, 0.65), Rule(6, 0.4, 0.65), Rule(6, 0.45, 0.65), Rule(6, 0.55, 0.65),
-         Rule(6, 0.5, 0.6), Rule(6, 0.5, 0.8), Rule(6, 0.5, 1.0)]
+         Rule(6, 0.5, 0.6), Rule(6, 0.5, 0.8), Rule(6, 0.5, 1.0), Rule(6, 0.5, 0.65, 0)]
 
 
 def origin(name: str) -> str:
@@ -130,9 +131,9 @@ def per_size(classes: list[tuple[int, list[Code]]], stub: list[str]) -> None:
 
 
 def sensitivity(classes: list[tuple[int, list[Code]]], codes: dict[str, Code], stub: list[str]) -> None:
-    print("| common from more than | spreads | floor | ceiling | drawn classes: independent flagged | planted caught "
-          "| whole class: independent flagged | planted caught |")
-    print("| ---: | ---: | ---: | ---: | --- | --- | --- | --- |")
+    print("| common from more than | spreads | floor | ceiling | ceiling alone below | drawn classes: independent "
+          "flagged | planted caught | whole class: independent flagged | planted caught |")
+    print("| ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |")
     everyone = [codes[name] for name in sorted(codes)]
     for at_least in AT_LEAST:
         drawn = [similarities(class_codes, stub, at_least) for _, class_codes in classes]
@@ -144,7 +145,7 @@ def sensitivity(classes: list[tuple[int, list[Code]]], codes: dict[str, Code], s
             tallies[1].add(whole, class_threshold(list(whole.values()), rule=rule).value)
             shipped = " **(shipped)**" if (at_least, rule) == (COMMON_AT_LEAST, RULE) else ""
             print(f"| max({at_least}, 20 %){shipped} | {rule.spreads:g} | {rule.floor:.2f} | {rule.ceiling:.2f} | "
-                  f"{tallies[0].cells()} | {tallies[1].cells()} |")
+                  f"{rule.min_pairs} pairs | {tallies[0].cells()} | {tallies[1].cells()} |")
 
 
 def speed(codes: dict[str, Code], stub: list[str], count: int) -> None:

@@ -177,15 +177,17 @@ def add_class_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...],
 
 def add_similarity_options(parser: argparse.ArgumentParser) -> None:
     """The options `similarity` and `batch --similarity` share."""
+    from grader.similarity.threshold import RULE
+
     parser.add_argument("--past", type=Path, action="append", default=[], metavar="DIR",
                         help="a past class's submissions to compare against as well (repeat for several)")
     parser.add_argument("--base", type=Path, nargs="+", action="extend", default=[], metavar="FILE",
                         help="other code every student had (lecture code, an adapted template: .py or .ipynb), "
                              "left out like the released stub")
     parser.add_argument("--threshold", type=fraction, metavar="SHARE",
-                        help="flag pairs at or above this similarity (default: computed from the class: its median "
-                             "plus 6 spreads, kept between 0.4 and 0.65)")
-    parser.add_argument("--root", type=Path,
+                        help=f"flag pairs at or above this similarity (default: computed from the class: its median "
+                             f"plus {RULE.spreads:g} spreads, kept between {RULE.floor:g} and {RULE.ceiling:g})")
+    parser.add_argument("--root", type=Path, metavar="DIR",
                         help="the course repository whose released stub is left out (default: found from the "
                              "assignment: its course folder, the installed reference or the grader's checkout)")
 

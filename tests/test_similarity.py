@@ -164,13 +164,21 @@ def test_on_independent_solutions_only_the_planted_copies_stand_out() -> None:
 
 
 def test_the_threshold_is_the_class_median_plus_spreads_within_a_floor_and_a_ceiling() -> None:
-    class_of_five = [0.1, 0.14, 0.18, 0.22, 0.26]  # median 0.18, median absolute deviation 0.04
-    rule = class_threshold(class_of_five)
+    class_of_ten = [0.1, 0.14, 0.18, 0.22, 0.26] * 9  # 45 pairs: median 0.18, median absolute deviation 0.04
+    rule = class_threshold(class_of_ten)
     assert rule.value == pytest.approx(0.18 + RULE.spreads * 1.4826 * 0.04) and rule.bound == ""
     assert rule.reason() == "the class's median 18% + 6 spreads of 6%"
-    assert class_threshold([0.0] * 10).value == RULE.floor and class_threshold([0.0] * 10).bound == "floor"
-    assert class_threshold([0.1, 0.3, 0.5]).value == RULE.ceiling and class_threshold([]).value == RULE.floor
-    assert class_threshold(class_of_five, 0.9).value == 0.9 and class_threshold(class_of_five, 0.9).given
+    assert (class_threshold([0.0] * 45).value, class_threshold([0.0] * 45).bound) == (RULE.floor, "floor")
+    assert (class_threshold([0.1, 0.3, 0.5] * 15).value, class_threshold([0.1, 0.3, 0.5] * 15).bound) == (
+        RULE.ceiling, "ceiling")
+    assert class_threshold(class_of_ten, 0.9).value == 0.9 and class_threshold(class_of_ten, 0.9).given
+
+
+def test_a_class_too_small_to_tell_what_is_usual_is_flagged_from_the_ceiling() -> None:
+    class_of_nine = [0.1, 0.5] * 18
+    for few in ([], [0.0] * 44, class_of_nine):
+        assert (class_threshold(few).value, class_threshold(few).bound) == (RULE.ceiling, "few pairs")
+    assert "fewer than 45 pairs are too few" in class_threshold(class_of_nine).reason()
 
 
 def test_a_copy_of_the_reference_or_of_the_graders_model_is_flagged_with_what_it_matches() -> None:

@@ -19,11 +19,13 @@ MAD_TO_SD = 1.4826  # the median absolute deviation of a normal distribution is 
 
 @dataclass(frozen=True)
 class Rule:
-    """The flag's rule: ``spreads`` above the class's median, kept between ``floor`` and ``ceiling``."""
+    """The flag's rule: ``spreads`` above the class's median, kept between ``floor`` and ``ceiling``; the ceiling
+    alone for a class of fewer than ``min_pairs`` pairs, too few to tell what is usual."""
 
     spreads: float = 6.0
     floor: float = 0.5
     ceiling: float = 0.65
+    min_pairs: int = 45  # a class of 10
 
 
 RULE = Rule()
@@ -46,8 +48,9 @@ class Threshold:
         if self.given:
             return "given with --threshold"
         rule = f"the class's median {self.median:.0%} + {self.rule.spreads:g} spreads of {self.spread:.0%}"
-        return {"floor": f"the floor: {rule} is lower", "ceiling": f"the ceiling: {rule} is higher"}.get(self.bound,
-                                                                                                          rule)
+        return {"floor": f"the floor: {rule} is lower", "ceiling": f"the ceiling: {rule} is higher",
+                "few pairs": f"the ceiling: fewer than {self.rule.min_pairs} pairs are too few to tell what is usual"
+                }.get(self.bound, rule)
 
 
 def class_threshold(similarities: list[float], given: float | None = None, rule: Rule = RULE) -> Threshold:
@@ -56,6 +59,8 @@ def class_threshold(similarities: list[float], given: float | None = None, rule:
     spread = MAD_TO_SD * statistics.median(abs(value - median) for value in similarities) if similarities else 0.0
     if given is not None:
         return Threshold(given, median, spread, given=True, rule=rule)
+    if len(similarities) < rule.min_pairs:
+        return Threshold(rule.ceiling, median, spread, "few pairs", rule=rule)
     value = median + rule.spreads * spread
     if value < rule.floor:
         return Threshold(rule.floor, median, spread, "floor", rule=rule)
