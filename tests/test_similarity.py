@@ -208,7 +208,8 @@ def test_pieces_mark_matches_fold_long_given_code_and_keep_the_rest() -> None:
     text = "".join(f"given {n}\n" for n in range(8)) + "mine\nshared\n"
     given_end, match_start = text.index("mine"), text.index("shared")
     found = pieces(text, [(match_start, len(text))], [(0, given_end)])
-    assert found == [Piece("given 0\n", "given"), Piece("⋯ 5 lines of the code every student was given ⋯\n", "folded"),
+    assert found == [Piece("given 0\n", "given"),
+                     Piece("⋯ 5 lines of the code every student was given ⋯\n", "folded"),
                      Piece("given 6\ngiven 7\n", "given"), Piece("mine\n", "own"), Piece("shared\n", "match")]
 
 

@@ -45,11 +45,10 @@ class Pair:
 @dataclass(frozen=True)
 class Comparison:
     """A class compared: its pairs (within it and with past classes) and its submissions against the grader's
-    own code, each most similar first; and how many runs were left out as common to the class."""
+    own code, each most similar first; and the most submissions a run could be held by and still count."""
 
     pairs: list[Pair]
     against_grader: list[Pair]
-    common_runs: int
     common_limit: int
 
 
@@ -68,7 +67,7 @@ def compare(current: list[Code], past: list[Code], grader_code: list[Code], shar
     pairs = [pair(prints[id(first)], prints[id(second)]) for first, second in within]
     against = [pair(prints[id(code)], prints[id(source)]) for code in current for source in grader_code]
     return Comparison(most_similar_first(pairs), most_similar_first([p for p in against if p.similarity > 0]),
-                      len(common), limit)
+                      limit)
 
 
 def pair(first: Fingerprint, second: Fingerprint) -> Pair:

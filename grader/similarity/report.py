@@ -59,7 +59,8 @@ def histogram(similarities: list[float]) -> list[Bar]:
         counts[min(int(value * BINS), BINS - 1)] += 1
     top = math.log1p(max(counts, default=0)) or 1.0
     width = 100 // BINS
-    return [Bar(index * width, (index + 1) * width, count, math.log1p(count) / top) for index, count in enumerate(counts)]
+    return [Bar(index * width, (index + 1) * width, count, math.log1p(count) / top)
+            for index, count in enumerate(counts)]
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ def fold(piece: Piece) -> list[Piece]:
     folded = len(lines) - 4
     if piece.kind != "given" or folded < FOLDED:
         return [piece]
-    return [Piece(lines[0] + "\n", "given"), Piece(f"⋯ {folded} lines of the code every student was given ⋯\n", "folded"),
+    return [Piece(lines[0] + "\n", "given"),
+            Piece(f"⋯ {folded} lines of the code every student was given ⋯\n", "folded"),
             Piece("\n".join(lines[-3:]), "given")]
 
 

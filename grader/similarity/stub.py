@@ -53,7 +53,7 @@ def released_stub(assignment: str, root: Path | None = None) -> list[SharedCode]
             return found
     where = f"--root {root}" if root is not None else ", ".join(str(home) for home in homes) or "no course folder"
     raise SharedCodeError(f"no released stub of {assignment!r} (assignments/{assignment}/{assignment}.py, or "
-                       f"reference/{assignment}.py to cut it from) in {where}")
+                          f"reference/{assignment}.py to cut it from) in {where}")
 
 
 def assignment_homes(assignment: str) -> list[Path]:
@@ -88,17 +88,20 @@ def reference_file(assignment: str) -> Path | None:
 
 def stub_in(home: Path, assignment: str) -> list[SharedCode]:
     """The released stub and notebook in a course folder, else the stub cut from its reference, else nothing."""
-    from grader.release import make_stub
+    from grader.release import ReleaseError, make_stub
 
     folder = home / "assignments" / assignment
     stub, notebook = folder / f"{assignment}.py", folder / f"{assignment}.ipynb"
     if stub.is_file():
         return [SharedCode(str(stub), stub.read_text(encoding="utf-8")), *notebook_code(notebook, assignment)]
     reference = home / "reference" / f"{assignment}.py"
-    if reference.is_file():
-        return [SharedCode(f"{reference} (the stub `grader release` cuts from it)",
-                           make_stub(reference.read_text(encoding="utf-8"), reference.name))]
-    return []
+    if not reference.is_file():
+        return []
+    try:
+        stub_text = make_stub(reference.read_text(encoding="utf-8"), reference.name)
+    except ReleaseError as error:
+        raise SharedCodeError(f"{reference} cannot be cut into its stub ({error})") from None
+    return [SharedCode(f"{reference} (the stub `grader release` cuts from it)", stub_text)]
 
 
 def notebook_code(notebook: Path, assignment: str) -> list[SharedCode]:
