@@ -36,9 +36,10 @@ class Outcome:
 
     def summary(self) -> str:
         """One line for the terminal."""
-        return (f"{len(self.flagged)} of {self.compared} pairs flagged at or above {self.threshold.value:.0%} "
-                f"({self.threshold.reason()}); {len(self.flagged_grader)} submission(s) matching the grader's own "
-                "code")
+        holding = len(self.flagged_grader)
+        return (f"{len(self.flagged)} of {self.compared} pair{'s' if self.compared != 1 else ''} flagged at or above "
+                f"{self.threshold.value:.0%} ({self.threshold.reason()}); {holding} submission"
+                f"{'s hold' if holding != 1 else ' holds'} the grader's own code")
 
 
 @dataclass(frozen=True)
