@@ -105,7 +105,7 @@ def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings 
     out.mkdir(parents=True, exist_ok=True)
     clear_leftovers(out)
     with held_folder(out, UNPACKED_PREFIX) as scratch:  # in OUT, which every worker sees
-        entries = [e for e in discover(submissions, scratch) if e.path.resolve() != out.resolve()]
+        entries = discover(submissions, scratch, out)
         todo = []
         for entry in entries:
             key = record_key(entry.sources, entry.problem, assignment, settings.profile, settings.seed_in_force,
