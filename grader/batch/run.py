@@ -208,8 +208,9 @@ def settle(future: concurrent.futures.Future[Record], job: GradeJob, queue: Queu
 def as_stored(record: Record, job: GradeJob) -> Record:
     """The job's record as OUT holds it, which is what the gradebook shows; a worker whose record is not there (it
     wrote to a folder this machine does not see) gives a grader error that says so."""
-    if read_record(job.out, job.entry.student_id) == record:
-        return record
+    stored = read_record(job.out, job.entry.student_id)
+    if stored is not None and stored.key == record.key:
+        return stored
     return error_record(job, f"the worker reported {record.outcome} for {job.entry.student_id} but its record is "
                              f"not in {job.out}: every worker must see the submissions and the output folder at the "
                              "same paths as this machine (a shared filesystem)")
