@@ -21,6 +21,7 @@ import pytest
 
 from conftest import SUBMISSIONS, require
 
+from grader.batch.executor import LocalExecutor
 from grader.batch.run import run_batch
 from grader.cli import main
 from grader.settings import Settings
@@ -95,6 +96,13 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalExecutor]:
+    """The local pool the cluster's gradebooks are compared with."""
+    with LocalExecutor(2) as pool:
+        yield pool
+
+
 def gradebook(out: Path) -> str:
     return (out / "gradebook.csv").read_text()
 
@@ -118,9 +126,10 @@ def small_class(folder: Path) -> Path:
 
 @pytest.mark.timeout(600)
 def test_relative_paths_are_resolved_where_the_command_runs_not_in_each_worker(
-        cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+        cluster: Cluster, local: LocalExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
     small_class(tmp_path / "submissions")
-    run_batch("params", tmp_path / "submissions", tmp_path / "local", Settings("quick"), jobs=2,
+    run_batch("params", tmp_path / "submissions", tmp_path / "local", Settings("quick"), executor=local,
               stream=io.StringIO())
     monkeypatch.chdir(tmp_path)
     assert main(["batch", "params", "submissions", "--out", "graded", "--profile", "quick", "--executor", "dask",
@@ -161,9 +170,10 @@ def kill_a_busy_worker(cluster: Cluster, batch: subprocess.Popen) -> str:
 
 
 @pytest.mark.timeout(600)
-def test_a_worker_killed_mid_batch_loses_nothing_and_grades_nothing_twice(cluster: Cluster, tmp_path: Path) -> None:
+def test_a_worker_killed_mid_batch_loses_nothing_and_grades_nothing_twice(cluster: Cluster, local: LocalExecutor,
+                                                                         tmp_path: Path) -> None:
     submissions = class_of_forty(tmp_path / "class")
-    run_batch("params", submissions, tmp_path / "local", Settings("quick"), jobs=2, stream=io.StringIO())
+    run_batch("params", submissions, tmp_path / "local", Settings("quick"), executor=local, stream=io.StringIO())
     command = [sys.executable, "-m", "grader.cli", "batch", "params", "class", "--out", "graded", "--profile",
                "quick", "--executor", "dask", "--scheduler", cluster.address]
     log, records = tmp_path / "batch.log", tmp_path / "graded"
