@@ -61,8 +61,18 @@ class GradeJob:
                 problem = str(error)
             else:
                 report = grade_submission(self.assignment, submission, self.settings)
+                report.submission = as_handed_in(self.entry, submission.path)
                 return report, GRADED, summary(report)
         return problem_report(self.assignment, self.entry, problem, self.settings), STUDENT_ERROR, problem
+
+
+def as_handed_in(entry: Entry, graded: Path) -> str:
+    """The submission as the student handed it in: a zip's own path and the file in it that was graded, never the
+    temporary folder it was unpacked into (gone once the batch ends)."""
+    handed_in = entry.sources[0] if entry.sources else entry.path
+    if not graded.is_relative_to(entry.path) or handed_in == entry.path:
+        return printable(str(graded))
+    return printable(f"{handed_in} ({graded.relative_to(entry.path).as_posix()})")
 
 
 def problem_report(assignment: str, entry: Entry, problem: str, settings: Settings) -> GradeReport:

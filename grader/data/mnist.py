@@ -16,12 +16,13 @@ import os
 from pathlib import Path
 import shutil
 import struct
-import tempfile
 from typing import IO
 import urllib.request
 import zlib
 
 import numpy as np
+
+from grader.files import new_temporary
 
 FILES = {  # torchvision's MNIST/raw file names (without .gz)
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -254,8 +255,7 @@ def _content_sha256(path: Path) -> str | None:
 
 def _fetch(url: str, path: Path, opener: Callable[..., IO[bytes]]) -> None:
     """Download url to path via a temporary file beside it, renamed into place only once verified."""
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    temp = Path(temp_name)
+    handle, temp = new_temporary(path, ".part")  # a course's shared data folder: readable as the umask says
     try:
         try:
             with os.fdopen(handle, "wb") as file, opener(url, timeout=_DOWNLOAD_TIMEOUT_S) as response:
