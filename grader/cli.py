@@ -19,7 +19,7 @@ from typing import NoReturn
 from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
 from grader.settings import Settings
-from grader.suites import assignments, course_in_environment, repository_assignments
+from grader.suites import assignments, course_in_environment, get_suite, repository_assignments
 from grader.validate import PROPERTY_NAMES
 
 
@@ -209,12 +209,19 @@ def seconds(text: str) -> float:
 
 
 def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
-    """The run's settings, built once from the options; a --data-dir without MNIST in it is a usage error."""
+    """The run's settings, built once from the options; a --data-dir without MNIST in it, or --oracle reference
+    where the reference is not installed (a student's install), is a usage error."""
     from grader.data.mnist import find_data_dir
+    from grader.oracles import reference_module
 
     if args.data_dir is not None and find_data_dir(args.data_dir) is None:
         parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
-    return Settings(profile=args.profile, seed=args.seed, oracle=getattr(args, "oracle", "auto"),
+    oracle = getattr(args, "oracle", "auto")
+    if oracle == "reference" and reference_module(get_suite(args.assignment)) is None:
+        parser.error(f"--oracle reference needs reference/{args.assignment}.py, which this installation lacks (a "
+                     "student's install grades against PyTorch, which course CI proves agrees with the reference): "
+                     "leave --oracle out")
+    return Settings(profile=args.profile, seed=args.seed, oracle=oracle,
                     data_dir=args.data_dir, budget_seconds=args.budget)
 
 
@@ -304,7 +311,6 @@ def write_student_release(root: Path, out: Path, parser: argparse.ArgumentParser
 
 def command_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Print one line per (assignment, property) as it is checked, then the total; exit 1 if any failed."""
-    from grader.suites import get_suite
     from grader.validate.checks import validate
     from grader.validate.findings import total
     from grader.validate.run import Run

@@ -86,6 +86,16 @@ def test_unknown_assignment_is_a_usage_error(capsys) -> None:
     assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
+def test_oracle_reference_where_no_reference_is_installed_is_a_one_sentence_usage_error(capsys, monkeypatch) -> None:
+    monkeypatch.setattr("grader.oracles.reference_module", lambda suite: None)  # as in a student's install
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "conv", str(SUBMISSIONS / "conv" / "correct_loops.py"), "--oracle", "reference"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("grader check: error: --oracle reference needs reference/conv.py, which "
+                                           "this installation lacks")
+
+
 def test_release_check_reports_sync(capsys) -> None:
     assert main(["release", "--check", "--root", str(Path(__file__).resolve().parents[1])]) == 0
     assert "in sync" in capsys.readouterr().out
