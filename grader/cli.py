@@ -209,13 +209,16 @@ def seconds(text: str) -> float:
 
 
 def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
-    """The run's settings, built once from the options; a --data-dir without MNIST in it, or --oracle reference
-    where the reference is not installed (a student's install), is a usage error."""
-    from grader.data.mnist import find_data_dir
+    """The run's settings, built once from the options. Usage errors: a --data-dir without MNIST in it, an
+    assignment that trains on MNIST where none is found, --oracle reference where the reference is not installed
+    (a student's install)."""
+    from grader.data.mnist import find_data_dir, training_data_missing
     from grader.oracles import reference_module
 
     if args.data_dir is not None and find_data_dir(args.data_dir) is None:
         parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    if get_suite(args.assignment).reads_mnist and (missing := training_data_missing(args.data_dir)):
+        parser.error(f"{args.assignment} trains on MNIST: {missing}")
     oracle = getattr(args, "oracle", "auto")
     if oracle == "reference" and reference_module(get_suite(args.assignment)) is None:
         parser.error(f"--oracle reference needs reference/{args.assignment}.py, which this installation lacks (a "
@@ -248,9 +251,15 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def command_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Exit 0 once the files are verified; 1 with one sentence when they cannot be downloaded."""
     from grader.data.mnist import download_mnist
 
-    for path in download_mnist(args.dir):
+    try:
+        paths = download_mnist(args.dir)
+    except (OSError, ValueError) as error:
+        print(f"grader data: {error}", file=sys.stderr)
+        return 1
+    for path in paths:
         print(f"verified {path}")
     return 0
 
