@@ -240,7 +240,9 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         find_submission_file(path, args.assignment)
     except SubmissionError as error:
         parser.error(str(error))
-    report = grade(args.assignment, path, settings_of(args, parser))
+    settings = settings_of(args, parser)
+    with live_line(quiet=args.json is not None) as on_progress:
+        report = grade(args.assignment, path, settings, on_progress)
     print(terminal.render(report))
     for target, render in ((args.json, lambda r: json_text(results_json(r))),
                            (args.html, html.render_html), (args.md, markdown.render_markdown)):
@@ -248,6 +250,14 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(render(report), encoding="utf-8")
     return 0 if report.all_passed else 1
+
+
+def live_line(quiet: bool) -> contextlib.AbstractContextManager:
+    """The line that follows the checks on stderr while they run: only on a terminal, never in a log nor in a run
+    that writes --json (a script's)."""
+    from grader.progress import TerminalLine
+
+    return contextlib.nullcontext() if quiet or not sys.stderr.isatty() else TerminalLine(sys.stderr)
 
 
 def command_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
