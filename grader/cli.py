@@ -177,13 +177,19 @@ def add_class_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...],
 
 def add_similarity_options(parser: argparse.ArgumentParser) -> None:
     """The options `similarity` and `batch --similarity` share."""
+    from grader.similarity.threshold import RULE
+
     parser.add_argument("--past", type=Path, action="append", default=[], metavar="DIR",
                         help="a past class's submissions to compare against as well (repeat for several)")
-    parser.add_argument("--threshold", type=fraction, default=0.5, metavar="SHARE",
-                        help="list pairs where either submission shares at least this fraction of its code "
-                             "(default 0.5)")
-    parser.add_argument("--root", type=Path,
-                        help="the course repository, whose released stub is left out (default: --course, else here)")
+    parser.add_argument("--base", type=Path, nargs="+", action="extend", default=[], metavar="FILE",
+                        help="other code every student had (lecture code, an adapted template: .py or .ipynb), "
+                             "left out like the released stub")
+    parser.add_argument("--threshold", type=fraction, metavar="SHARE",
+                        help=f"flag pairs at or above this similarity (default: computed from the class: its median "
+                             f"plus {RULE.spreads:g} spreads, kept between {RULE.floor:g} and {RULE.ceiling:g})")
+    parser.add_argument("--root", type=Path, metavar="DIR",
+                        help="the course repository whose released stub is left out (default: found from the "
+                             "assignment: its course folder, the installed reference or the grader's checkout)")
 
 
 def fraction(text: str) -> float:
@@ -391,21 +397,25 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def command_similarity(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Write OUT/similarity.html and say how many pairs it flags; 0 whatever it finds (it flags, not judges)."""
+    """Write OUT/similarity.html and say what it flags; 0 whatever it finds (it flags, not judges)."""
     from grader.batch.discover import folder_holds_submissions
+    from grader.similarity.grader_code import grader_code
+    from grader.similarity.report import write_similarity
+    from grader.similarity.stub import SharedCodeError, shared_code
 
     for folder in (args.submissions, *args.past):
         if problem := (folder_holds_submissions(folder) if folder.is_dir() else f"{folder} is not a folder"):
             parser.error(problem)
     try:
-        from grader.similarity.report import released_stub, write_similarity
-    except ImportError as error:
-        parser.error(f"similarity needs copydetect ({error}): pip install '.[similarity]'")
-    root = repository(args)
-    flagged = write_similarity(args.assignment, args.submissions, args.out, args.past,
-                               released_stub(args.assignment, root), args.threshold)
-    print(f"wrote {args.out / 'similarity.html'}: {len(flagged)} pair{'s' if len(flagged) != 1 else ''} at or above "
-          f"{args.threshold:.0%} shared code, to read side by side")
+        shared, warning = shared_code(args.assignment, args.root, args.base)
+    except SharedCodeError as error:
+        parser.error(str(error))
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    outcome = write_similarity(args.assignment, args.submissions, args.out, args.past, shared,
+                               grader_code(args.assignment), args.threshold)
+    print(f"wrote {args.out / 'similarity.html'}: {outcome.summary()}; left out as given code: "
+          f"{', '.join(code.label for code in shared)}")
     return 0
 
 
