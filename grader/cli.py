@@ -158,10 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("batch_out", type=Path, metavar="OUT", help="the --out folder of `grader batch`")
     export.add_argument("--roster", type=Path, required=True, metavar="CSV",
                         help="the course's roster: its gradebook export (Canvas: Grades > Export)")
-    export.add_argument("--name", required=True, help="the assignment's column name in the LMS gradebook")
+    export.add_argument("--name", required=True,
+                        help="the assignment's name in the LMS gradebook (Canvas: the roster's column for it, whose "
+                             "assignment id is kept, is found by this name)")
     export.add_argument("--match", metavar="COLUMN",
                         help="the roster column that holds the ids submissions are named by (default: 'SIS Login "
-                             "ID' for Canvas, 'Username' for Moodle)")
+                             "ID' for Canvas, 'Username' for Moodle); Canvas and Moodle download names are matched "
+                             "to their students whatever this is")
     export.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: OUT/<lms>.csv)")
     export.set_defaults(command=command_export, usage=export)
     return parser
@@ -364,7 +367,8 @@ def dask_executor(scheduler: str):
 
 def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Exit 0 when every submission has a final record (whatever the scores), 1 when a grader error remains."""
-    from grader.batch.discover import folder_holds_submissions
+    from grader.batch.discover import folder_holds_submissions, handed_in
+    from grader.batch.downloads import read_download
     from grader.batch.records import GRADER_ERROR
     from grader.batch.run import run_batch as grade_all
 
@@ -372,6 +376,9 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
     if problem := folder_holds_submissions(args.submissions):
         parser.error(problem)
+    if lms := read_download([path.name for path in handed_in(args.submissions, args.out)])[0]:
+        print(f"{args.submissions} is a {lms.title()} download: each student is graded under the key their files are "
+              "named by, which `grader export` maps to the roster", file=sys.stderr)
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1")
     settings = settings_of(args, parser)
@@ -434,12 +441,16 @@ def command_export(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     target = args.to or args.batch_out / f"{args.lms}.csv"
     write_atomic(target, written.text)
     print(f"wrote {target}")
-    if written.unmatched_ids:
-        print(f"graded but not in the roster's {match!r} column (not exported): {', '.join(written.unmatched_ids)}",
-              file=sys.stderr)
+    if written.unmatched:
+        print(f"graded but matched to no roster row (not exported; ids are matched to the roster's {match!r} column, "
+              "ignoring case and spaces, and Canvas and Moodle download names to their students):", file=sys.stderr)
+        for sid, why in written.unmatched.items():
+            print(f"  {sid}: {why}", file=sys.stderr)
     if written.without_submission:
         print(f"in the roster without a graded submission (left blank): {', '.join(written.without_submission)}",
               file=sys.stderr)
+    for note in written.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

@@ -42,7 +42,7 @@ class GradeJob:
                 write_feedback(student_folder(self.out, self.entry.student_id), report)  # reads the suite too
             record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
                             round(report.max_score, 4), {r.name: r.score for r in report.results}, message,
-                            sandbox=report.sandbox,
+                            sandbox=report.sandbox if outcome == GRADED else "",  # what never ran had no level
                             happened=what_happened(report) if outcome == GRADED else OUTCOME_WORDS[outcome])
         except Exception:  # a fault of the grader itself, never the student's: recorded, not scored
             record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc(),
@@ -67,11 +67,11 @@ class GradeJob:
 
 
 def as_handed_in(entry: Entry, graded: Path) -> str:
-    """The submission as the student handed it in: a zip's own path and the file in it that was graded, never the
-    temporary folder it was unpacked into (gone once the batch ends)."""
-    handed_in = entry.sources[0] if entry.sources else entry.path
-    if not graded.is_relative_to(entry.path) or handed_in == entry.path:
+    """The submission as the student handed it in, never the temporary folder it was unpacked or gathered into (gone
+    once the batch ends): the zip, or the file of an LMS download, it came from, and the file graded."""
+    if not entry.sources or entry.path in entry.sources or not graded.is_relative_to(entry.path):
         return printable(str(graded))
+    handed_in = next((source for source in entry.sources if source.name.endswith(graded.name)), entry.sources[0])
     return printable(f"{handed_in} ({graded.relative_to(entry.path).as_posix()})")
 
 
