@@ -20,7 +20,7 @@ from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
 from grader.repair.found import HINT_LEVELS
 from grader.settings import Settings, hint_level
-from grader.suites import assignments, course_in_environment, repository_assignments
+from grader.suites import assignments, course_in_environment, get_suite, repository_assignments
 from grader.validate import PROPERTY_NAMES
 
 
@@ -235,14 +235,23 @@ def seconds(text: str) -> float:
 
 
 def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
-    """The run's settings, built once from the options; a --data-dir without MNIST in it is a usage error."""
-    from grader.data.mnist import find_data_dir
+    """The run's settings, built once from the options. Usage errors: a --data-dir without MNIST in it, an
+    assignment that trains on MNIST where none is found, --oracle reference where the reference is not installed
+    (a student's install)."""
+    from grader.data.mnist import find_data_dir, training_data_missing
+    from grader.oracles import reference_module
 
     if args.data_dir is not None and find_data_dir(args.data_dir) is None:
         parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
-    return Settings(profile=args.profile, seed=args.seed, oracle=getattr(args, "oracle", "auto"),
-                    data_dir=args.data_dir, budget_seconds=args.budget, hints=hint_level(args.hints),
-                    repair_seconds=args.repair_budget)
+    if get_suite(args.assignment).reads_mnist and (missing := training_data_missing(args.data_dir)):
+        parser.error(f"{args.assignment} trains on MNIST: {missing}")
+    oracle = getattr(args, "oracle", "auto")
+    if oracle == "reference" and reference_module(get_suite(args.assignment)) is None:
+        parser.error(f"--oracle reference needs reference/{args.assignment}.py, which this installation lacks (a "
+                     "student's install grades against PyTorch, which course CI proves agrees with the reference): "
+                     "leave --oracle out")
+    return Settings(profile=args.profile, seed=args.seed, oracle=oracle, data_dir=args.data_dir,
+                    budget_seconds=args.budget, hints=hint_level(args.hints), repair_seconds=args.repair_budget)
 
 
 def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -257,7 +266,9 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         find_submission_file(path, args.assignment)
     except SubmissionError as error:
         parser.error(str(error))
-    report = grade(args.assignment, path, settings_of(args, parser))
+    settings = settings_of(args, parser)
+    with live_line(quiet=args.json is not None) as on_progress:
+        report = grade(args.assignment, path, settings, on_progress)
     print(terminal.render(report))
     for target, render in ((args.json, lambda r: json_text(results_json(r))),
                            (args.html, html.render_html), (args.md, markdown.render_markdown)):
@@ -267,10 +278,24 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     return 0 if report.all_passed else 1
 
 
+def live_line(quiet: bool) -> contextlib.AbstractContextManager:
+    """The line that follows the checks on stderr while they run: only on a terminal, never in a log nor in a run
+    that writes --json (a script's)."""
+    from grader.progress import TerminalLine
+
+    return contextlib.nullcontext() if quiet or not sys.stderr.isatty() else TerminalLine(sys.stderr)
+
+
 def command_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Exit 0 once the files are verified; 1 with one sentence when they cannot be downloaded."""
     from grader.data.mnist import download_mnist
 
-    for path in download_mnist(args.dir):
+    try:
+        paths = download_mnist(args.dir)
+    except (OSError, ValueError) as error:
+        print(f"grader data: {error}", file=sys.stderr)
+        return 1
+    for path in paths:
         print(f"verified {path}")
     return 0
 
@@ -332,7 +357,6 @@ def write_student_release(root: Path, out: Path, parser: argparse.ArgumentParser
 
 def command_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Print one line per (assignment, property) as it is checked, then the total; exit 1 if any failed."""
-    from grader.suites import get_suite
     from grader.validate.checks import validate
     from grader.validate.findings import total
     from grader.validate.run import Run

@@ -146,6 +146,36 @@ def test_results_are_valid_gradescope_json_and_reports_exist(graded: tuple[Path,
     assert "frank.zip is not a readable zip" in summary
 
 
+def test_a_zip_submissions_reports_name_the_zip_handed_in_not_where_it_was_unpacked(
+        graded: tuple[Path, Path, list[str]]) -> None:
+    submissions, out, _ = graded
+    handed_in = f"{submissions / 'carol.zip'} (pool.py)"
+    results = json.loads((out / "carol" / "results.json").read_text())
+    assert results["extra_data"]["submission"] == handed_in
+    assert f"Submission: `{handed_in}`" in (out / "carol" / "report.md").read_text()
+    assert f"<code>{handed_in}</code>" in (out / "carol" / "report.html").read_text()
+
+
+def test_a_report_names_the_file_of_an_lms_download_it_came_from_and_a_plain_file_as_given(tmp_path: Path) -> None:
+    downloads, gathered = Path("submissions"), tmp_path / ".unpacked-1-x" / "doejane_12345"
+    handed_in = (downloads / "doejane_12345_901_notes.txt", downloads / "doejane_LATE_12345_902_conv.py")
+    assert job_module.as_handed_in(Entry("doejane_12345", gathered, None, handed_in), gathered / "conv.py") == (
+        "submissions/doejane_LATE_12345_902_conv.py (conv.py)")
+    plain = downloads / "alice.py"
+    assert job_module.as_handed_in(Entry("alice", plain, None, (plain,)), plain) == "submissions/alice.py"
+
+
+def test_the_shared_outputs_have_the_permissions_the_users_umask_gives(graded: tuple[Path, Path, list[str]],
+                                                                        tmp_path: Path) -> None:
+    _, out, _ = graded
+    (tmp_path / "plain").write_text("")
+    expected = stat.S_IMODE((tmp_path / "plain").stat().st_mode)
+    shared_files = [out / "gradebook.csv", out / "summary.html",
+                    *(out / "carol" / name for name in ("results.json", "report.html", "report.md"))]
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in shared_files} == {
+        path.name: expected for path in shared_files}
+
+
 def test_rerun_skips_done_work_and_regrades_only_what_changed(graded: tuple[Path, Path, list[str]],
                                                                executor: LocalExecutor, tmp_path: Path) -> None:
     submissions, out = tmp_path / "submissions", tmp_path / "out"
