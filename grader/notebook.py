@@ -21,7 +21,7 @@ from typing import Any, Sequence
 from grader.progress import LiveLine, TerminalLine
 from grader.results import GradeReport
 from grader.runner import grade_submission
-from grader.settings import Settings
+from grader.settings import Settings, hint_level
 from grader.submission import CALLS_GRADER, SourceCell, Submission, strip_magics
 from grader.suites import assignments, get_suite
 
@@ -138,6 +138,6 @@ def check(function: str, history: Sequence[str] | None = None, profile: str = "q
     digest = hashlib.sha256("\n".join(c.source for c in cells).encode()).hexdigest()
     submission = Submission(Path(f"{assignment}.ipynb"), "ipynb", cells, digest)
     with live_line() as on_progress:
-        report = grade_submission(assignment, submission, Settings(profile), only=lambda c: function in c.functions,
-                                  on_progress=on_progress)
+        report = grade_submission(assignment, submission, Settings(profile, hints=hint_level()),
+                                  only=lambda c: function in c.functions, on_progress=on_progress)
     return NotebookReport(**vars(report))

@@ -16,7 +16,8 @@ from grader.checking import budget_spent, run_check, unrun
 from grader.families import families, run_family
 from grader.oracles import oracle_for
 from grader.progress import OnProgress, Progress, running
-from grader.results import TIMED_OUT, CheckResult, GradeReport
+from grader.repair.found import Repair
+from grader.results import FAILED, TIMED_OUT, CheckResult, GradeReport
 from grader.sandbox.process import LoadReport, Sandbox
 from grader.settings import Profile, Settings
 from grader.submission import Submission, SubmissionError, load_submission
@@ -63,8 +64,23 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
                           probed=bool(suite.policy.probe_modules))
         report.results = run_checks(checks, context, loaded, chosen, run_seed, suite.mistakes,
                                     lambda done, now: tell(Progress(assignment, done, len(checks), now)))
+    searching = Progress(assignment, len(checks), len(checks), "looking for a change that makes the failed ones pass")
+    report.hints = settings.hints
+    report.repairs = repairs(suite, submission, report, the_oracle, settings, context, lambda: tell(searching))
     report.seconds = time.monotonic() - started
     return report
+
+
+def repairs(suite: Suite, submission: Submission, report: GradeReport, oracle: object, settings: Settings,
+            context: Context, announce: Callable[[], None]) -> list[Repair]:
+    """Verified repairs of the functions that failed a check, searched only when hints are on and only within
+    the submission's time budget (grader.repair); code that passes costs nothing here."""
+    if settings.hints == "off" or report.load_failure or not any(r.status == FAILED for r in report.results):
+        return []
+    from grader.repair.search import repair_failures  # here: the repair search grades with run_checks below
+
+    announce()
+    return repair_failures(suite, submission, report.results, oracle, settings, context.deadline)
 
 
 def run_checks(checks: Sequence[Check], ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,

@@ -20,6 +20,7 @@ from grader.submission import SubmissionError, load_submission
 from grader.suites import course_folders, course_in_environment, get_suite
 
 RESULTS_NAME = "results.json"
+INSTRUCTOR_NAME = "instructor.html"  # the report with every repair in full, written when a repair was found
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def problem_report(assignment: str, entry: Entry, problem: str, settings: Settin
 
 
 def write_feedback(folder: Path, report: GradeReport) -> None:
-    """The student's results.json (Gradescope), report.html and report.md."""
+    """The student's results.json (Gradescope), report.html and report.md; and the instructor's view of the
+    report when a function was repaired."""
     from grader.reports.html import render_html
     from grader.reports.markdown import render_markdown
     from grader.reports.results_json import results_json
@@ -92,3 +94,5 @@ def write_feedback(folder: Path, report: GradeReport) -> None:
     write_json(folder / RESULTS_NAME, results_json(report))
     write_atomic(folder / "report.html", render_html(report))
     write_atomic(folder / "report.md", render_markdown(report))
+    if report.repairs:
+        write_atomic(folder / INSTRUCTOR_NAME, render_html(report, instructor=True))
