@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from grader.batch.run import run_batch
+from grader.diagnosis import SECOND_MISTAKE
 from grader.results import NOT_GRADED, PASSED
 from grader.settings import Settings
 from grader.suites import get_suite
@@ -22,6 +23,7 @@ CORPUS = Path(__file__).parent / "fixtures" / "students"
 STUDENTS = tomllib.loads((CORPUS / "corpus.toml").read_text())["student"]
 IDS = [student["file"] for student in STUDENTS]
 FORWARDS = {"conv_forward", "max_pool_forward", "avg_pool_forward"}
+WITH_BUGS = [student for student in STUDENTS if student["bugs"]]
 
 
 @pytest.fixture(scope="module")
@@ -91,13 +93,40 @@ def test_every_wrong_function_fails_a_value_check_not_only_its_dtype_check(grade
         assert all(" has dtype " not in t["output"].split(";")[0] for t in failed), summary(failed)
 
 
-@pytest.mark.parametrize("student", [s for s in STUDENTS if s["bugs"]], ids=[s["file"] for s in STUDENTS if s["bugs"]])
-def test_each_catalogued_bug_is_named(graded, student: dict) -> None:
+def names(bugs: str | list[str]) -> list[str]:
+    """A function's mistakes: one name, or a list of two."""
+    return [bugs] if isinstance(bugs, str) else bugs
+
+
+def failing_value_checks(tests: list[dict[str, Any]], function: str) -> list[dict[str, Any]]:
+    return [t for t in tests if function in t["tags"] and not is_dtype_check(t) and status(t) not in (PASSED, NOT_GRADED)]
+
+
+@pytest.mark.parametrize("student", WITH_BUGS, ids=[s["file"] for s in WITH_BUGS])
+def test_each_bug_is_named_on_every_value_check_it_fails(graded, student: dict) -> None:
     tests = graded[student["file"]]
     sentences = {m.name: m.sentence for m in get_suite(student["assignment"]).mistakes}
-    for function, bug in student["bugs"].items():
-        named = {t["extra_data"]["diagnosis"] for t in tests if function in t["tags"] and status(t) != PASSED}
-        assert sentences[bug] in named, f"{bug!r} not named; diagnoses: {named - {''}}\n{summary(tests)}"
+    for function, bugs in student["bugs"].items():
+        failed = failing_value_checks(tests, function)
+        unnamed = [t["name"] for t in failed if not any(sentences[bug] in diagnosis(t) for bug in names(bugs))]
+        assert not unnamed, f"{bugs!r} not named on {unnamed}\n{summary(tests)}"
+        for bug in names(bugs):
+            assert any(sentences[bug] in diagnosis(t) for t in failed), f"{bug!r} never named\n{summary(tests)}"
+
+
+@pytest.mark.parametrize("student", STUDENTS, ids=IDS)
+def test_no_check_names_a_mistake_the_code_does_not_make(graded, student: dict) -> None:
+    sentences = {m.name: m.sentence for m in get_suite(student["assignment"]).mistakes}
+    own = [sentences[bug] for bugs in student["bugs"].values() for bug in names(bugs)] + [SECOND_MISTAKE]
+    for test in graded[student["file"]]:
+        left = diagnosis(test)
+        for sentence in own:
+            left = left.replace(sentence, "")
+        assert not left.strip(), f"{test['name']} names {diagnosis(test)!r}"
+
+
+def diagnosis(test: dict[str, Any]) -> str:
+    return test["extra_data"]["diagnosis"]
 
 
 def test_the_corpus_is_large_enough_to_mean_something() -> None:
