@@ -224,8 +224,8 @@ def settle(attempts: Attempts, stop: BaseException | None, mistakes: Sequence[Mi
     if attempts.failure is not None and not isinstance(stop, (BudgetSpent, CheckAborted, Flaky)):
         result.message, result.evidence = attempts.failure.message, attempts.failure.evidence
         result.counterexample = counterexample(attempts.failing_case, check.shows)
-        result.diagnosis = diagnose(check, ctx, attempts.failure, attempts.first_failing_case, attempts.failing_case,
-                                    attempts.passing, mistakes)
+        result.diagnosis = attempts.failure.cause or diagnose(check, ctx, attempts.failure, attempts.first_failing_case,
+                                                              attempts.failing_case, attempts.passing, mistakes)
     elif stop is None or (isinstance(stop, (Unsatisfiable, EnoughSkipped)) and attempts.graded):
         result.status, result.score = PASSED, check.points
     elif isinstance(stop, BudgetSpent):

@@ -1,7 +1,8 @@
 """The grader on student-style code (tests/fixtures/students/, its truth proven against PyTorch by
 test_student_corpus_truth.py): a value-correct function gets full marks on its value checks whatever dtype it
 returns, a wrong dtype costs only that function's dtype check, every wrong function fails a value check (not only a
-dtype check), and each catalogued bug is named in the feedback."""
+dtype check), each catalogued bug is named on every value check it fails and no check names a mistake the code does
+not make, and a LeNet5 fails exactly the checks its mistake touches."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from grader.batch.run import run_batch
 from grader.diagnosis import SECOND_MISTAKE
 from grader.results import NOT_GRADED, PASSED
 from grader.settings import Settings
-from grader.suites import get_suite
+from grader.suites import get_suite, suite_module
 
 pytestmark = pytest.mark.slow
 CORPUS = Path(__file__).parent / "fixtures" / "students"
@@ -24,13 +25,15 @@ STUDENTS = tomllib.loads((CORPUS / "corpus.toml").read_text())["student"]
 IDS = [student["file"] for student in STUDENTS]
 FORWARDS = {"conv_forward", "max_pool_forward", "avg_pool_forward"}
 WITH_BUGS = [student for student in STUDENTS if student["bugs"]]
+WITH_CORRECT = [student for student in STUDENTS if student["value_correct"]]
+LENET = [student for student in STUDENTS if student["assignment"] == "lenet"]
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
     """Every student's results.json tests, graded as a class is (one batch per assignment, quick profile)."""
     tests = {}
-    for assignment in ("conv", "pool"):
+    for assignment in ("conv", "pool", "lenet"):
         out = tmp_path_factory.mktemp(f"{assignment}-grades")
         run_batch(assignment, CORPUS / assignment, out, jobs=2, settings=Settings("quick"))
         for student in STUDENTS:
@@ -52,7 +55,7 @@ def summary(tests: list[dict[str, Any]]) -> str:
     return "\n".join(f"{status(t)}: {t['name']}: {t['output'][:300]}" for t in tests if status(t) != PASSED)
 
 
-@pytest.mark.parametrize("student", STUDENTS, ids=IDS)
+@pytest.mark.parametrize("student", WITH_CORRECT, ids=[s["file"] for s in WITH_CORRECT])
 def test_value_correct_functions_get_full_marks_on_their_value_checks(graded, student: dict) -> None:
     tests = graded[student["file"]]
     correct = set(student["value_correct"])
@@ -105,7 +108,7 @@ def failing_value_checks(tests: list[dict[str, Any]], function: str) -> list[dic
 @pytest.mark.parametrize("student", WITH_BUGS, ids=[s["file"] for s in WITH_BUGS])
 def test_each_bug_is_named_on_every_value_check_it_fails(graded, student: dict) -> None:
     tests = graded[student["file"]]
-    sentences = {m.name: m.sentence for m in get_suite(student["assignment"]).mistakes}
+    sentences = catalogue_sentences(student["assignment"])
     for function, bugs in student["bugs"].items():
         failed = failing_value_checks(tests, function)
         unnamed = [t["name"] for t in failed if not any(sentences[bug] in diagnosis(t) for bug in names(bugs))]
@@ -116,7 +119,7 @@ def test_each_bug_is_named_on_every_value_check_it_fails(graded, student: dict) 
 
 @pytest.mark.parametrize("student", STUDENTS, ids=IDS)
 def test_no_check_names_a_mistake_the_code_does_not_make(graded, student: dict) -> None:
-    sentences = {m.name: m.sentence for m in get_suite(student["assignment"]).mistakes}
+    sentences = catalogue_sentences(student["assignment"])
     own = [sentences[bug] for bugs in student["bugs"].values() for bug in names(bugs)] + [SECOND_MISTAKE]
     for test in graded[student["file"]]:
         left = diagnosis(test)
@@ -129,8 +132,24 @@ def diagnosis(test: dict[str, Any]) -> str:
     return test["extra_data"]["diagnosis"]
 
 
+def catalogue_sentences(assignment: str) -> dict[str, str]:
+    """Each mistake of the assignment's catalogue by name, with the sentence the feedback names it with (lenet's
+    network variants are its suite module's mutants)."""
+    module = suite_module(assignment)
+    variants = {name: sentence for name, _, sentence, _ in getattr(module, "mutants", list)()}
+    return variants | {m.name: m.sentence for m in get_suite(assignment).mistakes}
+
+
+@pytest.mark.parametrize("student", LENET, ids=[s["file"] for s in LENET])
+def test_a_lenet_fails_exactly_the_checks_its_mistake_touches(graded, student: dict) -> None:
+    tests = graded[student["file"]]
+    assert {t["extra_data"]["check"] for t in tests} >= set(student["fails"])
+    assert sorted(t["extra_data"]["check"] for t in tests if status(t) != PASSED) == sorted(student["fails"]), \
+        summary(tests)
+
+
 def test_the_corpus_is_large_enough_to_mean_something() -> None:
     assert len(STUDENTS) >= 25
-    assert {s["style"] for s in STUDENTS} == {"loops", "vectorised", "im2col"}
+    assert {s["style"] for s in STUDENTS} == {"loops", "vectorised", "im2col", "sequential", "functional"}
     assert sum(bool(s["float64_for_float32"]) and not s["bugs"] for s in STUDENTS) >= 4
     assert sum(s["forward_asserts_divisible"] for s in STUDENTS) >= 3

@@ -3,7 +3,8 @@
 Each fixture is imported in-process (they are our own files) and run on fixed, seeded inputs: pad 0 and
 pad > 0, non-square inputs and kernels, strides that do and do not divide, overlapping and gapped pooling
 windows, tied maxima, windows entirely below -1e6, and float32 inputs. The truth is PyTorch in float64
-(conv2d, max_pool2d, avg_pool2d, and autograd for the gradients), never the course's reference solution.
+(conv2d, max_pool2d, avg_pool2d, and autograd for the gradients), never the course's reference solution. A LeNet5
+fixture is compared with LeNet-5 written out here with torch.nn.functional, under the fixture's own weights.
 """
 
 from __future__ import annotations
@@ -24,16 +25,20 @@ import torch
 import torch.nn.functional as TF
 
 STUDENTS = Path(__file__).parent / "fixtures" / "students"
-ENTRIES = tomllib.loads((STUDENTS / "corpus.toml").read_text())["student"]
+ALL_ENTRIES = tomllib.loads((STUDENTS / "corpus.toml").read_text())["student"]
+ENTRIES = [entry for entry in ALL_ENTRIES if entry["assignment"] != "lenet"]  # numpy code, run on the inputs below
+LENET = [entry for entry in ALL_ENTRIES if entry["assignment"] == "lenet"]  # networks, run on the checks at the end
 BY_FILE = {entry["file"]: entry for entry in ENTRIES}
 
 FUNCTIONS = {
     "conv": ("conv_output_size", "zero_pad", "conv_forward", "conv_backward"),
     "pool": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
+    "lenet": ("LeNet5",),
 }
-ARRAY_FUNCTIONS = {"conv": ("zero_pad", "conv_forward", "conv_backward"), "pool": FUNCTIONS["pool"]}
+ARRAY_FUNCTIONS = {"conv": ("zero_pad", "conv_forward", "conv_backward"), "pool": FUNCTIONS["pool"], "lenet": ()}
 FORWARDS = ("conv_forward", "max_pool_forward", "avg_pool_forward")
 STYLES = ("loops", "vectorised", "im2col")
+LENET_STYLES = ("sequential", "functional")
 BUG_NAMES = {
     "conv": {
         "flipped kernel", "missing bias", "padding after the image only", "ceil instead of floor", "output size rounded",
@@ -47,6 +52,10 @@ BUG_NAMES = {
         "ties sent to every maximum", "max gradient assigned, not added", "max window assigned, not added",
         "average window assigned, not added", "running max started at 0", "running max started at -100000",
         "H and W swapped", "square output assumed", "int() of an array", "square window assumed",
+    },
+    "lenet": {
+        "built for 32x32 input", "a log_softmax on the output", "sigmoid activations and average pooling",
+        "no ReLU after fc1", "no ReLU after fc1 and fc2",
     },
 }
 TOLERANCE = {np.dtype(np.float64): dict(rtol=1e-6, atol=1e-9), np.dtype(np.float32): dict(rtol=1e-4, atol=1e-5)}
@@ -563,15 +572,16 @@ def test_divisibility_flag_says_whether_the_forward_raises_when_the_stride_does_
 
 def test_manifest_lists_every_fixture_file_once():
     on_disk = sorted(str(p.relative_to(STUDENTS)) for p in STUDENTS.glob("*/*.py"))
-    assert sorted(ids) == on_disk
-    assert len(set(ids)) == len(ids)
+    listed = [entry["file"] for entry in ALL_ENTRIES]
+    assert sorted(listed) == on_disk
+    assert len(set(listed)) == len(listed)
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=ids)
+@pytest.mark.parametrize("entry", ALL_ENTRIES, ids=[entry["file"] for entry in ALL_ENTRIES])
 def test_manifest_entry_splits_the_functions_between_value_correct_and_bugs(entry):
     assignment = entry["assignment"]
     assert entry["file"].startswith(assignment + "/")
-    assert entry["style"] in STYLES
+    assert entry["style"] in (LENET_STYLES if assignment == "lenet" else STYLES)
     assert isinstance(entry["forward_asserts_divisible"], bool)
     assert entry["note"].strip()
     assert sorted(entry["value_correct"] + list(entry["bugs"])) == sorted(FUNCTIONS[assignment])
@@ -628,10 +638,76 @@ def test_corpus_has_divisibility_asserting_forwards_with_correct_backwards():
 
 def test_every_named_bug_appears_in_the_corpus():
     for assignment, names in BUG_NAMES.items():
-        present = {bug for entry in ENTRIES if entry["assignment"] == assignment for bug in bug_names(entry)}
+        present = {bug for entry in ALL_ENTRIES if entry["assignment"] == assignment for bug in bug_names(entry)}
         assert present == names, f"{assignment}: missing {sorted(names - present)}"
 
 
 def test_some_buggy_files_also_return_float64_for_float32():
     mixed = [entry["file"] for entry in with_bugs if entry["float64_for_float32"]]
     assert len(mixed) >= 3 and {f.split("/")[0] for f in mixed} == {"conv", "pool"}, mixed
+
+
+# ---------------------------------------------------------------------------------------------- lenet
+
+
+def lenet_by_hand(params, x, activation="relu", after_fc1=True, after_fc2=True, pooling="max", output="logits",
+                  padding=2):
+    """LeNet-5 written out with torch.nn.functional from a network's parameters (in layer order), in a design."""
+    w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = params
+    act = {"relu": TF.relu, "sigmoid": torch.sigmoid}[activation]
+    pool = {"max": TF.max_pool2d, "avg": TF.avg_pool2d}[pooling]
+    h = pool(act(TF.conv2d(x, w1, b1, padding=padding)), 2)
+    h = pool(act(TF.conv2d(h, w2, b2)), 2).flatten(1)
+    h = TF.linear(h, w3, b3)
+    h = TF.linear(act(h) if after_fc1 else h, w4, b4)
+    logits = TF.linear(act(h) if after_fc2 else h, w5, b5)
+    return TF.log_softmax(logits, dim=1) if output == "log_softmax" else logits
+
+
+DESIGNS = {  # each lenet bug of the corpus as the design it computes
+    "a log_softmax on the output": {"output": "log_softmax"},
+    "sigmoid activations and average pooling": {"activation": "sigmoid", "pooling": "avg"},
+    "no ReLU after fc1": {"after_fc1": False},
+    "no ReLU after fc1 and fc2": {"after_fc1": False, "after_fc2": False},
+}
+
+
+def network(entry, num_classes=10, in_channels=1):
+    torch.manual_seed(0)
+    model = load(entry["file"]).LeNet5(num_classes=num_classes, in_channels=in_channels).eval()
+    return model, [p.detach() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("entry", LENET, ids=[entry["file"] for entry in LENET])
+def test_lenet_fixture_computes_what_its_manifest_says(entry):
+    """Under its own initial weights, the network equals LeNet-5 written out by hand (correct), or the design its bug
+    names and not LeNet-5; a network built for 32x32 input raises on 28x28 and is the unpadded LeNet-5 on 32x32."""
+    with torch.no_grad():
+        for num_classes, in_channels in ((10, 1), (7, 3)):
+            model, params = network(entry, num_classes, in_channels)
+            x = torch.randn(3, in_channels, 28, 28, generator=torch.Generator().manual_seed(1))
+            assert sum(p.numel() for p in params) == (25 * in_channels + 1) * 6 + 2416 + 48120 + 10164 + 85 * num_classes
+            bug = entry["bugs"].get("LeNet5")
+            if bug is None:
+                assert torch.allclose(model(x), lenet_by_hand(params, x), atol=1e-6)
+            elif bug == "built for 32x32 input":
+                with pytest.raises(RuntimeError):
+                    model(x)
+                x32 = torch.randn(3, in_channels, 32, 32, generator=torch.Generator().manual_seed(2))
+                assert torch.allclose(model(x32), lenet_by_hand(params, x32, padding=0), atol=1e-6)
+            else:
+                got = model(x)
+                assert torch.allclose(got, lenet_by_hand(params, x, **DESIGNS[bug]), atol=1e-6)
+                assert not torch.allclose(got, lenet_by_hand(params, x), atol=1e-3)
+
+
+@pytest.mark.parametrize("entry", LENET, ids=[entry["file"] for entry in LENET])
+def test_lenet_fixture_reads_like_student_code(entry):
+    tree = ast.parse((STUDENTS / entry["file"]).read_text())
+    docstring = ast.get_docstring(tree)
+    assert docstring and "\n" not in docstring.strip()
+    assert not any(word in docstring.lower() for word in ("fixture", "grader", "corpus")), docstring
+    imported = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom)}
+    assert imported <= {"torch", "collections"}
+    assert "LeNet5" in {node.name for node in tree.body if isinstance(node, ast.ClassDef)}

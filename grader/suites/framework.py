@@ -42,14 +42,16 @@ class Case(Protocol):
 
 class CheckFailed(Exception):
     """The property does not hold for this case; ``evidence`` is what the report shows besides the message,
-    ``kind`` what went wrong (a wrong shape, wrong values, an exception...)."""
+    ``kind`` what went wrong (a wrong shape, wrong values, an exception...), ``cause`` the likely cause where the
+    check itself knows it (a network that matches a known variant), else the catalogue names it (grader.diagnosis)."""
 
     kind = "failed"
 
-    def __init__(self, message: str, evidence: Sequence[Evidence] = ()) -> None:
+    def __init__(self, message: str, evidence: Sequence[Evidence] = (), cause: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.evidence = list(evidence)
+        self.cause = cause
 
     @staticmethod
     @functools.cache

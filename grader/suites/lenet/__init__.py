@@ -153,8 +153,9 @@ def same_function(ctx: Context, case: NetCase) -> None:
     got = ctx.probe("lenet_with_weights", case.kwargs, weights, case.x, label="LeNet5")
     mismatch = compare.check_array("LeNet5's output", got, forward(model, case.x))
     if mismatch is not None:
-        raise CheckFailed(f"{mismatch.message}; {diagnose(ctx, weights, case, got)}",
-                          [mismatch.evidence] if mismatch.evidence else [])
+        cause = diagnose(ctx, weights, case, got)
+        raise CheckFailed(mismatch.message if cause else f"{mismatch.message}; {UNNAMED}",
+                          [mismatch.evidence] if mismatch.evidence else [], cause=cause)
 
 
 def secret_weights(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray]:
@@ -184,7 +185,7 @@ def gradients_reach_every_parameter(ctx: Context, case: NetCase) -> None:
 
 
 AS_SPECIFIED = ("LeNet-5 as specified has a ReLU after conv1, conv2, fc1 and fc2, 2x2 max pooling, and returns fc3's "
-                "logits (cross_entropy applies log_softmax itself)")
+                "logits: cross_entropy applies log_softmax itself")
 BUILT_FOR_32_NAME = "built for 32x32 input"
 BUILT_FOR_32_SENTENCE = (
     "Your LeNet5 is built for 32x32 input, as the original LeNet-5 was: conv1 has no padding, so a 28x28 image reaches "
@@ -213,27 +214,35 @@ def hint(shapes: list, case: NetCase) -> str:
 
 
 def diagnose(ctx: Context, weights: list[np.ndarray], case: NetCase, logits: np.ndarray) -> str:
-    """Name what the student's network computes instead: a known mistake under the same weights, or an output that
-    does not depend on the weights at all."""
+    """Name what the student's network computes instead: a known variant under the same weights, or an output that
+    does not depend on the weights at all ('' when it is neither)."""
     variant = LeNet5Variant(case.num_classes, case.in_channels)
     load_parameters(variant, weights)
     for design in variants():
         variant.design = design
         if compare.check_array("", logits, forward(variant, case.x)) is None:
-            return f"your network matches LeNet-5 with {described(design)}: {AS_SPECIFIED}"
+            return variant_sentence(described(design))
     others = secret_weights(expected_model(ctx, case), case.x)
     again = ctx.probe("lenet_with_weights", case.kwargs, others, case.x, label="LeNet5")
     if compare.check_array("", again, logits) is None:
-        return ("your network's output stays the same when its parameters change: forward must compute with the "
-                "layers' weights (self.conv1(x), ...), not with fixed or copied values")
-    return "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"
+        return ("Your network's output stays the same when its parameters change: forward must compute with the "
+                "layers' weights (self.conv1(x), ...), not with fixed or copied values.")
+    return ""
+
+
+UNNAMED = "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"
+
+
+def variant_sentence(difference: str) -> str:
+    """What the feedback says of a network that computes LeNet-5 with ``difference`` (a variant's description)."""
+    return f"Your network matches LeNet-5 with {difference}. {AS_SPECIFIED}."
 
 
 def mutants() -> list[tuple[str, dict[str, Any], str, tuple[str, ...]]]:
     """The catalogue as submissions, for ``grader validate``: each network variant of lenet_model.MISTAKES as a
     student's LeNet5 class, named by its mistake (a variant is a network, not an oracle with one function wrong),
     and the network built for 32x32 input."""
-    networks = [(name, design, name) for name, design in MISTAKES.items()]
+    networks = [(name, design, variant_sentence(name)) for name, design in MISTAKES.items()]
     networks.append((BUILT_FOR_32_NAME, BUILT_FOR_32, BUILT_FOR_32_SENTENCE))
     return [(name, {"LeNet5": functools.partial(LeNet5Variant, design=design)}, sentence, ("LeNet5",))
             for name, design, sentence in networks]
