@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from grader.reports.view import feedback
 from grader.runner import grade
 
 LENET = SUBMISSIONS / "lenet"
+STUDENTS = Path(__file__).parent / "fixtures" / "students"
 
 
 def failing(report) -> dict[str, str]:
@@ -60,3 +63,17 @@ def test_a_parameter_of_the_wrong_shape_is_named_by_its_place_in_lenet5() -> Non
     arrays[4] = np.zeros((120, 256), dtype=np.float32)
     problem = load_parameters(LeNet5Variant(), arrays)
     assert "fc1.weight" in problem and "(120, 256)" in problem and "(120, 400)" in problem
+
+
+def test_a_lenet_built_for_32x32_keeps_its_parameter_points_and_its_traceback_starts_in_its_code() -> None:
+    """Its forward pass raises on 28x28 input: the checks that run it fail with the error, traced through the
+    student's own lines only (no grader probe, no torch internals); the parameter checks need no forward pass."""
+    report = grade("lenet", STUDENTS / "lenet" / "functional_built_for_32.py")
+    results = {r.name: r for r in report.results}
+    assert all(results[name].passed for name in ("default_parameter_count", "configured_parameter_count",
+                                                 "parameter_shapes"))
+    shown = feedback(results["default_output_shape"])
+    trace = shown[shown.index("Traceback (your code):"):].splitlines()[1:]
+    assert trace[0] == '  File "functional_built_for_32.py", line 20, in forward'
+    assert trace[1].strip() == "x = F.relu(self.fc1(x))"
+    assert not [line for line in trace if line.startswith("  File") and "functional_built_for_32.py" not in line]
