@@ -72,6 +72,23 @@ def test_a_mistake_is_named_from_the_shrunk_input_when_the_first_failing_input_s
     assert diagnose(check, ctx, failure, first, first, [], mistakes) == ""  # the mutant does not explain 3 filters
 
 
+def test_a_flipped_kernel_is_named_on_the_values_check_though_a_second_mistake_shows_on_larger_inputs() -> None:
+    """A forward that flips the kernel and adds filter 0's bias to every filter: the first failing input (three
+    filters) shows both, the shrunk one (one filter) exactly the flip."""
+    oracle = oracle_for(get_suite("conv"))
+
+    def conv_forward(x, w, b, conv_param):
+        flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1])
+        return oracle.conv_forward(x, flipped, np.full_like(b, b[0]), conv_param["stride"], conv_param["pad"]), None
+
+    ctx, check = Context(InProcess({"conv_forward": conv_forward}), oracle), suite_check("conv", "forward_values")
+    rng = np.random.default_rng(1)
+    first = conv_case(rng.normal(size=(2, 2, 6, 5)), rng.normal(size=(3, 2, 3, 2)), b=[0.0, 1.0, 2.0])
+    shrunk = conv_case(np.arange(16.0).reshape(4, 4) % 5, [[1.0, 2.0], [3.0, 4.0]])
+    named = diagnose(check, ctx, failure_on(check, ctx, shrunk), first, shrunk, [], get_suite("conv").mistakes)
+    assert named == sentence("conv", "flipped kernel")
+
+
 def test_a_failure_that_random_values_make_disappear_is_not_put_down_to_a_square_window() -> None:
     """Ties sent to every maximum fail a tied non-square window, and pass every square twin (drawn without ties):
     only the copies of the input with other (distinct) values show that the window's shape is not the cause."""
