@@ -1,7 +1,7 @@
 """Run one check on one submission: a Hypothesis property run with a fixed seed and no example database, so
 grading is deterministic. A failure is shrunk to the smallest input that still fails, then diagnosed against the
-suite's catalogue of mistakes (grader.diagnosis); a timeout or crash stops the check at once. ``settle`` turns what the attempts saw
-into the check's result; grader.families runs several checks on one stream with the same pieces.
+suite's catalogue of mistakes (grader.diagnosis); a timeout or crash stops the check at once. ``settle`` turns what
+the attempts saw into the check's result; grader.families runs several checks on one stream with the same pieces.
 """
 
 from __future__ import annotations

@@ -92,7 +92,8 @@ def test_a_flipped_kernel_is_named_on_the_values_check_though_a_second_mistake_s
 def test_a_failure_that_random_values_make_disappear_is_not_put_down_to_a_square_window() -> None:
     """Ties sent to every maximum fail a tied non-square window, and pass every square twin (drawn without ties):
     only the copies of the input with other (distinct) values show that the window's shape is not the cause."""
-    ctx, check = context("pool", fixture("pool/vectorised_ties_every_max.py")), suite_check("pool", "max_backward_values")
+    ctx = context("pool", fixture("pool/vectorised_ties_every_max.py"))
+    check = suite_check("pool", "max_backward_values")
     tied = pool_case(np.ones((4, 5)), size=3, width=2, stride=1)
     failure = failure_on(check, ctx, tied)
     square = next(m for m in get_suite("pool").mistakes if m.name == "square window assumed")

@@ -102,7 +102,8 @@ def names(bugs: str | list[str]) -> list[str]:
 
 
 def failing_value_checks(tests: list[dict[str, Any]], function: str) -> list[dict[str, Any]]:
-    return [t for t in tests if function in t["tags"] and not is_dtype_check(t) and status(t) not in (PASSED, NOT_GRADED)]
+    return [t for t in tests
+            if function in t["tags"] and not is_dtype_check(t) and status(t) not in (PASSED, NOT_GRADED)]
 
 
 @pytest.mark.parametrize("student", WITH_BUGS, ids=[s["file"] for s in WITH_BUGS])

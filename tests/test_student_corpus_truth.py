@@ -686,7 +686,8 @@ def test_lenet_fixture_computes_what_its_manifest_says(entry):
         for num_classes, in_channels in ((10, 1), (7, 3)):
             model, params = network(entry, num_classes, in_channels)
             x = torch.randn(3, in_channels, 28, 28, generator=torch.Generator().manual_seed(1))
-            assert sum(p.numel() for p in params) == (25 * in_channels + 1) * 6 + 2416 + 48120 + 10164 + 85 * num_classes
+            count = (25 * in_channels + 1) * 6 + 2416 + 48120 + 10164 + 85 * num_classes
+            assert sum(p.numel() for p in params) == count
             bug = entry["bugs"].get("LeNet5")
             if bug is None:
                 assert torch.allclose(model(x), lenet_by_hand(params, x), atol=1e-6)
