@@ -6,12 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import SUBMISSIONS
 
-from grader.suites.lenet.model import LeNet5Variant, load_parameters
 from grader.reports.view import feedback
 from grader.runner import grade
+from grader.sandbox.in_process import InProcess, load_probes
+from grader.suites import get_suite
+from grader.suites.framework import Context
+from grader.suites.lenet import NetCase, diagnose
+from grader.suites.lenet.model import LeNet5Variant, load_parameters
+from grader.suites.lenet.oracles import LenetTorch
 
 LENET = SUBMISSIONS / "lenet"
 STUDENTS = Path(__file__).parent / "fixtures" / "students"
@@ -77,3 +83,23 @@ def test_a_lenet_built_for_32x32_keeps_its_parameter_points_and_its_traceback_st
     assert trace[0] == '  File "functional_built_for_32.py", line 20, in forward'
     assert trace[1].strip() == "x = F.relu(self.fc1(x))"
     assert not [line for line in trace if line.startswith("  File") and "functional_built_for_32.py" not in line]
+
+
+class ReturnsZeros(LeNet5Variant):
+    """LeNet-5's parameters, but a forward pass that ignores them."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(x.shape[0], self.fc3.out_features)
+
+
+def test_a_network_that_returns_zeros_is_not_taken_for_a_variant_whose_relu_output_is_zero() -> None:
+    """Under weights that make every logit negative, LeNet-5 with a ReLU on its output returns zeros too: the
+    diagnosis names only variants whose logits spread out, and says that this output ignores the parameters."""
+    model = LeNet5Variant()
+    with torch.no_grad():
+        model.fc3.bias.fill_(-100.0)
+    weights = [p.detach().numpy() for p in model.parameters()]
+    suite = get_suite("lenet")
+    ctx = Context(InProcess({"LeNet5": ReturnsZeros}, load_probes(suite.policy.probe_modules)), LenetTorch())
+    case = NetCase(10, 1, 4)
+    assert "stays the same when its parameters change" in diagnose(ctx, weights, case, np.zeros((4, 10), np.float32))

@@ -158,6 +158,9 @@ def same_function(ctx: Context, case: NetCase) -> None:
                           [mismatch.evidence] if mismatch.evidence else [], cause=cause)
 
 
+SPREAD = 1e-2  # logits that differ by less across a batch and the classes say nothing about a network
+
+
 def secret_weights(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray]:
     """Weights for ``model`` from a seed the child cannot predict (PyTorch's default initialisation), redrawn until
     the logits for ``x`` spread out (never a degenerate draw); ``model`` keeps them."""
@@ -167,7 +170,7 @@ def secret_weights(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray]:
             for module in model.modules():
                 if hasattr(module, "reset_parameters"):
                     module.reset_parameters()
-        if np.ptp(forward(model, x)) > 1e-2:
+        if np.ptp(forward(model, x)) > SPREAD:
             break
     return [p.detach().numpy().astype(np.float32) for p in model.parameters()]
 @suite.check("Gradients of a cross-entropy loss reach every parameter of LeNet5", points=1, functions=["LeNet5"],
@@ -214,13 +217,15 @@ def hint(shapes: list, case: NetCase) -> str:
 
 
 def diagnose(ctx: Context, weights: list[np.ndarray], case: NetCase, logits: np.ndarray) -> str:
-    """Name what the student's network computes instead: a known variant under the same weights, or an output that
-    does not depend on the weights at all ('' when it is neither)."""
+    """Name what the student's network computes instead: a known variant under the same weights (one whose logits
+    spread out: a ReLU output that is all zeros would match any network that returns zeros), or an output that does
+    not depend on the weights at all ('' when it is neither)."""
     variant = LeNet5Variant(case.num_classes, case.in_channels)
     load_parameters(variant, weights)
     for design in variants():
         variant.design = design
-        if compare.check_array("", logits, forward(variant, case.x)) is None:
+        theirs = forward(variant, case.x)
+        if np.ptp(theirs) > SPREAD and compare.check_array("", logits, theirs) is None:
             return variant_sentence(described(design))
     others = secret_weights(expected_model(ctx, case), case.x)
     again = ctx.probe("lenet_with_weights", case.kwargs, others, case.x, label="LeNet5")
