@@ -32,7 +32,7 @@ from grader.sandbox.errors import SandboxStartError, StudentCodeError
 from grader.sandbox.policy import Limits, Policy, child_environment, child_sys_path, confinement
 from grader.sandbox.printable import printable
 from grader.sandbox.zygote import zygote_for
-from grader.submission import Submission
+from grader.submission import SourceCell, Submission
 
 
 @dataclass(frozen=True)
@@ -306,6 +306,20 @@ class Sandbox:
         except (wire.WireError, ValueError, TypeError, KeyError) as error:
             raise StudentCodeError("invalid", f"{label} returned data the grader could not read: {error}") from None
         return CallResult(self._stamp(value), tuple(int(i) for i in reply.get("modified_args", [])))
+
+    def run_more(self, submission: Submission, cells: tuple[SourceCell, ...]) -> None:
+        """Grade ``submission`` from now on: the loaded one with ``cells`` run after it (a definition there replaces
+        the loaded one). The live child runs only ``cells``; a child started later loads all of ``submission``. The
+        repair search tries many versions of one function this way, in one child."""
+        self.submission = submission
+        if self.child is None or not self.child.alive():
+            return
+        request = {"op": "load", "cells": [{"source": c.source, "label": c.label, "first_line": c.first_line}
+                                           for c in cells]}
+        try:
+            self._request(self.child, request, [], self.policy.limits.load_seconds)
+        except StudentCodeError:
+            pass  # the child is gone: the next call starts one that loads all of ``submission``
 
     def take_output(self) -> str:
         """Everything the student's code printed since the last take, capped."""
