@@ -179,12 +179,6 @@ def stub_runs(student: Student, tmp_path_factory: pytest.TempPathFactory) -> dic
                 for key, command in commands.items()}
 
 
-def first_function(assignment: str) -> str:
-    """The first function (or class) the assignment's stub leaves to write: where `python NAME.py` stops."""
-    stub = (ROOT / "assignments" / assignment / f"{assignment}.py").read_text()
-    return re.search(r'raise NotImplementedError\("([\w.]+)', stub).group(1)
-
-
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_each_stub_runs_as_a_script_up_to_what_is_unwritten_and_to_its_end_once_written(
         stub_runs: dict[tuple[str, str], Future], assignment: str) -> None:
