@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 GRADEBOOK_NAME = "gradebook.csv"
+RESULTS_NAME = "results.json"  # each student's, in their folder
 SUMMARY_NAME = "summary.html"
 UNSAFE_IDS = "unsafe-ids"
 SIMILARITY_NAME = "similarity.html"
