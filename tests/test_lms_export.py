@@ -80,7 +80,8 @@ CANVAS_ROSTER = Path(__file__).parent / "fixtures" / "lms" / "canvas-gradebook-e
 def gradebook_of(folder: Path, scores: dict[str, float]) -> Path:
     """A batch's output folder whose gradebook gives each id its score out of 14.5."""
     folder.mkdir()
-    write_gradebook(folder, ["a"], [Record(sid, "k", GRADED, score, 14.5, {"a": score}) for sid, score in scores.items()])
+    write_gradebook(folder, ["a"], [Record(sid, "k", "passed" if score == 14.5 else "failed", score, 14.5, {"a": score})
+                                    for sid, score in scores.items()])
     return folder
 
 

@@ -13,7 +13,8 @@ from grader.files import write_atomic
 
 def write_gradebook(out: Path, checks: list[str], records: list[Record]) -> None:
     """id, total, max, status (grader.status), what happened (the status and its detail: "timed out in
-    conv_forward"), the report's path, then one column per check; a grader error has blank scores, never a silent 0. Text cells are written so that a spreadsheet never runs them as formulas."""
+    conv_forward"), the report's path, then one column per check; a grader error has blank scores, never a silent 0.
+    Text cells are written so that a spreadsheet never runs them as formulas."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["id", "total", "max", "status", "what happened", "report", *checks]

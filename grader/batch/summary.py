@@ -1,8 +1,9 @@
 """`OUT/summary.html`: the class at a glance, from the records and each student's results.json.
 
 Counts by status (grader.status: passed, failed, timed out, did not load, ...), every student with their score,
-status (and where it helps its detail, "timed out in conv_forward") and a link to their report (a table that sorts by any column), a score histogram, each
-check's pass rate, the most common diagnoses (counted per student), the functions repaired by each rewrite (the
+status (with its detail where it helps: "timed out in conv_forward") and a link to their report (a table that sorts
+by any column); then, of the submissions whose checks ran, a score histogram, each check's pass rate, the most
+common diagnoses (counted per student), the functions repaired by each rewrite (the
 mistakes the class made, with links to the instructor's view of each report), the slowest submissions and every
 problem. Rendered with jinja2 autoescaping, so nothing from a submission becomes markup.
 """
@@ -20,7 +21,7 @@ from grader.batch.job import INSTRUCTOR_NAME
 from grader.batch.layout import RESULTS_NAME, SUMMARY_NAME, student_folder
 from grader.batch.records import Record
 from grader.files import write_atomic
-from grader.status import Status
+from grader.status import SUBMISSION_ONLY, Status
 
 # What the summary lists under Problems: a submission that stopped before its checks could say all they would.
 PROBLEMS = (Status.TIMED_OUT, Status.CRASHED, Status.DID_NOT_LOAD, Status.GRADER_ERROR)
@@ -74,7 +75,7 @@ class StudentRow:
 
 def summary_view(out: Path, assignment: str, records: list[Record]) -> dict[str, Any]:
     """Everything the summary template shows, computed here so the template only lays it out."""
-    graded = [r for r in records if r.status != Status.GRADER_ERROR]
+    graded = [r for r in records if r.status not in SUBMISSION_ONLY]  # their checks ran
     tests = {r.student_id: results_tests(out, r.student_id) for r in graded}
     diagnoses = Counter(sentence for student in tests.values() for sentence in
                         {t["extra_data"]["diagnosis"] for t in student if t.get("extra_data", {}).get("diagnosis")})
