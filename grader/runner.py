@@ -44,7 +44,8 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
                      only: Callable[[Check], bool] = lambda check: True,
                      on_progress: OnProgress | None = None) -> GradeReport:
     """Grade code cells already read (from a file, or a notebook kernel's history); ``only`` picks checks.
-    All checks together get the settings' time budget (default: the profile's, plus the suite's own)."""
+    All checks together get the settings' time budget (default: the profile's, plus the suite's own), in wall-clock
+    time and in the CPU time of the submission's processes, whichever runs out first."""
     suite, chosen, run_seed = get_suite(assignment), settings.chosen, settings.seed_in_force
     budget = settings.budget_seconds
     budget = chosen.budget_seconds + suite.extra_budget_seconds if budget is None else budget
@@ -54,7 +55,7 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
     checks = [check for check in suite.checks if only(check)]
     tell = on_progress or (lambda progress: None)
     tell(Progress(assignment, 0, len(checks), "loading your code"))
-    with Sandbox(submission, suite.policy) as sandbox:
+    with Sandbox(submission, suite.policy, cpu_budget=budget) as sandbox:
         loaded = sandbox.load()
         report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
@@ -92,8 +93,8 @@ def run_checks(checks: Sequence[Check], ctx: Context, loaded: LoadReport, profil
     results: dict[str, CheckResult] = {}
     for family in families(checks):
         tell(len(results), running([check.title for check in family]))
-        if time.monotonic() >= ctx.deadline:
-            results |= {c.name: unrun(c, budget_spent("not run", ctx.budget_seconds), TIMED_OUT) for c in family}
+        if clock := ctx.out_of_time():
+            results |= {c.name: unrun(c, budget_spent("not run", ctx.budget_seconds, clock), TIMED_OUT) for c in family}
         elif len(family) == 1:
             results[family[0].name] = run_check(family[0], ctx, loaded, profile, run_seed, mistakes)
         else:
