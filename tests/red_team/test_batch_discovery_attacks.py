@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.records import GRADED, STUDENT_ERROR, Record
+from grader.batch.records import Record
+from grader.status import Status
 from grader.batch.run import run_batch
 from grader.settings import Settings
 from red_team.attacking import FIXTURES
@@ -30,7 +31,7 @@ def grade_class(tmp_path: Path, build) -> dict[str, Record]:
     build(submissions)
     records = {r.student_id: r for r in run_batch("params", submissions, tmp_path / "out", settings=Settings("quick"),
                                                   executor=InlineExecutor())}
-    assert records["ok"].outcome == GRADED
+    assert records["ok"].status == Status.PASSED
     with (tmp_path / "out" / "gradebook.csv").open(newline="") as handle:
         assert {row["id"] for row in csv.DictReader(handle)} == set(records)
     return records
@@ -49,7 +50,7 @@ def zipped(path: Path, members: dict[str, bytes]) -> None:
 ], ids=["member named dot", "file beside folder of the same name", "name of 300 characters"])
 def test_a_zip_that_cannot_be_unpacked_is_its_students_error(tmp_path: Path, members: dict[str, bytes]) -> None:
     records = grade_class(tmp_path, lambda folder: zipped(folder / "zed.zip", members))
-    assert records["zed"].outcome == STUDENT_ERROR and "zip your folder again" in records["zed"].message
+    assert records["zed"].status == Status.DID_NOT_LOAD and "zip your folder again" in records["zed"].message
 
 
 def test_a_fifo_in_a_folder_submission_does_not_hang_the_batch(tmp_path: Path) -> None:
@@ -72,7 +73,7 @@ def test_a_huge_sparse_file_is_refused_before_it_is_read(tmp_path: Path) -> None
             handle.truncate(12 * 1024**3)
 
     records = grade_class(tmp_path, build)
-    assert records["sid"].outcome == STUDENT_ERROR and "MB; hand in only your code" in records["sid"].message
+    assert records["sid"].status == Status.DID_NOT_LOAD and "MB; hand in only your code" in records["sid"].message
 
 
 def test_hidden_and_dot_only_names_get_a_row_that_says_why(tmp_path: Path) -> None:
@@ -82,7 +83,7 @@ def test_hidden_and_dot_only_names_get_a_row_that_says_why(tmp_path: Path) -> No
 
     records = grade_class(tmp_path, build)
     assert {".hidden", "."} <= set(records)
-    assert all(records[i].outcome == STUDENT_ERROR and "begins with a dot" in records[i].message
+    assert all(records[i].status == Status.DID_NOT_LOAD and "begins with a dot" in records[i].message
                for i in (".hidden", "."))
     assert not (tmp_path / "out" / "results.json").exists()
 
