@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import numpy as np
 import pytest
 
 from conftest import SUBMISSIONS
 
-from grader.suites.lenet.model import LeNet5Variant, load_parameters
+import grader.suites.lenet.oracles as lenet_oracles
 from grader.reports.view import feedback
 from grader.runner import grade
+from grader.settings import Settings
+from grader.suites.lenet.model import LeNet5Variant
+from grader.suites.lenet.network import load_parameters
+from grader.suites.lenet.publish import published_files
 
 LENET = SUBMISSIONS / "lenet"
 
@@ -59,3 +66,23 @@ def test_a_parameter_of_the_wrong_shape_is_named_by_its_place_in_lenet5() -> Non
     arrays[4] = np.zeros((120, 256), dtype=np.float32)
     problem = load_parameters(LeNet5Variant(), arrays)
     assert "fc1.weight" in problem and "(120, 256)" in problem and "(120, 400)" in problem
+
+
+def test_the_published_facts_and_logits_are_what_the_graders_own_lenet5_gives() -> None:
+    """The student release checks against these files instead of model.py: they must say what it computes."""
+    fresh = published_files()
+    assert json.loads(fresh[lenet_oracles.PUBLISHED_FACTS]) == json.loads(lenet_oracles.PUBLISHED_FACTS.read_bytes())
+    with np.load(io.BytesIO(fresh[lenet_oracles.PUBLISHED_LOGITS])) as new, \
+            np.load(lenet_oracles.PUBLISHED_LOGITS) as old:
+        assert sorted(new.files) == sorted(old.files) and len(old.files) == 3 * 7
+        assert all(np.array_equal(new[name], old[name]) for name in old.files)
+
+
+@pytest.mark.parametrize("design", ["correct_sequential.py", "tanh_avgpool.py", "no_padding.py"])
+def test_without_the_graders_own_lenet5_the_published_data_gives_the_same_verdicts(
+        design: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    official = grade("lenet", LENET / design, Settings(oracle="pytorch"))
+    monkeypatch.setattr(lenet_oracles, "has_own_model", lambda: False)
+    published = grade("lenet", LENET / design, Settings(oracle="pytorch"))
+    assert (official.oracle, published.oracle) == ("pytorch", "published")
+    assert [(r.status, r.message) for r in published.results] == [(r.status, r.message) for r in official.results]
