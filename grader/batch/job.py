@@ -43,10 +43,11 @@ class GradeJob:
             record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
                             round(report.max_score, 4), {r.name: r.score for r in report.results}, message,
                             sandbox=report.sandbox,
-                            happened=what_happened(report) if outcome == GRADED else OUTCOME_WORDS[outcome])
+                            happened=what_happened(report) if outcome == GRADED else OUTCOME_WORDS[outcome],
+                            seed=report.seed)
         except Exception:  # a fault of the grader itself, never the student's: recorded, not scored
             record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc(),
-                            happened=OUTCOME_WORDS[GRADER_ERROR])
+                            happened=OUTCOME_WORDS[GRADER_ERROR], seed=self.settings.seed)
         record.seconds = round(time.monotonic() - started, 3)
         write_record(self.out, record)
         return record

@@ -38,6 +38,7 @@ class Record:
     seconds: float = 0.0
     sandbox: str = ""  # the sandbox level the submission ran at (see README, Security)
     happened: str = ""  # what happened, in words: graded, did not load, timed out in F, crashed in F, ...
+    seed: int | None = None  # the seed its inputs were drawn from: `grader check --seed N` replays the grade
 
     @property
     def what_happened(self) -> str:

@@ -4,6 +4,7 @@ submission ``attacks/tables/answers_from_a_table.py`` to answer from."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -18,9 +19,13 @@ from grader.suites.framework import Check, CheckAborted, Context
 ATTACK = ("tables", "answers_from_a_table.py")
 
 
+MAX_ANSWER = 50_000  # characters of JSON: larger answers (im2col's timed run) would take the source past 2 MiB
+
+
 def table_submission(places: dict[str, object], table: dict[str, Any], functions: Iterable[str]) -> str:
-    """The attack's source, answering ``functions`` from ``table``."""
-    return attack_text(*ATTACK, {**places, "table": table, "functions": sorted(functions)})
+    """The attack's source, answering ``functions`` from ``table`` (answers that fit a submission)."""
+    fitting = {key: answer for key, answer in table.items() if len(json.dumps(answer)) <= MAX_ANSWER}
+    return attack_text(*ATTACK, {**places, "table": fitting, "functions": sorted(functions)})
 
 
 def digest(function: str, args: tuple, kwargs: dict) -> str:
