@@ -7,6 +7,7 @@ import textwrap
 from grader.reports.view import feedback, summary
 from grader.results import PASSED, GradeReport
 from grader.sandbox.printable import printable
+from grader.settings import PROFILES
 
 LABELS = {"passed": "PASS", "failed": "FAIL", "timed out": "TIMEOUT", "crashed": "CRASH",
           "not gradable here": "N/A", "not graded": "BLOCKED"}
@@ -30,6 +31,7 @@ def render(report: GradeReport) -> str:
         if result.status != PASSED or result.notes:
             lines.append(textwrap.indent(feedback(result), INDENT))
     lines += ["", summary(report)]
-    if report.profile == "quick":
-        lines.append("The official grade runs the same checks with the thorough profile (more inputs, another seed).")
+    if PROFILES[report.profile].seed is not None:
+        lines.append("The official grade runs these same checks on as many inputs as --profile thorough, drawn from a "
+                     "seed no one knows in advance.")
     return printable("\n".join(lines))
