@@ -20,7 +20,7 @@ from typing import NoReturn
 from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
 from grader.settings import PROFILES, Settings
-from grader.suites import assignments, course_in_environment, repository_assignments
+from grader.suites import assignments, course_in_environment, get_suite, repository_assignments
 from grader.validate import PROPERTY_NAMES
 
 PROFILE_NAMES = tuple(PROFILES)
@@ -169,10 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("batch_out", type=Path, metavar="OUT", help="the --out folder of `grader batch`")
     export.add_argument("--roster", type=Path, required=True, metavar="CSV",
                         help="the course's roster: its gradebook export (Canvas: Grades > Export)")
-    export.add_argument("--name", required=True, help="the assignment's column name in the LMS gradebook")
+    export.add_argument("--name", required=True,
+                        help="the assignment's name in the LMS gradebook (Canvas: the roster's column for it, whose "
+                             "assignment id is kept, is found by this name)")
     export.add_argument("--match", metavar="COLUMN",
                         help="the roster column that holds the ids submissions are named by (default: 'SIS Login "
-                             "ID' for Canvas, 'Username' for Moodle)")
+                             "ID' for Canvas, 'Username' for Moodle); Canvas and Moodle download names are matched "
+                             "to their students whatever this is")
     export.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: OUT/<lms>.csv)")
     export.set_defaults(command=command_export, usage=export)
     return parser
@@ -188,13 +191,19 @@ def add_class_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...],
 
 def add_similarity_options(parser: argparse.ArgumentParser) -> None:
     """The options `similarity` and `batch --similarity` share."""
+    from grader.similarity.threshold import RULE
+
     parser.add_argument("--past", type=Path, action="append", default=[], metavar="DIR",
                         help="a past class's submissions to compare against as well (repeat for several)")
-    parser.add_argument("--threshold", type=fraction, default=0.5, metavar="SHARE",
-                        help="list pairs where either submission shares at least this fraction of its code "
-                             "(default 0.5)")
-    parser.add_argument("--root", type=Path,
-                        help="the course repository, whose released stub is left out (default: --course, else here)")
+    parser.add_argument("--base", type=Path, nargs="+", action="extend", default=[], metavar="FILE",
+                        help="other code every student had (lecture code, an adapted template: .py or .ipynb), "
+                             "left out like the released stub")
+    parser.add_argument("--threshold", type=fraction, metavar="SHARE",
+                        help=f"flag pairs at or above this similarity (default: computed from the class: its median "
+                             f"plus {RULE.spreads:g} spreads, kept between {RULE.floor:g} and {RULE.ceiling:g})")
+    parser.add_argument("--root", type=Path, metavar="DIR",
+                        help="the course repository whose released stub is left out (default: found from the "
+                             "assignment: its course folder, the installed reference or the grader's checkout)")
 
 
 def fraction(text: str) -> float:
@@ -220,12 +229,22 @@ def seconds(text: str) -> float:
 
 
 def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
-    """The run's settings, built once from the options; a --data-dir without MNIST in it is a usage error."""
-    from grader.data.mnist import find_data_dir
+    """The run's settings, built once from the options. Usage errors: a --data-dir without MNIST in it, an
+    assignment that trains on MNIST where none is found, --oracle reference where the reference is not installed
+    (a student's install)."""
+    from grader.data.mnist import find_data_dir, training_data_missing
+    from grader.oracles import reference_module
 
     if args.data_dir is not None and find_data_dir(args.data_dir) is None:
         parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
-    return Settings(profile=args.profile, seed=args.seed, oracle=getattr(args, "oracle", "auto"),
+    if get_suite(args.assignment).reads_mnist and (missing := training_data_missing(args.data_dir)):
+        parser.error(f"{args.assignment} trains on MNIST: {missing}")
+    oracle = getattr(args, "oracle", "auto")
+    if oracle == "reference" and reference_module(get_suite(args.assignment)) is None:
+        parser.error(f"--oracle reference needs reference/{args.assignment}.py, which this installation lacks (a "
+                     "student's install grades against PyTorch, which course CI proves agrees with the reference): "
+                     "leave --oracle out")
+    return Settings(profile=args.profile, seed=args.seed, oracle=oracle,
                     data_dir=args.data_dir, budget_seconds=args.budget)
 
 
@@ -257,7 +276,8 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if settings.official and settings.seed is None:
         settings = replace(settings, seed=official_seed(secret_or_usage_error(parser), args.assignment,
                                                         content_digest((path,))))
-    report = grade(args.assignment, path, settings)
+    with live_line(quiet=args.json is not None) as on_progress:
+        report = grade(args.assignment, path, settings, on_progress)
     print(terminal.render(report))
     for target, render in ((args.json, lambda r: json_text(results_json(r))),
                            (args.html, html.render_html), (args.md, markdown.render_markdown)):
@@ -267,10 +287,24 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     return 0 if report.all_passed else 1
 
 
+def live_line(quiet: bool) -> contextlib.AbstractContextManager:
+    """The line that follows the checks on stderr while they run: only on a terminal, never in a log nor in a run
+    that writes --json (a script's)."""
+    from grader.progress import TerminalLine
+
+    return contextlib.nullcontext() if quiet or not sys.stderr.isatty() else TerminalLine(sys.stderr)
+
+
 def command_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Exit 0 once the files are verified; 1 with one sentence when they cannot be downloaded."""
     from grader.data.mnist import download_mnist
 
-    for path in download_mnist(args.dir):
+    try:
+        paths = download_mnist(args.dir)
+    except (OSError, ValueError) as error:
+        print(f"grader data: {error}", file=sys.stderr)
+        return 1
+    for path in paths:
         print(f"verified {path}")
     return 0
 
@@ -343,7 +377,6 @@ def write_student_release(root: Path, out: Path, parser: argparse.ArgumentParser
 
 def command_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Print one line per (assignment, property) as it is checked, then the total; exit 1 if any failed."""
-    from grader.suites import get_suite
     from grader.validate.checks import validate
     from grader.validate.findings import total
     from grader.validate.run import Run
@@ -372,7 +405,8 @@ def dask_executor(scheduler: str):
 
 def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Exit 0 when every submission has a final record (whatever the scores), 1 when a grader error remains."""
-    from grader.batch.discover import folder_holds_submissions
+    from grader.batch.discover import folder_holds_submissions, handed_in
+    from grader.batch.downloads import read_download
     from grader.batch.records import GRADER_ERROR
     from grader.batch.run import run_batch as grade_all
 
@@ -380,6 +414,9 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
     if problem := folder_holds_submissions(args.submissions):
         parser.error(problem)
+    if lms := read_download([path.name for path in handed_in(args.submissions, args.out)])[0]:
+        print(f"{args.submissions} is a {lms.title()} download: each student is graded under the key their files are "
+              "named by, which `grader export` maps to the roster", file=sys.stderr)
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1")
     settings = settings_of(args, parser)
@@ -410,21 +447,25 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def command_similarity(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Write OUT/similarity.html and say how many pairs it flags; 0 whatever it finds (it flags, not judges)."""
+    """Write OUT/similarity.html and say what it flags; 0 whatever it finds (it flags, not judges)."""
     from grader.batch.discover import folder_holds_submissions
+    from grader.similarity.grader_code import grader_code
+    from grader.similarity.report import write_similarity
+    from grader.similarity.stub import SharedCodeError, shared_code
 
     for folder in (args.submissions, *args.past):
         if problem := (folder_holds_submissions(folder) if folder.is_dir() else f"{folder} is not a folder"):
             parser.error(problem)
     try:
-        from grader.similarity.report import released_stub, write_similarity
-    except ImportError as error:
-        parser.error(f"similarity needs copydetect ({error}): pip install '.[similarity]'")
-    root = repository(args)
-    flagged = write_similarity(args.assignment, args.submissions, args.out, args.past,
-                               released_stub(args.assignment, root), args.threshold)
-    print(f"wrote {args.out / 'similarity.html'}: {len(flagged)} pair{'s' if len(flagged) != 1 else ''} at or above "
-          f"{args.threshold:.0%} shared code, to read side by side")
+        shared, warning = shared_code(args.assignment, args.root, args.base)
+    except SharedCodeError as error:
+        parser.error(str(error))
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    outcome = write_similarity(args.assignment, args.submissions, args.out, args.past, shared,
+                               grader_code(args.assignment), args.threshold)
+    print(f"wrote {args.out / 'similarity.html'}: {outcome.summary()}; left out as given code: "
+          f"{', '.join(code.label for code in shared)}")
     return 0
 
 
@@ -443,12 +484,16 @@ def command_export(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     target = args.to or args.batch_out / f"{args.lms}.csv"
     write_atomic(target, written.text)
     print(f"wrote {target}")
-    if written.unmatched_ids:
-        print(f"graded but not in the roster's {match!r} column (not exported): {', '.join(written.unmatched_ids)}",
-              file=sys.stderr)
+    if written.unmatched:
+        print(f"graded but matched to no roster row (not exported; ids are matched to the roster's {match!r} column, "
+              "ignoring case and spaces, and Canvas and Moodle download names to their students):", file=sys.stderr)
+        for sid, why in written.unmatched.items():
+            print(f"  {sid}: {why}", file=sys.stderr)
     if written.without_submission:
         print(f"in the roster without a graded submission (left blank): {', '.join(written.without_submission)}",
               file=sys.stderr)
+    for note in written.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

@@ -201,6 +201,7 @@ class Suite:
     extra_budget_seconds: float = 0.0  # what its own long calls (a training run) add to a submission's time budget
     wants_gpu: bool = False  # a batch on a cluster sends its submissions to workers that have one
     minutes_on_full_mnist: bool = False  # grading the reference on the full MNIST takes minutes: validate --full
+    reads_mnist: bool = False  # its checks train on MNIST: `check` and `batch` refuse to start where none is found
     # Gradescope leaderboard entries from a finished grade's results (what the grader measured, never what the
     # student's code reported): (name, value, "asc" or "desc").
     leaderboard: Callable[[list[Any]], list[tuple[str, float, str]]] | None = None

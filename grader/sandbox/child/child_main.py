@@ -14,6 +14,7 @@ import hashlib
 import importlib.abc
 import importlib.util
 import json
+import linecache
 import os
 import resource
 import signal
@@ -99,11 +100,13 @@ class Server:
         return {"ok": False, "error": describe_error(ValueError(f"unknown op {op!r}"))}, []
 
     def load(self, cells: list[dict[str, Any]]) -> dict[str, Any]:
-        """Execute each cell in order; a cell that raises is reported and skipped."""
+        """Execute each cell in order; a cell that raises is reported and skipped. Each cell's lines go into
+        linecache, so a traceback shows the student's source line, not only its number."""
         namespace = self.module.__dict__
         errors = []
         for cell in cells:
             padded = "\n" * (cell["first_line"] - 1) + cell["source"]
+            linecache.cache[cell["label"]] = (len(padded), None, padded.splitlines(keepends=True), cell["label"])
             try:
                 exec(compile(padded, cell["label"], "exec"), namespace)
             except BaseException as error:  # noqa: BLE001 - SystemExit too: the cell failed, the child goes on
