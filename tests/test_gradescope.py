@@ -8,13 +8,14 @@ import shutil
 import stat
 import subprocess
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, code_text, shared, solution_passages
+from conftest import EXAMPLE_VERDICTS, EXAMPLES, ROOT, SUBMISSIONS, code_text, shared, solution_passages, verdicts
 from grader import gradescope
 from grader.evidence import SpeedFigures
 from grader.batch.records import content_digest
@@ -170,30 +171,45 @@ def test_the_zip_needs_a_known_assignment_and_a_course_repository(tmp_path: Path
         build_autograder_zip("pool", tmp_path, tmp_path / "a.zip", SECRET)
 
 
-@pytest.mark.slow
-def test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograder_root(built: Path,
-                                                                                       tmp_path: Path) -> None:
-    """The zip as Gradescope uses it: unpacked into ROOT/source, setup.sh run against the package index this
-    machine has (pip's own configuration, torch from local disk), then run_autograder on a submission."""
-    root = tmp_path / "autograder"
+@dataclass(frozen=True)
+class Installed:
+    """The zip unpacked into ROOT/source and its setup.sh run: ROOT, and the environment the scripts ran in."""
+
+    root: Path
+    environment: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def installed(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The zip as Gradescope installs it: unpacked into ROOT/source, setup.sh run against the package index this
+    machine has (pip's own configuration, torch from local disk)."""
+    root = tmp_path_factory.mktemp("gradescope") / "autograder"
     with zipfile.ZipFile(built) as archive:
         archive.extractall(root / "source")
     for script in ("setup.sh", "run_autograder"):
         (root / "source" / script).chmod(0o755)
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    (root / "submission").mkdir()
-    shutil.copy(SUBMISSIONS / "pool" / "correct_loops.py", root / "submission" / "pool.py")
     environment = {**os.environ, "AUTOGRADER_ROOT": str(root), "TORCH_INDEX": ""}
     environment.pop("PYTHONPATH", None)
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=environment,
                            capture_output=True, text=True, timeout=1200)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    return Installed(root, environment)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograder_root(installed: Installed) -> None:
+    root, environment = installed.root, installed.environment
+    (root / "submission").mkdir()
+    shutil.copy(SUBMISSIONS / "pool" / "correct_loops.py", root / "submission" / "pool.py")
     pinned = dict(line.split("==") for line in (root / "source" / "constraints.txt").read_text().split())
     listed = subprocess.run([str(root / "venv" / "bin" / "pip"), "list", "--format=json"], capture_output=True,
                             text=True, env=environment, check=True).stdout
-    installed = {entry["name"].lower().replace("_", "-"): entry["version"] for entry in json.loads(listed)}
+    installed_versions = {entry["name"].lower().replace("_", "-"): entry["version"] for entry in json.loads(listed)}
     assert {"numpy", "hypothesis", "jinja2", "nbformat"} <= set(pinned)
-    assert all(installed.get(name) == version for name, version in pinned.items() if name in installed)
+    assert all(installed_versions.get(name) == version for name, version in pinned.items()
+               if name in installed_versions)
     run = subprocess.run(["bash", str(root / "run_autograder")], cwd=root, env=environment, capture_output=True,
                          text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -202,3 +218,21 @@ def test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograde
     assert results["score"] == sum(test["max_score"] for test in results["tests"]) > 0
     assert results["output_format"] == results["test_output_format"] == "md"
     assert results["extra_data"]["oracle"] == "pytorch" and results["extra_data"]["profile"] == "official"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("assignment, example", list(EXAMPLE_VERDICTS), ids=[name for _, name in EXAMPLE_VERDICTS])
+def test_the_installed_zip_gives_the_examples_their_verdicts_on_its_official_seeds(
+        assignment: str, example: str, installed: Installed, tmp_path: Path) -> None:
+    """The grader the zip installed grades any assignment: each bundled example gets the verdicts it always had,
+    on the official seed drawn from the zip's secret and the example."""
+    source = EXAMPLES / assignment / example
+    graded = autograder_tree(tmp_path, {f"{assignment}{source.suffix}": source.read_text()})
+    run = subprocess.run([str(installed.root / "venv" / "bin" / "grader"), "gradescope", assignment, "--root",
+                          str(graded)], cwd=graded, env=installed.environment, capture_output=True, text=True,
+                         timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((graded / "results" / "results.json").read_text())
+    assert results["extra_data"]["seed"] == official_seed(SECRET, assignment, content_digest((graded / "submission",)))
+    assert verdicts(results) == EXAMPLE_VERDICTS[assignment, example]
