@@ -99,7 +99,8 @@ class Attempts:
         except Skipped:
             self.skipped += 1
             self.drawn_skipped += drawn
-            enough = self.skipped >= SKIPS_AT_MOST or (not self.drawn_graded and self.skipped >= SKIPS_BEFORE_NOT_GRADED)
+            enough = self.skipped >= SKIPS_AT_MOST or (
+                not self.drawn_graded and self.skipped >= SKIPS_BEFORE_NOT_GRADED)
             if enough and self.failure is None:  # once a failure is found, skipped inputs are shrinking's misses
                 raise EnoughSkipped from None
             reject()

@@ -27,7 +27,7 @@ class NoSecret(Exception):
 
 
 def secret_file() -> Path:
-    """Where ``grader secret`` keeps the course secret: the instructor's configuration folder, outside any repository."""
+    """Where ``grader secret`` keeps the course secret: the instructor's configuration folder, in no repository."""
     config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(config) / "grader" / "secret"
 

@@ -1,4 +1,6 @@
 """The student release solves nothing: pasted into a submission, no file of it earns a point a stub would not.
+(An attack on what the grader ships, not on the sandbox: it lives here rather than in red_team/, whose tests run again
+as an ordinary user; its submission is red_team/attacks/release/pastes_the_release.py.)
 
 For each assignment and each of its names, one submission pastes every Python file of the student release (each as
 the module it is, statement by statement: see attacks/release/pastes_the_release.py) and answers for that name with
@@ -23,7 +25,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from conftest import ROOT, SUBMISSIONS
-from red_team.attacking import World, attack_text
+from red_team.attacking import attack_text
 from grader.checking import unrun
 from grader.oracles import oracle_for
 from grader.release.student import student_files
@@ -90,11 +92,11 @@ def imports(source: str) -> list[str]:
     return found
 
 
-def screening(folder: Path, assignment: str, name: str, modules: list, world: World) -> Path:
+def screening(folder: Path, assignment: str, name: str, modules: list) -> Path:
     """The correct solution with the paste appended, answering for ``name`` with a chosen candidate."""
     folder.mkdir(parents=True)
-    places = world.places(screened=name, suite=suite_module(assignment).__name__, arguments=ARGUMENTS[name],
-                          modules=modules)
+    places = {"screened": name, "suite": suite_module(assignment).__name__, "arguments": ARGUMENTS[name],
+              "modules": modules}
     path = folder / f"{assignment}.py"
     path.write_text((SUBMISSIONS / CORRECT[assignment]).read_text() + "\n\n" + attack_text("release",
                                                                                           "pastes_the_release.py", places))
@@ -116,8 +118,8 @@ def points(sandbox: Sandbox, assignment: str, name: str, choice: int | None) -> 
 
 @pytest.mark.parametrize("assignment, name", NAMES, ids=[f"{a}-{n}" for a, n in NAMES])
 def test_no_file_of_the_student_release_pasted_in_earns_a_point(assignment: str, name: str, tmp_path: Path,
-                                                                release_modules: list, world: World) -> None:
-    path = screening(tmp_path / "sub", assignment, name, release_modules, world)
+                                                                release_modules: list) -> None:
+    path = screening(tmp_path / "sub", assignment, name, release_modules)
     with Sandbox(load_submission(path, assignment), get_suite(assignment).policy) as sandbox:
         loaded = sandbox.load()
         assert loaded.failure is None and loaded.names.get(name) == "function", loaded
