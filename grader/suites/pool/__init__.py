@@ -52,7 +52,7 @@ def tied_windows(seed: int) -> st.SearchStrategy[PoolCase]:
     overlapping = rng.integers(0, 2, (5, 6))
     overlapping[1, 1:3] = overlapping[:3, :3].max() + 1
     return st.sampled_from((pool_case(squares, size=2, stride=2),
-                            pool_case(np.full((3, 3), rng.integers(1, 9)), size=2, stride=1),
+                            pool_case(np.full((3, 3), rng.integers(1, 2**20) / 8), size=2, stride=1),
                             pool_case(overlapping, size=3, width=2, stride=1)))
 
 
