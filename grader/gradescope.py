@@ -25,6 +25,7 @@ from grader.official import official_seed
 from grader.reports.results_json import results_json
 from grader.runner import grade
 from grader.settings import Settings
+from grader.status import Status
 from grader.suites import assignments
 
 AUTOGRADER = Path("/autograder")
@@ -39,13 +40,14 @@ GRADER_FAILED = ("The autograder itself failed while grading this submission: th
                  "code, and this score of 0 is not your grade. Please contact the course staff.")
 
 
-def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "official") -> dict[str, Any]:
+def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "official", hints: str = "off",
+                   repair_seconds: float = Settings.repair_seconds) -> dict[str, Any]:
     """Grade ``root/submission`` and write ``root/results/results.json`` atomically, even if the grader crashes. The
     official profile's seed comes from the course secret the zip carries (``root/source/secret``) and the
     submission's content."""
     started = time.monotonic()
+    settings = Settings(profile, oracle="pytorch", hints=hints, repair_seconds=repair_seconds)
     try:
-        settings = Settings(profile, oracle="pytorch")
         if settings.official:
             secret = (root / "source" / SECRET_ENTRY).read_bytes().strip()
             submission = root / "submission"
@@ -68,11 +70,12 @@ def grader_failure(assignment: str, profile: str, trace: str, seconds: float) ->
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [],
-        "extra_data": {"assignment": assignment, "profile": profile, "grader_error": True, "traceback": trace},
+        "extra_data": {"status": Status.GRADER_ERROR, "assignment": assignment, "profile": profile,
+                       "grader_error": True, "traceback": trace},
     }
 
 
-def build_autograder_zip(assignment: str, repo: Path, out: Path, secret: bytes) -> Path:
+def build_autograder_zip(assignment: str, repo: Path, out: Path, secret: bytes, hints: str | None = None) -> Path:
     """Write the Gradescope autograder zip for ``assignment`` from the course repository ``repo`` to ``out``, with the
     course ``secret`` the official grade draws its seeds from (Gradescope never shows the zip to students; only the
     grader reads the file, which no sandboxed child can).
@@ -83,7 +86,7 @@ def build_autograder_zip(assignment: str, repo: Path, out: Path, secret: bytes) 
     missing = [name for name in SOURCES if not (repo / name).exists()]
     if missing:
         raise FileNotFoundError(f"{repo.resolve()} lacks {', '.join(missing)}: name the course repository")
-    entries = {"setup.sh": (setup_script(), 0o755), "run_autograder": (run_script(assignment), 0o755),
+    entries = {"setup.sh": (setup_script(), 0o755), "run_autograder": (run_script(assignment, hints), 0o755),
                "constraints.txt": (constraints(repo), 0o644), SECRET_ENTRY: (secret + b"\n", 0o600)}
     entries.update({name: (data, 0o644) for name, data in source_files(repo)})
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -175,13 +178,15 @@ def requirement_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", requirement.strip()).group()).lower()
 
 
-def run_script(assignment: str) -> bytes:
-    """run_autograder: grade the submission; if the grader cannot even start, still leave a results.json."""
+def run_script(assignment: str, hints: str | None = None) -> bytes:
+    """run_autograder: grade the submission (with the course's hint level, when given); if the grader cannot even
+    start, still leave a results.json."""
     fallback = json.dumps({"score": 0, "output": GRADER_FAILED, "stdout_visibility": "hidden", "tests": []})
+    level = f" --hints {hints}" if hints else ""
     return f"""#!/usr/bin/env bash
 # Gradescope runs this once per submission, from {AUTOGRADER}; the grader writes results/results.json there.
 ROOT="${{AUTOGRADER_ROOT:-{AUTOGRADER}}}"
-"$ROOT/venv/bin/grader" gradescope {assignment} --root "$ROOT"
+"$ROOT/venv/bin/grader" gradescope {assignment} --root "$ROOT"{level}
 if [ ! -s "$ROOT/results/results.json" ]; then
   mkdir -p "$ROOT/results"
   printf '%s\\n' {shlex.quote(fallback)} > "$ROOT/results/results.json"

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 from grader.progress import LiveLine, TerminalLine
 from grader.results import GradeReport
 from grader.runner import grade_submission
-from grader.settings import PROFILES, Settings
+from grader.settings import PROFILES, Settings, hint_level
 from grader.submission import CALLS_GRADER, SourceCell, Submission, strip_magics
 from grader.suites import assignments, get_suite
 
@@ -72,12 +72,14 @@ class NotebookReport(GradeReport):
         return render_fragment(self)
 
     def __repr__(self) -> str:
-        """The score line, then each check's status and title; a failed check's first line of feedback."""
-        from grader.reports.view import feedback, summary
+        """The score line and each function's status, then each check's status and title; a failed check's first
+        line of feedback."""
+        from grader.reports.view import feedback, function_line, summary
 
-        lines = [summary(self)]
+        lines = [summary(self), f"Functions: {function_line(self)}"]
+        width = max((len(result.status) for result in self.results), default=0)
         for result in self.results:
-            lines.append(f"  {result.status.upper():<12} {result.title}")
+            lines.append(f"  {result.status.upper():<{width}}  {result.title}")
             if not result.passed:
                 lines.append(f"      {feedback(result).splitlines()[0][:160]}")
         return "\n".join(lines)
@@ -141,6 +143,6 @@ def check(function: str, history: Sequence[str] | None = None, profile: str = "q
     digest = hashlib.sha256("\n".join(c.source for c in cells).encode()).hexdigest()
     submission = Submission(Path(f"{assignment}.ipynb"), "ipynb", cells, digest)
     with live_line() as on_progress:
-        report = grade_submission(assignment, submission, Settings(profile), only=lambda c: function in c.functions,
-                                  on_progress=on_progress)
+        report = grade_submission(assignment, submission, Settings(profile, hints=hint_level()),
+                                  only=lambda c: function in c.functions, on_progress=on_progress)
     return NotebookReport(**vars(report))

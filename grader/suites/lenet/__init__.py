@@ -29,7 +29,7 @@ from grader.sandbox.printable import printable
 from grader.suites.agreement import Agreement, same_array
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
 from grader.suites.lenet.network import draw_weights, load_parameters
-from grader.suites.lenet.oracles import LenetPublished, LenetReference, forward, pytorch_oracle
+from grader.suites.lenet.oracles import SPREAD, LenetPublished, LenetReference, forward, pytorch_oracle
 
 MAX_LAYER_ROWS = 50  # a student's network may have any number of layers; the report shows this many
 HERE = Path(__file__).parent
@@ -72,8 +72,10 @@ configurations = st.builds(NetCase, st.integers(NUM_CLASSES[0], NUM_CLASSES[-1])
 SAME_FUNCTION_CASES, SAME_FUNCTION_EXAMPLE = [NetCase(10, 1, 4, seed) for seed in (1, 2)], NetCase(10, 1, 4, 0)
 
 
-def summary(ctx: Context, case: NetCase) -> dict[str, Any]:
-    return ctx.probe("lenet_summary", case.kwargs, case.x, label="LeNet5")
+def parameters(ctx: Context, case: NetCase) -> dict[str, Any]:
+    """The student's parameter count and shapes, from their network built but never run (a forward pass that fails
+    costs the checks that run it, not these)."""
+    return ctx.probe("lenet_parameters", case.kwargs, label="LeNet5")
 
 
 def expected(ctx: Context, case: NetCase) -> dict[str, Any]:
@@ -105,7 +107,7 @@ def layers_of(rows: Any) -> tuple[Layer, ...]:
 @suite.check("LeNet5() maps a batch of shape (N, 1, 28, 28) to logits of shape (N, 10)", points=1,
              functions=["LeNet5"], cases=st.sampled_from([NetCase(10, 1, n) for n in (1, 2, 5)]))
 def default_output_shape(ctx: Context, case: NetCase) -> None:
-    logits = summary(ctx, case)["logits"]
+    logits = ctx.probe("lenet_logits", case.kwargs, case.x, label="LeNet5")
     expected = np.zeros((case.batch, case.num_classes), dtype=np.float32)
     if getattr(logits, "shape", None) != expected.shape or type(logits) is not np.ndarray:
         ctx.expect_array("LeNet5's output", logits, expected, case)
@@ -119,11 +121,12 @@ def configured_output_shape(ctx: Context, case: NetCase) -> None:
 
 @suite.check("LeNet5() has 61,706 parameters", points=1, functions=["LeNet5"], cases=st.just(DEFAULT))
 def default_parameter_count(ctx: Context, case: NetCase) -> None:
-    got, facts = summary(ctx, case), expected(ctx, case)
+    got, facts = parameters(ctx, case), expected(ctx, case)
     if got["parameters"] != facts["parameters"]:
+        yours = ctx.probe("lenet_layers", case.kwargs, case.x, label="LeNet5")
         raise CheckFailed(f"your LeNet5 has {got['parameters']:,} parameters; expected {facts['parameters']:,}"
                           f"{hint(got['shapes'], case)} (compare your layers with the expected ones below)",
-                          [layer_tables(got["table"], facts["table"])])
+                          [layer_tables(yours, facts["table"])])
 
 
 @suite.check("LeNet5(num_classes, in_channels) has (25*in_channels + 1)*6 + 2,416 + 48,120 + 10,164 + "
@@ -135,7 +138,7 @@ def configured_parameter_count(ctx: Context, case: NetCase) -> None:
 @suite.check("LeNet5's parameters come in layer order: conv1, conv2, fc1, fc2, fc3, each weight then bias",
              points=1, functions=["LeNet5"], cases=st.sampled_from([DEFAULT, NetCase(7, 3, 1)]))
 def parameter_shapes(ctx: Context, case: NetCase) -> None:
-    got, shapes = summary(ctx, case)["shapes"], expected_shapes(ctx, case)
+    got, shapes = parameters(ctx, case)["shapes"], expected_shapes(ctx, case)
     if [tuple(s) for s in got] != shapes:
         raise CheckFailed(f"your parameter shapes are {[tuple(s) for s in got]}; expected {shapes}{hint(got, case)}")
 
@@ -152,7 +155,7 @@ def recorded_logits_only(ctx: Context) -> str:
              points=3, functions=["LeNet5"], cases=st.sampled_from(SAME_FUNCTION_CASES),
              examples=[SAME_FUNCTION_EXAMPLE], unavailable=recorded_logits_only)
 def same_function(ctx: Context, case: NetCase) -> None:
-    shapes, expected_ones = summary(ctx, case)["shapes"], expected_shapes(ctx, case)
+    shapes, expected_ones = parameters(ctx, case)["shapes"], expected_shapes(ctx, case)
     if [tuple(s) for s in shapes] != expected_ones:
         raise CheckFailed(f"the grader cannot load LeNet-5's weights into your network: your parameter shapes are "
                           f"{[tuple(s) for s in shapes]}{hint(shapes, case)}")
@@ -160,8 +163,9 @@ def same_function(ctx: Context, case: NetCase) -> None:
     got = ctx.probe("lenet_with_weights", case.kwargs, weights, case.x, label="LeNet5")
     mismatch = compare.check_array("LeNet5's output", got, logits(ctx, case, weights))
     if mismatch is not None:
-        raise CheckFailed(f"{mismatch.message}; {diagnose(ctx, weights, case, got)}",
-                          [mismatch.evidence] if mismatch.evidence else [])
+        cause = diagnose(ctx, weights, case, got)
+        raise CheckFailed(mismatch.message if cause else f"{mismatch.message}; {UNNAMED}",
+                          [mismatch.evidence] if mismatch.evidence else [], cause=cause)
 
 
 def weights_entropy(ctx: Context, case: NetCase, draw: int = 0) -> tuple[int, ...]:
@@ -189,6 +193,17 @@ def gradients_reach_every_parameter(ctx: Context, case: NetCase) -> None:
                           "and is nothing detached (.detach(), .data, torch.no_grad()) on the way?")
 
 
+AS_SPECIFIED = ("LeNet-5 as specified has a ReLU after conv1, conv2, fc1 and fc2, 2x2 max pooling, and returns fc3's "
+                "logits: cross_entropy applies log_softmax itself")
+BUILT_FOR_32_NAME = "built for 32x32 input"
+BUILT_FOR_32_SENTENCE = (
+    "Your LeNet5 is built for 32x32 input, as the original LeNet-5 was: conv1 has no padding, so a 28x28 image reaches "
+    "fc1 as 16x4x4 = 256 features, not the 16x5x5 = 400 that fc1 takes. Give conv1 padding=2 "
+    "(nn.Conv2d(in_channels, 6, 5, padding=2)) so that it keeps 28x28.")
+suite.mistake(BUILT_FOR_32_NAME, BUILT_FOR_32_SENTENCE, ["LeNet5"],
+              raised=r"\(\d+x256 and 400x120\)|shape '\[-1, 400\]' is invalid for input of size \d+")
+
+
 def hint(shapes: list, case: NetCase) -> str:
     """A likely cause, read off the parameter shapes: a missing padding or an ignored argument."""
     shapes = [tuple(s) for s in shapes]
@@ -202,27 +217,39 @@ def hint(shapes: list, case: NetCase) -> str:
 
 
 def diagnose(ctx: Context, weights: list[np.ndarray], case: NetCase, got: np.ndarray) -> str:
-    """Name what the student's network computes instead: a known mistake under the same weights, or an output that
-    does not depend on the weights at all."""
+    """Name what the student's network computes instead: a known variant under the same weights (one whose logits
+    spread out: a ReLU output that is all zeros would match any network that returns zeros), or an output that does
+    not depend on the weights at all ('' when it is neither)."""
     mistaken = ctx.oracle.mistaken_logits(case.num_classes, case.in_channels, case.x, weights)
-    for mistake, theirs in mistaken.items():
-        if compare.check_array("", got, theirs) is None:
-            return f"your network matches LeNet-5 with {mistake}"
+    for difference, theirs in mistaken.items():
+        if np.ptp(theirs) > SPREAD and compare.check_array("", got, theirs) is None:
+            return variant_sentence(difference)
     others = draw_weights(expected_shapes(ctx, case), weights_entropy(ctx, case, draw=1))
     again = ctx.probe("lenet_with_weights", case.kwargs, others, case.x, label="LeNet5")
     if compare.check_array("", again, got) is None:
-        return ("your network's output stays the same when its parameters change: forward must compute with the "
-                "layers' weights (self.conv1(x), ...), not with fixed or copied values")
-    return "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"
+        return ("Your network's output stays the same when its parameters change: forward must compute with the "
+                "layers' weights (self.conv1(x), ...), not with fixed or copied values.")
+    return ""
+
+
+UNNAMED = "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"
+
+
+def variant_sentence(difference: str) -> str:
+    """What the feedback says of a network that computes LeNet-5 with ``difference`` (a variant's description)."""
+    return f"Your network matches LeNet-5 with {difference}. {AS_SPECIFIED}."
 
 
 def mutants() -> list[tuple[str, dict[str, Any], str, tuple[str, ...]]]:
     """The catalogue as submissions, for ``grader validate``: each network variant of model.MISTAKES as a student's
-    LeNet5 class, named by its mistake (a variant is a network, not an oracle with one function wrong)."""
-    from grader.suites.lenet.model import MISTAKES, LeNet5Variant  # withheld from the student release
+    LeNet5 class, named by its mistake (a variant is a network, not an oracle with one function wrong), and the
+    network built for 32x32 input."""
+    from grader.suites.lenet.model import BUILT_FOR_32, MISTAKES, LeNet5Variant  # withheld from the student release
 
-    return [(name, {"LeNet5": functools.partial(LeNet5Variant, **options)}, name, ("LeNet5",))
-            for name, options in MISTAKES.items()]
+    networks = [(name, design, variant_sentence(name)) for name, design in MISTAKES.items()]
+    networks.append((BUILT_FOR_32_NAME, BUILT_FOR_32, BUILT_FOR_32_SENTENCE))
+    return [(name, {"LeNet5": functools.partial(LeNet5Variant, design=design)}, sentence, ("LeNet5",))
+            for name, design, sentence in networks]
 
 
 def _logits_agree(reference: Any, pytorch: Any, case: NetCase) -> None:

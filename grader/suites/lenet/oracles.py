@@ -28,6 +28,7 @@ from grader.suites.lenet.network import load_parameters
 HERE = Path(__file__).parent
 PUBLISHED_FACTS, PUBLISHED_LOGITS = HERE / "published.json", HERE / "published.npz"
 MODEL = "grader.suites.lenet.model"  # withheld from the student release
+SPREAD = 1e-2  # logits that differ by less across a batch and the classes say nothing about a network
 
 
 def configuration(num_classes: int, in_channels: int) -> str:
@@ -73,14 +74,17 @@ class LenetTorch(TorchOracle):
 
     def mistaken_logits(self, num_classes: int, in_channels: int, x: np.ndarray,
                         weights: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """What each classic mistake's network (model.MISTAKES) computes under the same weights, by mistake."""
-        from grader.suites.lenet.model import MISTAKES, LeNet5Variant  # withheld from the student release
+        """What each variant students build by mistake (model.variants(), those that differ least first) computes
+        under the same weights, by its description."""
+        from grader.suites.lenet.model import LeNet5Variant, described, variants  # withheld from the student release
 
+        variant = LeNet5Variant(num_classes, in_channels)
+        if load_parameters(variant, weights):
+            return {}
         found = {}
-        for mistake, options in MISTAKES.items():
-            variant = LeNet5Variant(num_classes, in_channels, **options)
-            if not load_parameters(variant, weights):
-                found[mistake] = forward(variant, x)
+        for design in variants():
+            variant.design = design
+            found[described(design)] = forward(variant, x)
         return found
 
 

@@ -1,8 +1,9 @@
 """Record, from the grader's own LeNet-5, what the student release checks against instead of it.
 
 ``python -m grader.suites.lenet.publish`` writes ``published.json`` (the parameter count, parameter shapes and layer
-table of every configuration the checks draw, and the names of the classic mistakes) and ``published.npz`` (LeNet-5's
-logits, and each mistake's, for the published weights and inputs of the check of the network's function). A test
+table of every configuration the checks draw, and the descriptions of the variants students build by mistake) and
+``published.npz`` (LeNet-5's logits, and each variant's, for the published weights and inputs of the check of the
+network's function). A test
 proves the files are what this writes. Withheld from the student release, as model.py is.
 """
 
@@ -15,14 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from grader.suites.lenet import IN_CHANNELS, NUM_CLASSES, SAME_FUNCTION_CASES, SAME_FUNCTION_EXAMPLE
-from grader.suites.lenet.model import MISTAKES
+from grader.suites.lenet.model import described, variants
 from grader.suites.lenet.network import draw_weights
 from grader.suites.lenet.oracles import PUBLISHED_FACTS, PUBLISHED_LOGITS, LenetTorch, configuration, recording
 
 
 def published_files() -> dict[Path, bytes]:
     """The two files' bytes, computed with the grader's own LeNet-5."""
-    oracle = LenetTorch()
+    oracle, differences = LenetTorch(), [described(design) for design in variants()]
     facts = {configuration(c, k): oracle.facts(c, k) for c in NUM_CLASSES for k in IN_CHANNELS}
     logits: dict[str, np.ndarray] = {}
     for case in [SAME_FUNCTION_EXAMPLE, *SAME_FUNCTION_CASES]:
@@ -31,10 +32,10 @@ def published_files() -> dict[Path, bytes]:
         key = recording(case.x, weights)
         logits[key] = oracle.logits(case.num_classes, case.in_channels, case.x, weights)
         mistaken = oracle.mistaken_logits(case.num_classes, case.in_channels, case.x, weights)
-        logits |= {f"{key} {index}": mistaken[mistake] for index, mistake in enumerate(MISTAKES)}
+        logits |= {f"{key} {index}": mistaken[difference] for index, difference in enumerate(differences)}
     archive = io.BytesIO()
     np.savez_compressed(archive, **logits)
-    text = json.dumps({"facts": facts, "mistakes": list(MISTAKES)}, indent=1, sort_keys=True) + "\n"
+    text = json.dumps({"facts": facts, "mistakes": differences}, indent=1, sort_keys=True) + "\n"
     return {PUBLISHED_FACTS: text.encode(), PUBLISHED_LOGITS: archive.getvalue()}
 
 
