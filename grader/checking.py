@@ -37,24 +37,28 @@ class BudgetSpent(BaseException):
 
 
 class EnoughSkipped(BaseException):
-    """Stops Hypothesis once the first ``SKIPS_BEFORE_NOT_GRADED`` inputs were all skipped (the code the check relies
-    on failed on each: the check is not graded), or ``SKIPS_AT_MOST`` inputs were (the check is graded on the inputs
-    it could use), without waiting for Hypothesis to give up after ten times its examples."""
+    """Stops Hypothesis once the first ``SKIPS_BEFORE_NOT_GRADED`` drawn inputs were all skipped (the code the check
+    relies on failed on each: the check is not graded), or ``SKIPS_AT_MOST`` inputs were (the check is graded on the
+    inputs it could use), without waiting for Hypothesis to give up after ten times its examples."""
 
 
 SKIPS_BEFORE_NOT_GRADED, SKIPS_AT_MOST = 20, 60
 
 
 class Attempts:
-    """The property Hypothesis runs for one check: it counts cases (and those it graded), keeps the last one and
-    the smallest failure of the first failure's kind, and stops shrinking once ``budget`` more cases have been
-    tried after the first failure. Once a failure is found, failures of other kinds are rejected as inputs this
-    search cannot use, so that shrinking keeps to the first kind; ``kind`` sets it from the start (a check that
-    failed in its family, run again alone, shrinks the kind of failure the family saw)."""
+    """The property Hypothesis runs for one check: it counts cases (those drawn from the check's strategy apart from
+    its fixed examples, and those it graded), keeps the last one and the smallest failure of the first failure's
+    kind, and stops shrinking once ``budget`` more cases have been tried after the first failure. It earns points
+    only when it graded ``minimum`` drawn inputs (see ``needed``). Once a failure is found, failures of other kinds
+    are rejected as inputs this search cannot use, so that shrinking keeps to the first kind; ``kind`` sets it from
+    the start (a check that failed in its family, run again alone, shrinks the kind of failure the family saw)."""
 
-    def __init__(self, check: Check, ctx: Context, budget: int, kind: str = "") -> None:
-        self.check, self.ctx, self.budget, self.kind = check, ctx, budget, kind
+    def __init__(self, check: Check, ctx: Context, budget: int, minimum: int, kind: str = "") -> None:
+        self.check, self.ctx, self.budget, self.minimum, self.kind = check, ctx, budget, minimum, kind
         self.count, self.graded, self.skipped, self.case, self.first_failure = 0, 0, 0, None, 0
+        self.fixed = {id(case) for case in check.examples}
+        self.drawn, self.drawn_graded, self.drawn_skipped = 0, 0, 0  # inputs drawn from the strategy (not fixed
+        # examples), those graded, and those skipped
         self.failure: CheckFailed | None = None
         self.failing_case: Any = None
         self.first_failing_case: Any = None
@@ -85,24 +89,40 @@ class Attempts:
         if clock := self.ctx.out_of_time():
             raise BudgetSpent(clock)
         self.case, self.count = case, self.count + 1
+        drawn = id(case) not in self.fixed
+        self.drawn += drawn
         self.record(case)
         try:
             self.body(case)
         except CheckFailed as failure:
             if self.kind and failure.kind != self.kind:
                 reject()
-            self.graded += 1
+            self.count_graded(drawn)
             self.keep(failure, case)
             raise
         except Skipped:
             self.skipped += 1
-            enough = self.skipped >= SKIPS_AT_MOST or (not self.graded and self.skipped >= SKIPS_BEFORE_NOT_GRADED)
+            self.drawn_skipped += drawn
+            enough = self.skipped >= SKIPS_AT_MOST or (
+                not self.drawn_graded and self.skipped >= SKIPS_BEFORE_NOT_GRADED)
             if enough and self.failure is None:  # once a failure is found, skipped inputs are shrinking's misses
                 raise EnoughSkipped from None
             reject()
-        self.graded += 1
+        self.count_graded(drawn)
         if len(self.passing) < PASSING_KEPT:
             self.passing.append(case)
+
+    def count_graded(self, drawn: bool) -> None:
+        """Count one graded input, and apart from the fixed examples, the drawn ones: only those earn points."""
+        self.graded += 1
+        self.drawn_graded += drawn
+
+    @property
+    def needed(self) -> int:
+        """How many drawn inputs this check must grade to earn points: the profile's minimum, or one when its strategy
+        offers fewer inputs than that (a fixed case, a short list: Hypothesis draws each once and stops); never none,
+        so fixed examples alone never pass a check."""
+        return self.minimum if self.drawn >= self.minimum else 1
 
     def body(self, case: Any) -> None:
         """Run the check on ``case``. Where it reads replies of probes that ran next to the student's code, a reply
@@ -191,12 +211,12 @@ def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, 
     early = not_runnable(check, ctx, loaded)
     if early is not None:
         return early
-    attempts = Attempts(check, ctx, profile.shrink_examples, kind)
+    attempts = Attempts(check, ctx, profile.shrink_examples, profile.min_graded, kind)
     attempts.activate()
     stop: BaseException | None = None
     try:
         with same_inputs_everywhere():
-            hypothesis_test(check.cases, check.examples, attempts, profile, run_seed)()
+            hypothesis_test(check.strategy(run_seed), check.examples, attempts, profile, run_seed)()
     except STOPS as stopped:
         stop = stopped
     return settle(attempts, stop, mistakes, time.monotonic() - started)
@@ -226,8 +246,9 @@ def settle(attempts: Attempts, stop: BaseException | None, mistakes: Sequence[Mi
         result.counterexample = counterexample(attempts.failing_case, check.shows)
         result.diagnosis = attempts.failure.cause or diagnose(check, ctx, attempts.failure, attempts.first_failing_case,
                                                               attempts.failing_case, attempts.passing, mistakes)
-    elif stop is None or (isinstance(stop, (Unsatisfiable, EnoughSkipped)) and attempts.graded):
-        result.status, result.score = PASSED, check.points
+    elif stop is None or isinstance(stop, (Unsatisfiable, EnoughSkipped)):
+        if attempts.drawn_graded >= attempts.needed:
+            result.status, result.score = PASSED, check.points
     elif isinstance(stop, BudgetSpent):
         result.status, result.message = TIMED_OUT, budget_spent("stopped", ctx.budget_seconds, stop.args[0])
     elif isinstance(stop, CheckAborted):
@@ -238,9 +259,9 @@ def settle(attempts: Attempts, stop: BaseException | None, mistakes: Sequence[Mi
     elif isinstance(stop, Flaky):
         result.message = ("it failed on an input and then passed on the same input: the result depends on "
                           "something besides the arguments (randomness, or state kept between calls)")
-    if attempts.graded == 0 and result.status == FAILED and not result.message:
-        result.status, result.score, result.message = NOT_GRADED, 0.0, not_graded(check, attempts.skips)
-    result.examples_run, result.seconds = attempts.graded, seconds
+    if result.status == FAILED and not result.message:
+        result.status, result.score, result.message = NOT_GRADED, 0.0, not_graded(attempts)
+    result.examples_run, result.seconds = attempts.drawn_graded, seconds
     result.inputs = attempts.inputs.hexdigest()[:16]
     result.notes = list(dict.fromkeys(attempts.notes))
     result.evidence = [piece for piece in attempts.observed if piece not in result.evidence] + result.evidence
@@ -248,13 +269,20 @@ def settle(attempts: Attempts, stop: BaseException | None, mistakes: Sequence[Mi
     return result
 
 
-def not_graded(check: Check, skipped: Sequence[str]) -> str:
-    """Why a check graded no input: what the code it relies on did on every input it was given."""
+def not_graded(attempts: Attempts) -> str:
+    """Why a check graded too few of the inputs drawn for it to earn points: what the code it relies on did on the
+    others."""
+    check, skipped, graded = attempts.check, attempts.skips, attempts.drawn_graded
+    functions = " and ".join(check.functions)
     if not skipped:
-        return "not graded: none of the inputs this check was given could tell a right answer from a constant"
-    return (f"not graded: on every input this check was given ({len(skipped)}), code it needs failed first: "
-            f"{skipped[0]}. Fix that (the value checks say how), then this check can grade "
-            f"{' and '.join(check.functions)}")
+        return (f"not graded: {'none' if not graded else f'only {graded}'} of the inputs this check was given could "
+                "tell a right answer from a constant")
+    if not graded:
+        return (f"not graded: on every input this check was given ({len(skipped)}), code it needs failed first: "
+                f"{skipped[0]}. Fix that (the value checks say how), then this check can grade {functions}")
+    return (f"not graded: code it needs failed on {attempts.drawn_skipped} of the {attempts.drawn} inputs drawn for it "
+            f"(the first time: {skipped[0]}), so {functions} could be graded on {graded} only, and a check earns "
+            f"points only when it grades at least {attempts.needed}. Fix that first (the value checks say how)")
 
 
 def missing_functions(check: Check, loaded: LoadReport) -> str:

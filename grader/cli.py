@@ -13,15 +13,18 @@ import os
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
 from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
 from grader.repair.found import HINT_LEVELS
-from grader.settings import Settings, hint_level
+from grader.settings import PROFILES, Settings, hint_level
 from grader.suites import assignments, course_in_environment, get_suite, repository_assignments
 from grader.validate import PROPERTY_NAMES
+
+PROFILE_NAMES = tuple(PROFILES)
 
 
 def run() -> NoReturn:
@@ -72,9 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", type=Path, metavar="FILE", help="also write a Gradescope results.json here")
     check.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report here")
     check.add_argument("--md", type=Path, metavar="FILE", help="also write a Markdown report here")
-    check.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
-    check.add_argument("--profile", choices=("quick", "thorough"), default="quick",
-                       help="quick: local feedback in seconds; thorough: the official grade's profile")
+    check.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own; for official, the "
+                                                 "one drawn from the course secret and the submission)")
+    check.add_argument("--profile", choices=PROFILE_NAMES, default="quick",
+                       help="quick: local feedback in seconds; thorough: more inputs, public seed; official: the "
+                            "official grade (its seed from the course secret, or --seed N to replay one)")
     check.add_argument("--oracle", choices=ORACLE_NAMES, default="auto",
                        help="where expected values come from (auto: the reference when installed, else PyTorch)")
     check.add_argument("--budget", type=seconds, metavar="SECONDS",
@@ -95,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "into /autograder/results/results.json")
     gradescope.add_argument("assignment", choices=known)
     gradescope.add_argument("--root", type=Path, default=Path("/autograder"), help="Gradescope's autograder folder")
-    gradescope.add_argument("--profile", choices=("quick", "thorough"), default="thorough")
+    gradescope.add_argument("--profile", choices=PROFILE_NAMES, default="official")
     add_repair_options(gradescope)
     gradescope.set_defaults(command=command_gradescope, usage=gradescope)
 
@@ -106,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     autograder.add_argument("--hints", choices=HINT_LEVELS, help="the hint level its run_autograder grades with "
                                                                  "(default: $GRADER_HINTS there, else line)")
     autograder.set_defaults(command=command_gradescope_zip, usage=autograder)
+
+    secret = commands.add_parser("secret", help="create the course secret the official grade draws its inputs from "
+                                               "(once per instructor; never in a repository or a release)")
+    secret.set_defaults(command=command_secret, usage=secret)
 
     release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
     release.add_argument("--root", type=Path, help="the course repository (default: --course, else here)")
@@ -138,9 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_class_arguments(batch, known, "where records and reports go")
     batch.add_argument("--jobs", type=int, default=os.cpu_count(), metavar="N",
                        help="submissions graded at once (default: the number of CPUs)")
-    batch.add_argument("--profile", choices=("quick", "thorough"), default="thorough",
-                       help="thorough (default): the official grade's profile; quick: fewer examples")
-    batch.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
+    batch.add_argument("--profile", choices=PROFILE_NAMES, default="official",
+                       help="official (default): the official grade, each submission's seed drawn from the course "
+                            "secret and its content; thorough: as many inputs, public seed; quick: fewer inputs")
+    batch.add_argument("--seed", type=int, help="Hypothesis seed of the quick and thorough profiles (default: the "
+                                                "profile's own)")
     batch.add_argument("--data-dir", type=Path, metavar="DIR",
                        help="MNIST IDX files for the assignments that read MNIST")
     batch.add_argument("--budget", type=seconds, metavar="SECONDS",
@@ -254,8 +265,20 @@ def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Se
                     budget_seconds=args.budget, hints=hint_level(args.hints), repair_seconds=args.repair_budget)
 
 
+def secret_or_usage_error(parser: argparse.ArgumentParser) -> bytes:
+    """The course secret; where there is none, a usage error that says how to make one."""
+    from grader.official import NoSecret, course_secret
+
+    try:
+        return course_secret()
+    except NoSecret as error:
+        parser.error(str(error))
+
+
 def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from grader.batch.records import content_digest
     from grader.files import json_text
+    from grader.official import official_seed
     from grader.reports import html, markdown, terminal
     from grader.reports.results_json import results_json
     from grader.runner import grade
@@ -267,6 +290,9 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     except SubmissionError as error:
         parser.error(str(error))
     settings = settings_of(args, parser)
+    if settings.official and settings.seed is None:
+        settings = replace(settings, seed=official_seed(secret_or_usage_error(parser), args.assignment,
+                                                        content_digest((path,))))
     with live_line(quiet=args.json is not None) as on_progress:
         report = grade(args.assignment, path, settings, on_progress)
     print(terminal.render(report))
@@ -312,10 +338,22 @@ def command_gradescope(args: argparse.Namespace, parser: argparse.ArgumentParser
 def command_gradescope_zip(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from grader.gradescope import build_autograder_zip
 
+    secret = secret_or_usage_error(parser)
     try:
-        print(f"wrote {build_autograder_zip(args.assignment, args.repo, args.out, args.hints)}")
+        print(f"wrote {build_autograder_zip(args.assignment, args.repo, args.out, secret, args.hints)}")
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
+    return 0
+
+
+def command_secret(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Create the course secret file unless it exists; say where it is (never what it holds)."""
+    from grader.official import SECRET_VARIABLE, create_secret
+
+    path, created = create_secret()
+    print(f"{'wrote a new' if created else 'kept the'} course secret in {path} (readable by you alone): the official "
+          f"grade draws each submission's inputs from it. Keep it out of the course repository and its releases; on "
+          f"another machine, copy that file or set ${SECRET_VARIABLE} to its content")
     return 0
 
 
@@ -400,12 +438,17 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1")
     settings = settings_of(args, parser)
+    if settings.official and args.seed is not None:
+        parser.error("--seed with the official profile: each submission's seed is drawn from the course secret and "
+                     "its content; to replay one grade, run `grader check ASSIGNMENT PATH --profile official --seed N` "
+                     "with the seed in its record.json, or give --profile thorough for one public seed")
+    secret = secret_or_usage_error(parser) if settings.official else None
     if (args.executor == "dask") != bool(args.scheduler):
         parser.error("--executor dask and --scheduler ADDRESS go together")
     try:
         with dask_executor(args.scheduler) if args.scheduler else contextlib.nullcontext() as executor:
             records = grade_all(args.assignment, args.submissions, args.out, settings, jobs=args.jobs,
-                                executor=executor)
+                                executor=executor, secret=secret)
     except ImportError as error:
         parser.error(str(error))
     except KeyboardInterrupt:

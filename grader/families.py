@@ -12,7 +12,7 @@ from grader.checking import (Attempts, BudgetSpent, hypothesis_test, not_runnabl
 from grader.results import NOT_GRADED, PASSED, CheckResult
 from grader.sandbox.process import LoadReport
 from grader.settings import Profile
-from grader.suites.framework import Check, Context, Mistake
+from grader.suites.framework import Check, CheckAborted, Context, Mistake
 
 
 def families(checks: Sequence[Check]) -> list[list[Check]]:
@@ -29,18 +29,26 @@ def run_family(family: Sequence[Check], ctx: Context, loaded: LoadReport, profil
     """Run checks that draw from one strategy on one stream of its inputs: Hypothesis draws each input once, and
     the student's functions and the oracle are called once per input, whatever the number of checks that use the
     answer. A check that fails there is run again on its own, so that its failure shrinks as it would alone (see
-    alone_or_as_seen); one that stops (a timeout, a crash, too many skipped inputs) is settled where it stopped."""
+    alone_or_as_seen), and so is one that graded too few of the stream's inputs to earn points (its own stream draws
+    past those it cannot use); one that stops (a timeout, a crash, too many skipped inputs) is settled where it
+    stopped."""
     started = time.monotonic()
     results = {check.name: early for check in family if (early := not_runnable(check, ctx, loaded)) is not None}
-    members = [Attempts(check, ctx, profile.shrink_examples) for check in family if check.name not in results]
+    members = [Attempts(check, ctx, profile.shrink_examples, profile.min_graded) for check in family
+               if check.name not in results]
     stop = family_stream(members, ctx, profile, run_seed) if members else None
     seconds = (time.monotonic() - started) / max(1, len(members))
     for member in members:
-        if member.failure is not None:
-            results[member.check.name] = alone_or_as_seen(member, ctx, loaded, profile, run_seed, mistakes, seconds)
+        ended = member.failure or member.stop or stop
+        if member.failure is not None or (not isinstance(ended, STOPPED) and member.drawn_graded < member.needed):
+            results[member.check.name] = alone_or_as_seen(member, ended, ctx, loaded, profile, run_seed, mistakes,
+                                                          seconds)
         else:
-            results[member.check.name] = settle(member, member.stop or stop, mistakes, seconds)
+            results[member.check.name] = settle(member, ended, mistakes, seconds)
     return results
+
+
+STOPPED = (BudgetSpent, CheckAborted)  # a check stopped by these is settled where it stopped, never run again
 
 
 class FamilyDone(BaseException):
@@ -74,7 +82,7 @@ def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
 
     try:
         with same_inputs_everywhere():
-            hypothesis_test(members[0].check.cases, fixed, one_input, profile, run_seed)()
+            hypothesis_test(members[0].check.strategy(run_seed), fixed, one_input, profile, run_seed)()
     except FamilyDone:
         return None
     except BudgetSpent as stop:
@@ -82,15 +90,17 @@ def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
     return None
 
 
-def alone_or_as_seen(member: Attempts, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
-                     mistakes: Sequence[Mistake], seconds: float) -> CheckResult:
+def alone_or_as_seen(member: Attempts, ended: BaseException | None, ctx: Context, loaded: LoadReport,
+                     profile: Profile, run_seed: int, mistakes: Sequence[Mistake], seconds: float) -> CheckResult:
     """A check that failed in its family, run alone so that its failure shrinks, keeping to the kind of failure the
-    family saw (a wrong value stays a wrong value, not an exception that another input raises); if that run (whose
-    input stream skips differently) finds no such failure, or there is no time left for it, the failure the family
-    saw stands, unshrunk (``seconds``: this check's share of the family's time)."""
+    family saw (a wrong value stays a wrong value, not an exception that another input raises), or that graded too
+    few inputs there, run alone so that it draws past the inputs it cannot use. If the alone run of a failed check
+    (whose input stream skips differently) finds no such failure, or there is no time left for it, what the family
+    saw stands, unshrunk (``ended``: what ended the check's part of the stream; ``seconds``: its share of the
+    family's time)."""
     if not ctx.out_of_time():
         alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes, member.kind)
-        if alone.status not in (PASSED, NOT_GRADED):
+        if member.failure is None or alone.status not in (PASSED, NOT_GRADED):
             return alone
     member.activate()
-    return settle(member, member.failure, mistakes, seconds)
+    return settle(member, ended, mistakes, seconds)

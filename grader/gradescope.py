@@ -15,10 +15,13 @@ import time
 import tomllib
 import traceback
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from grader.batch.records import content_digest
 from grader.files import json_text, write_atomic
+from grader.official import official_seed
 from grader.reports.results_json import results_json
 from grader.runner import grade
 from grader.settings import Settings
@@ -31,17 +34,24 @@ TORCH = "torch==2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 SOURCES = ("pyproject.toml", "README.md", "grader")  # no reference/: no solution text the child could read
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
+SECRET_ENTRY = "secret"  # the course secret, for the official grade's seeds (grader.official)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 GRADER_FAILED = ("The autograder itself failed while grading this submission: this is not a problem with your "
                  "code, and this score of 0 is not your grade. Please contact the course staff.")
 
 
-def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "thorough", hints: str = "off",
+def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "official", hints: str = "off",
                    repair_seconds: float = Settings.repair_seconds) -> dict[str, Any]:
-    """Grade ``root/submission`` and write ``root/results/results.json`` atomically, even if the grader crashes."""
+    """Grade ``root/submission`` and write ``root/results/results.json`` atomically, even if the grader crashes. The
+    official profile's seed comes from the course secret the zip carries (``root/source/secret``) and the
+    submission's content."""
     started = time.monotonic()
     settings = Settings(profile, oracle="pytorch", hints=hints, repair_seconds=repair_seconds)
     try:
+        if settings.official:
+            secret = (root / "source" / SECRET_ENTRY).read_bytes().strip()
+            submission = root / "submission"
+            settings = replace(settings, seed=official_seed(secret, assignment, content_digest((submission,))))
         results = results_json(grade(assignment, root / "submission", settings))
         text = json_text(results)
     except Exception:  # a fault of the grader, not of the student: Gradescope must still get a results.json
@@ -65,8 +75,10 @@ def grader_failure(assignment: str, profile: str, trace: str, seconds: float) ->
     }
 
 
-def build_autograder_zip(assignment: str, repo: Path, out: Path, hints: str | None = None) -> Path:
-    """Write the Gradescope autograder zip for ``assignment`` from the course repository ``repo`` to ``out``.
+def build_autograder_zip(assignment: str, repo: Path, out: Path, secret: bytes, hints: str | None = None) -> Path:
+    """Write the Gradescope autograder zip for ``assignment`` from the course repository ``repo`` to ``out``, with the
+    course ``secret`` the official grade draws its seeds from (Gradescope never shows the zip to students; only the
+    grader reads the file, which no sandboxed child can).
 
     The same sources give a byte-identical zip: entries are sorted and stamped 1980-01-01."""
     if assignment not in assignments():
@@ -74,14 +86,14 @@ def build_autograder_zip(assignment: str, repo: Path, out: Path, hints: str | No
     missing = [name for name in SOURCES if not (repo / name).exists()]
     if missing:
         raise FileNotFoundError(f"{repo.resolve()} lacks {', '.join(missing)}: name the course repository")
-    entries = {"setup.sh": (setup_script(), True), "run_autograder": (run_script(assignment, hints), True),
-               "constraints.txt": (constraints(repo), False)}
-    entries.update({name: (data, False) for name, data in source_files(repo)})
+    entries = {"setup.sh": (setup_script(), 0o755), "run_autograder": (run_script(assignment, hints), 0o755),
+               "constraints.txt": (constraints(repo), 0o644), SECRET_ENTRY: (secret + b"\n", 0o600)}
+    entries.update({name: (data, 0o644) for name, data in source_files(repo)})
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(entries):
-            data, executable = entries[name]
-            archive.writestr(zip_entry(name, executable), data)
+            data, mode = entries[name]
+            archive.writestr(zip_entry(name, mode), data)
     return out
 
 
@@ -103,11 +115,12 @@ def skipped(relative: Path) -> bool:
         part == "__pycache__" or part.startswith(".") for part in relative.parts)
 
 
-def zip_entry(name: str, executable: bool) -> zipfile.ZipInfo:
-    """A zip entry with a fixed timestamp and Unix mode (0755 or 0644), so builds are byte-identical."""
+def zip_entry(name: str, mode: int) -> zipfile.ZipInfo:
+    """A zip entry with a fixed timestamp and Unix ``mode`` (0755, 0644, or 0600 for the secret), so builds are
+    byte-identical."""
     info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
     info.create_system = 3  # Unix: unzip and Gradescope honour the mode bits below
-    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    info.external_attr = (0o100000 | mode) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     return info
 
@@ -130,6 +143,7 @@ python3 -c 'import sys; sys.exit(sys.version_info < {MIN_PYTHON})' || {{
   echo "setup.sh: this grader needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; choose the Ubuntu 24.04 base image" >&2
   exit 1
 }}
+chmod 600 "$ROOT/source/{SECRET_ENTRY}"  # the course secret: the grader (root) reads it, no sandboxed child can
 python3 -m venv "$ROOT/venv"
 PIP="$ROOT/venv/bin/pip"
 # The CPU build first, so pip never pulls a multi-GB CUDA build; pyproject's torch range then installs nothing.

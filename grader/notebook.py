@@ -21,7 +21,7 @@ from typing import Any, Sequence
 from grader.progress import LiveLine, TerminalLine
 from grader.results import GradeReport
 from grader.runner import grade_submission
-from grader.settings import Settings, hint_level
+from grader.settings import PROFILES, Settings, hint_level
 from grader.submission import CALLS_GRADER, SourceCell, Submission, strip_magics
 from grader.suites import assignments, get_suite
 
@@ -135,6 +135,9 @@ def live_line() -> contextlib.AbstractContextManager:
 def check(function: str, history: Sequence[str] | None = None, profile: str = "quick") -> NotebookReport:
     """Grade ``function`` as the notebook defines it now; Jupyter shows the returned report as HTML, and a line
     that follows the checks while they run."""
+    if PROFILES[profile].seed is None:
+        raise ValueError(f"grader.check runs the public profiles, 'quick' or 'thorough', not {profile!r}: the "
+                         "official grade draws its inputs from a secret the course keeps")
     assignment = assignment_of(function)
     cells = cells_to_grade(kernel_history() if history is None else history)
     digest = hashlib.sha256("\n".join(c.source for c in cells).encode()).hexdigest()

@@ -11,18 +11,23 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Profile:
-    """How hard to look: the quick profile for students' local checks, thorough for the official grade."""
+    """How hard to look: quick for students' local checks, thorough for more inputs (both with public seeds), and
+    official for the grade, with thorough's inputs drawn from a seed no one can know in advance."""
 
     name: str
     max_examples: int
-    seed: int
+    seed: int | None  # None: drawn per submission from the course secret (grader.official)
     shrink_examples: int
+    min_graded: int  # drawn inputs (fixed examples do not count) a check must grade to earn points
     budget_seconds: float  # wall-clock time one submission's checks may take in all (a suite may add its own)
 
 
 PROFILES = {
-    "quick": Profile("quick", max_examples=25, seed=0, shrink_examples=60, budget_seconds=300),
-    "thorough": Profile("thorough", max_examples=150, seed=20261, shrink_examples=300, budget_seconds=1800),
+    "quick": Profile("quick", max_examples=25, seed=0, shrink_examples=60, min_graded=5, budget_seconds=300),
+    "thorough": Profile("thorough", max_examples=150, seed=20261, shrink_examples=300, min_graded=10,
+                        budget_seconds=1800),
+    "official": Profile("official", max_examples=150, seed=None, shrink_examples=300, min_graded=10,
+                        budget_seconds=1800),
 }
 
 
@@ -43,9 +48,19 @@ class Settings:
         return PROFILES[self.profile]
 
     @property
+    def official(self) -> bool:
+        """Whether this is the official grade, whose seed came from the course secret (or replays one that did)."""
+        return self.chosen.seed is None
+
+    @property
     def seed_in_force(self) -> int:
-        """The seed the run uses: the one given, else the profile's."""
-        return self.chosen.seed if self.seed is None else self.seed
+        """The seed the run uses: the one given, else the profile's (the official profile has none of its own)."""
+        if self.seed is not None:
+            return self.seed
+        if self.chosen.seed is None:
+            raise ValueError("the official profile's seed is drawn per submission from the course secret "
+                             "(grader.official.official_seed): give it as Settings(seed=...)")
+        return self.chosen.seed
 
 
 def hint_level(given: str | None = None) -> str:

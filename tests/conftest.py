@@ -19,6 +19,26 @@ SUBMISSIONS = Path(__file__).parent / "fixtures" / "submissions"
 
 
 SHARED = ROOT.parent / "shared"
+EXAMPLES = ROOT / "examples" / "submissions"
+# The bundled example submissions' verdicts (every check not passed, with its status), as the grader gave them before
+# the official seed was drawn from a course secret: the student release, the instructor's install and a Gradescope
+# zip must all give them still, on any seed (tests/test_packaging.py, tests/test_gradescope.py).
+EXAMPLE_VERDICTS = {
+    ("conv", "alice.py"): {},
+    ("conv", "bob.ipynb"): {"backward_dx": "failed", "backward_dw": "failed"},
+    ("conv", "carol.py"): {name: "failed" for name in (
+        "output_size_formula", "output_size_rejects_impossible", "zero_pad_pads_height_and_width", "zero_pad_dtype",
+        "forward_worked_examples", "forward_shape", "forward_values", "forward_dtype", "backward_dx", "backward_dw",
+        "backward_db", "backward_dtype")},
+    ("lenet", "erin.py"): {"same_function": "failed"},
+    ("pool", "dave.py"): {"avg_backward_values": "failed", "avg_backward_dtype": "not graded"},
+}
+
+
+def verdicts(results: dict) -> dict[str, str]:
+    """A results.json's checks that did not pass, with their status."""
+    return {test["extra_data"]["check"]: test["extra_data"]["status"] for test in results["tests"]
+            if test["extra_data"]["status"] != "passed"}
 
 
 def solution_passages(root: Path = ROOT, length: int = 3) -> set[str]:

@@ -38,7 +38,7 @@ def test_the_grader_program_exits_with_the_checks_status_after_writing_everythin
                            str(tmp_path / "r.json")], capture_output=True, text=True, cwd=tmp_path, timeout=300,
                           env=buffered)
     assert done.returncode == 1, done.stderr
-    assert done.stdout.rstrip().endswith("(more inputs, another seed).") and "Likely cause" in done.stdout
+    assert done.stdout.rstrip().endswith("drawn from a seed no one knows in advance.") and "Likely cause" in done.stdout
     assert json.loads((tmp_path / "r.json").read_text())["score"] < sum(check.points for check in get_suite("pool").checks)
 
 

@@ -149,10 +149,10 @@ def test_a_check_that_failed_in_its_family_shrinks_the_kind_of_failure_the_famil
                   (Number(1),))
     sandbox = InProcess({"double": double})
     ctx = Context(sandbox, Doubling())
-    member = Attempts(check, ctx, QUICK.shrink_examples)
+    member = Attempts(check, ctx, QUICK.shrink_examples, QUICK.min_graded)
     try:
         member(Number(950))
     except CheckFailed:
         pass
-    result = alone_or_as_seen(member, ctx, sandbox.load(), QUICK, QUICK.seed, [], 0.0)
+    result = alone_or_as_seen(member, member.failure, ctx, sandbox.load(), QUICK, QUICK.seed, [], 0.0)
     assert result.status == FAILED and result.message == "double is 2700; expected 1800 for n=900"

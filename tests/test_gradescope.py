@@ -8,23 +8,31 @@ import shutil
 import stat
 import subprocess
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, code_text, shared, solution_passages
+from conftest import EXAMPLE_VERDICTS, EXAMPLES, ROOT, SUBMISSIONS, code_text, shared, solution_passages, verdicts
 from grader import gradescope
 from grader.evidence import SpeedFigures
+from grader.batch.records import content_digest
 from grader.gradescope import build_autograder_zip, run_gradescope
+from grader.official import official_seed
+
+
+SECRET = b"the course secret the zip carries"
 
 
 def autograder_tree(tmp_path: Path, files: dict[str, str]) -> Path:
-    """A fake /autograder: submission/ holding ``files`` (name -> text), source/ and no results/ yet."""
+    """A fake /autograder: submission/ holding ``files`` (name -> text), source/ with the course secret and no
+    results/ yet."""
     root = tmp_path / "autograder"
     (root / "submission").mkdir(parents=True)
     (root / "source").mkdir()
+    (root / "source" / "secret").write_bytes(SECRET + b"\n")
     for name, text in files.items():
         (root / "submission" / name).write_text(text)
     return root
@@ -93,7 +101,7 @@ def test_non_finite_numbers_are_written_as_strict_json(tmp_path: Path, monkeypat
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_autograder_zip("pool", ROOT, tmp_path_factory.mktemp("zip") / "autograder.zip")
+    return build_autograder_zip("pool", ROOT, tmp_path_factory.mktemp("zip") / "autograder.zip", SECRET)
 
 
 def test_the_zip_holds_the_scripts_and_the_installable_grader_only(built: Path) -> None:
@@ -112,6 +120,22 @@ def test_the_zip_holds_the_scripts_and_the_installable_grader_only(built: Path) 
     assert run_text.startswith("#!/usr/bin/env bash\n") and '/venv/bin/grader" gradescope pool' in run_text
     assert 'TORCH_INDEX="${TORCH_INDEX-https://download.pytorch.org/whl/cpu}"' in setup_text
     assert '--index-url "$TORCH_INDEX"} torch==2.13.0' in setup_text and "constraints.txt" in setup_text
+
+
+def test_the_zip_carries_the_course_secret_for_root_alone(built: Path) -> None:
+    with zipfile.ZipFile(built) as archive:
+        secret = archive.getinfo("secret")
+        assert archive.read("secret") == SECRET + b"\n"
+        setup_text = archive.read("setup.sh").decode()
+    assert stat.S_IMODE(secret.external_attr >> 16) == 0o600
+    assert 'chmod 600 "$ROOT/source/secret"' in setup_text
+
+
+def test_the_official_grade_draws_its_seed_from_the_zips_secret_and_the_submission(tmp_path: Path) -> None:
+    root = autograder_tree(tmp_path, {"pool.py": (SUBMISSIONS / "pool" / "correct_loops.py").read_text()})
+    results = valid_results(root, run_gradescope("pool", root))
+    assert results["extra_data"]["profile"] == "official" and results["score"] > 0
+    assert results["extra_data"]["seed"] == official_seed(SECRET, "pool", content_digest((root / "submission",)))
 
 
 def test_the_zip_holds_no_solution_text(built: Path) -> None:
@@ -133,7 +157,7 @@ def test_run_autograder_leaves_valid_results_when_the_grader_cannot_start(built:
 
 
 def test_the_zip_is_byte_identical_when_built_twice(built: Path, tmp_path: Path) -> None:
-    again = build_autograder_zip("pool", ROOT, tmp_path / "again.zip")
+    again = build_autograder_zip("pool", ROOT, tmp_path / "again.zip", SECRET)
     assert again.read_bytes() == built.read_bytes()
     with zipfile.ZipFile(again) as archive:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
@@ -141,36 +165,51 @@ def test_the_zip_is_byte_identical_when_built_twice(built: Path, tmp_path: Path)
 
 def test_the_zip_needs_a_known_assignment_and_a_course_repository(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown assignment 'poll'"):
-        build_autograder_zip("poll", ROOT, tmp_path / "a.zip")
+        build_autograder_zip("poll", ROOT, tmp_path / "a.zip", SECRET)
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     with pytest.raises(FileNotFoundError, match="lacks README.md, grader"):
-        build_autograder_zip("pool", tmp_path, tmp_path / "a.zip")
+        build_autograder_zip("pool", tmp_path, tmp_path / "a.zip", SECRET)
 
 
-@pytest.mark.slow
-def test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograder_root(built: Path,
-                                                                                       tmp_path: Path) -> None:
-    """The zip as Gradescope uses it: unpacked into ROOT/source, setup.sh run against the package index this
-    machine has (pip's own configuration, torch from local disk), then run_autograder on a submission."""
-    root = tmp_path / "autograder"
+@dataclass(frozen=True)
+class Installed:
+    """The zip unpacked into ROOT/source and its setup.sh run: ROOT, and the environment the scripts ran in."""
+
+    root: Path
+    environment: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def installed(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The zip as Gradescope installs it: unpacked into ROOT/source, setup.sh run against the package index this
+    machine has (pip's own configuration, torch from local disk)."""
+    root = tmp_path_factory.mktemp("gradescope") / "autograder"
     with zipfile.ZipFile(built) as archive:
         archive.extractall(root / "source")
     for script in ("setup.sh", "run_autograder"):
         (root / "source" / script).chmod(0o755)
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    (root / "submission").mkdir()
-    shutil.copy(SUBMISSIONS / "pool" / "correct_loops.py", root / "submission" / "pool.py")
     environment = {**os.environ, "AUTOGRADER_ROOT": str(root), "TORCH_INDEX": ""}
     environment.pop("PYTHONPATH", None)
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=environment,
                            capture_output=True, text=True, timeout=1200)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    return Installed(root, environment)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograder_root(installed: Installed) -> None:
+    root, environment = installed.root, installed.environment
+    (root / "submission").mkdir()
+    shutil.copy(SUBMISSIONS / "pool" / "correct_loops.py", root / "submission" / "pool.py")
     pinned = dict(line.split("==") for line in (root / "source" / "constraints.txt").read_text().split())
     listed = subprocess.run([str(root / "venv" / "bin" / "pip"), "list", "--format=json"], capture_output=True,
                             text=True, env=environment, check=True).stdout
-    installed = {entry["name"].lower().replace("_", "-"): entry["version"] for entry in json.loads(listed)}
+    installed_versions = {entry["name"].lower().replace("_", "-"): entry["version"] for entry in json.loads(listed)}
     assert {"numpy", "hypothesis", "jinja2", "nbformat"} <= set(pinned)
-    assert all(installed.get(name) == version for name, version in pinned.items() if name in installed)
+    assert all(installed_versions.get(name) == version for name, version in pinned.items()
+               if name in installed_versions)
     run = subprocess.run(["bash", str(root / "run_autograder")], cwd=root, env=environment, capture_output=True,
                          text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -178,4 +217,22 @@ def test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograde
     jsonschema.validate(results, json.loads(shared("schemas/gradescope_results.schema.json").read_text()))
     assert results["score"] == sum(test["max_score"] for test in results["tests"]) > 0
     assert results["output_format"] == results["test_output_format"] == "md"
-    assert results["extra_data"]["oracle"] == "pytorch"
+    assert results["extra_data"]["oracle"] == "pytorch" and results["extra_data"]["profile"] == "official"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("assignment, example", list(EXAMPLE_VERDICTS), ids=[name for _, name in EXAMPLE_VERDICTS])
+def test_the_installed_zip_gives_the_examples_their_verdicts_on_its_official_seeds(
+        assignment: str, example: str, installed: Installed, tmp_path: Path) -> None:
+    """The grader the zip installed grades any assignment: each bundled example gets the verdicts it always had,
+    on the official seed drawn from the zip's secret and the example."""
+    source = EXAMPLES / assignment / example
+    graded = autograder_tree(tmp_path, {f"{assignment}{source.suffix}": source.read_text()})
+    run = subprocess.run([str(installed.root / "venv" / "bin" / "grader"), "gradescope", assignment, "--root",
+                          str(graded)], cwd=graded, env=installed.environment, capture_output=True, text=True,
+                         timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((graded / "results" / "results.json").read_text())
+    assert results["extra_data"]["seed"] == official_seed(SECRET, assignment, content_digest((graded / "submission",)))
+    assert verdicts(results) == EXAMPLE_VERDICTS[assignment, example]

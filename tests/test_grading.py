@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -120,6 +121,16 @@ def test_a_backward_whose_own_forward_always_raises_is_not_graded_rather_than_fa
     test = results_json(report)["tests"][report.results.index(backward[0])]
     assert test["status"] == "failed" and test["extra_data"]["status"] == NOT_GRADED
     assert "NOT GRADED" in render(report) and report.function_statuses["conv_backward"] == NOT_GRADED
+
+
+def test_a_backward_graded_on_too_few_drawn_inputs_is_not_graded_and_says_why(submission) -> None:
+    report = grade("conv", submission("conv", "correct_loops.py", "faults/forward_on_tiny_inputs_only.py"))
+    backward = [r for r in report.results if r.functions == ("conv_backward",) and "dtype" not in r.name]
+    assert backward and all(r.status == NOT_GRADED and r.score == 0 for r in backward)
+    graded = backward[0].examples_run
+    assert 0 < graded < Settings().chosen.min_graded
+    assert re.search(rf"failed on \d+ of the \d+ inputs drawn for it \(the first time: conv_forward raised ValueError: "
+                     rf"only tiny inputs\), so conv_backward could be graded on {graded} only", backward[0].message)
 
 
 def test_a_backward_is_graded_on_the_inputs_where_its_forward_returns(tmp_path: Path) -> None:

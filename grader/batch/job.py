@@ -43,9 +43,10 @@ class GradeJob:
             record = Record(self.entry.student_id, self.key, report.status, round(report.score, 4),
                             round(report.max_score, 4), {r.name: r.score for r in report.results}, message,
                             sandbox=report.sandbox if ran else "",  # what never ran had no level
-                            detail=report.detail)
+                            detail=report.detail, seed=report.seed)
         except Exception:  # a fault of the grader itself, never the student's: recorded, not scored
-            record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc())
+            record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc(),
+                            seed=self.settings.seed)
         record.seconds = round(time.monotonic() - started, 3)
         write_record(self.out, record)
         return record

@@ -39,6 +39,7 @@ class Record:
     seconds: float = 0.0
     sandbox: str = ""  # the sandbox level the submission ran at (see README, Security)
     detail: str = ""  # what follows the status word where it helps: "in conv_forward"
+    seed: int | None = None  # the seed its inputs were drawn from: `grader check --seed N` replays the grade
 
     def __post_init__(self) -> None:
         """A status given as its word becomes the Status; a word outside the vocabulary is a ValueError."""

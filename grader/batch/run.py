@@ -9,7 +9,7 @@ import sys
 import traceback
 from collections import Counter, defaultdict, deque
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -19,10 +19,11 @@ from grader.batch.discover import discover
 from grader.batch.executor import Executor, local_pool
 from grader.batch.gradebook import write_gradebook
 from grader.batch.job import GradeJob
-from grader.batch.records import (GRADER_ERROR, Record, is_done, read_record, record_key, suite_version,
-                                  write_record)
+from grader.batch.records import (GRADER_ERROR, Record, content_digest, is_done, read_record, record_key,
+                                  suite_version, write_record)
 from grader.batch.scratch import UNPACKED_PREFIX, clear_leftovers, held_folder
 from grader.batch.summary import write_summary
+from grader.official import official_seed
 from grader.settings import Settings
 from grader.status import Status
 from grader.suites import get_suite
@@ -92,12 +93,13 @@ def terminal_columns(stream: TextIO) -> int:
 
 def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings = Settings("thorough"),
               jobs: int | None = None, executor: Executor | None = None,
-              stream: TextIO | None = None) -> list[Record]:
+              stream: TextIO | None = None, secret: bytes | None = None) -> list[Record]:
     """Grade every submission not already recorded with the same key; returns every entry's record, by id.
 
-    A given ``executor`` stays open (its owner closes it); without one, a local pool of ``jobs`` workers is used.
-    The progress bar goes to ``stream`` (default: stderr). Relative paths are taken from where this runs, never
-    from a worker's own folder; what killed batches left behind is cleared first (see `scratch`).
+    With the official profile, each submission's seed is drawn from the course ``secret`` and its content (see
+    grader.official). A given ``executor`` stays open (its owner closes it); without one, a local pool of ``jobs``
+    workers is used. The progress bar goes to ``stream`` (default: stderr). Relative paths are taken from where this
+    runs, never from a worker's own folder; what killed batches left behind is cleared first (see `scratch`).
 
     Ctrl-C stops at once: the records already written stay, and the next run grades only the rest.
     """
@@ -109,10 +111,10 @@ def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings 
         entries = discover(submissions, scratch, out)
         todo = []
         for entry in entries:
-            key = record_key(entry.sources, entry.problem, assignment, settings.profile, settings.seed_in_force,
-                             version)
+            chosen = entry_settings(assignment, entry.sources, settings, secret)
+            key = record_key(entry.sources, entry.problem, assignment, chosen.profile, chosen.seed_in_force, version)
             if not is_done(out, entry.student_id, key):
-                todo.append(GradeJob(assignment, entry, out, key, settings))
+                todo.append(GradeJob(assignment, entry, out, key, chosen))
         progress = Progress(len(entries), stream or sys.stderr, skipped=len(entries) - len(todo))
         if executor is not None:
             run_all(executor, todo, progress)
@@ -125,6 +127,15 @@ def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings 
     write_summary(out, assignment, records)
     warn_below_strict(records, stream or sys.stderr)
     return records
+
+
+def entry_settings(assignment: str, sources: tuple[Path, ...], settings: Settings, secret: bytes | None) -> Settings:
+    """One submission's settings: the batch's, with the official profile's seed drawn for this submission."""
+    if not settings.official or settings.seed is not None:
+        return settings
+    if secret is None:
+        raise ValueError("the official profile needs the course secret (grader.official.course_secret())")
+    return replace(settings, seed=official_seed(secret, assignment, content_digest(sources)))
 
 
 def warn_below_strict(records: list[Record], stream: TextIO) -> None:

@@ -3,7 +3,8 @@
 OUT holds the stubs and notebooks (`assignments/`), the grader package with its templates, a `pyproject.toml`
 that installs the grader alone (no `reference/`: the installed grader grades against PyTorch, which `grader
 validate` proves agrees with the reference), and a README for students. Nothing is copied from `reference/`
-but what `grader release` cuts out of it anyway.
+but what `grader release` cuts out of it anyway, and the files a suite withholds (``Suite.withheld``: lenet's own
+network, which the release's lenet check replaces with data recorded from it) stay out.
 """
 
 from __future__ import annotations
@@ -36,14 +37,15 @@ def student_files(root: Path) -> dict[PurePosixPath, bytes]:
 
 def package_files() -> dict[PurePosixPath, bytes]:
     """The grader package as installed from this checkout, its templates link followed; no caches, no hidden
-    files."""
+    files, and none of the files a suite withholds (its own solution of the assignment, such as lenet's network)."""
     package = Path(grader.__file__).parent
+    withheld = {path.resolve() for name in ASSIGNMENTS for path in get_suite(name).withheld}
     files = {}
     for folder, names, filenames in os.walk(package, followlinks=True):
         names[:] = sorted(name for name in names if name not in SKIPPED_PARTS and not name.startswith("."))
         for filename in filenames:
             path = Path(folder) / filename
-            if not filename.startswith(".") and path.suffix not in (".pyc", ".pyo"):
+            if not filename.startswith(".") and path.suffix not in (".pyc", ".pyo") and path.resolve() not in withheld:
                 files[PurePosixPath("grader") / path.relative_to(package).as_posix()] = path.read_bytes()
     return files
 

@@ -53,7 +53,7 @@ class Trial:
         self.oracle, self.settings, self.deadline = oracle, settings, deadline
         graded = settings.chosen
         self.screening = Profile("screen", min(SCREEN_EXAMPLES, graded.max_examples), graded.seed, shrink_examples=0,
-                                 budget_seconds=graded.budget_seconds)
+                                 min_graded=graded.min_graded, budget_seconds=graded.budget_seconds)
         self.profile = dataclasses.replace(self.screening, name="repair", max_examples=graded.max_examples)
         limits = dataclasses.replace(suite.policy.limits, call_seconds=min(call_seconds,
                                                                           suite.policy.limits.call_seconds))

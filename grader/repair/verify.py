@@ -30,7 +30,8 @@ def verified(suite: Suite, definition: Definition, sites: Sequence[Site], result
     seed = fresh_seed(settings.seed_in_force)
     checks = checks_to_verify(suite, definition, results)
     graded = settings.chosen
-    profile = Profile("verify", graded.max_examples, seed, shrink_examples=0, budget_seconds=graded.budget_seconds)
+    profile = Profile("verify", graded.max_examples, seed, shrink_examples=0, min_graded=graded.min_graded,
+                      budget_seconds=graded.budget_seconds)
     with Sandbox(definition.changed_submission(sites), suite.policy) as sandbox:
         loaded = sandbox.load()
         context = Context(sandbox, oracle, dataclasses.replace(settings, seed=seed),

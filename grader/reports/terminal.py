@@ -7,6 +7,7 @@ import textwrap
 from grader.reports.view import check_hint, feedback, function_line, summary
 from grader.results import PASSED, GradeReport
 from grader.sandbox.printable import printable
+from grader.settings import PROFILES
 
 
 def render(report: GradeReport) -> str:
@@ -27,6 +28,7 @@ def render(report: GradeReport) -> str:
         if result.status != PASSED or result.notes:
             lines.append(textwrap.indent(feedback(result, check_hint(report, result)), " " * (width + 11)))
     lines += ["", f"Functions: {function_line(report)}", summary(report)]
-    if report.profile == "quick":
-        lines.append("The official grade runs the same checks with the thorough profile (more inputs, another seed).")
+    if PROFILES[report.profile].seed is not None:
+        lines.append("The official grade runs these same checks on as many inputs as --profile thorough, drawn from a "
+                     "seed no one knows in advance.")
     return printable("\n".join(lines))

@@ -21,6 +21,7 @@ from grader.evidence import (ArrayMismatch, GradientErrors, Layer, LayerTables, 
 from grader.repair.hints import INSTRUCTOR, Hint, hint_for
 from grader.reports import plots
 from grader.results import FAILED, NOT_GRADABLE, PASSED, CheckResult, GradeReport
+from grader.settings import PROFILES
 from grader.status import Status
 
 MAX_SLICES = 8
@@ -158,9 +159,10 @@ def report_view(report: GradeReport, instructor: bool = False) -> ReportView:
     student's view shows repairs at the report's hint level, the instructor's in full."""
     percent = 100 * report.score / report.max_score if report.max_score else 0.0
     return ReportView(report, f"{report.score:g}/{report.max_score:g}", percent, verdict(report),
-                      profile_note(report.profile), [check_view(r, check_hint(report, r, instructor))
-                                                     for r in report.results], badge(report.status), report.detail,
-                      [(name, badge(status)) for name, status in report.function_statuses.items()], instructor)
+                      profile_note(report.profile, report.seed), [check_view(r, check_hint(report, r, instructor))
+                                                                  for r in report.results], badge(report.status),
+                      report.detail, [(name, badge(status)) for name, status in report.function_statuses.items()],
+                      instructor)
 
 
 def check_hint(report: GradeReport, result: CheckResult, instructor: bool = False) -> Hint | None:
@@ -290,12 +292,14 @@ def layer_text(tables: LayerTables) -> str:
     return "\n".join(lines)
 
 
-def profile_note(profile: str) -> str:
+def profile_note(profile: str, seed: int) -> str:
     """What the profile means for the student's grade."""
-    if profile == "thorough":
-        return "Thorough profile: the one the official grade uses."
-    return (f"{profile.capitalize()} profile: the official grade runs these same checks with the thorough "
-            "profile (more inputs, another seed), so it can find failures this run did not.")
+    if PROFILES[profile].seed is None:
+        return (f"Official grade: these checks on inputs drawn from seed {seed}, which came from the course's secret "
+                f"and this submission; `grader check ... --profile official --seed {seed}` replays it.")
+    more = "as many inputs as" if profile == "thorough" else "more inputs than"
+    return (f"{profile.capitalize()} profile, public seed {seed}: the official grade runs these same checks on {more} "
+            "this run, drawn from a seed no one knows in advance, so it can find failures this run did not.")
 
 
 def check_view(result: CheckResult, hint: Hint | None = None) -> CheckView:

@@ -83,6 +83,11 @@ def named_after(function: str, error: StudentCodeError) -> StudentCodeError:
     return StudentCodeError(error.kind, f"{function}{joiner}{error.message}", error.traceback)
 
 
+# What a check draws its cases from: a strategy, or a function of the run's seed that gives one (for fixed cases whose
+# values must not be known before the official grade, such as a timed run's input: ``lambda seed: st.just(...)``).
+Cases = st.SearchStrategy[Any] | Callable[[int], st.SearchStrategy[Any]]
+
+
 @dataclass(frozen=True)
 class Check:
     """One graded property of the student's code."""
@@ -92,11 +97,15 @@ class Check:
     functions: tuple[str, ...]
     points: float
     body: Callable[["Context", Any], None]
-    cases: st.SearchStrategy[Any]
+    cases: Cases
     examples: tuple[Any, ...] = ()
     visibility: str = "visible"
     shows: tuple[str, ...] | None = None
     unavailable: Callable[["Context"], str] | None = None
+
+    def strategy(self, run_seed: int) -> st.SearchStrategy[Any]:
+        """The strategy this run draws the check's cases from."""
+        return self.cases if isinstance(self.cases, st.SearchStrategy) else self.cases(run_seed)
 
 
 @dataclass(frozen=True)
@@ -204,13 +213,14 @@ class Suite:
     leaderboard: Callable[[list[Any]], list[tuple[str, float, str]]] | None = None
     agreements: list[Agreement] = field(default_factory=list)  # what its two oracles must agree on (validate)
     home: Path | None = None  # the course folder of a suite kept outside the grader (its reference/ is there)
+    withheld: tuple[Path, ...] = ()  # files the student release leaves out: they would solve the assignment
 
     def mistake(self, name: str, sentence: str, functions: Sequence[str], raised: str = "",
                 twins: Callable[[Any], list[Any]] | None = None, **patches: Callable[..., Any]) -> None:
         """Add a classic mistake to the catalogue (see Mistake)."""
         self.mistakes.append(Mistake(name, sentence, tuple(functions), patches, raised, twins))
 
-    def check(self, title: str, *, points: float, functions: Sequence[str], cases: st.SearchStrategy[Any],
+    def check(self, title: str, *, points: float, functions: Sequence[str], cases: Cases,
               examples: Sequence[Any] = (), visibility: str = "visible",
               shows: Sequence[str] | None = None, unavailable: Callable[["Context"], str] | None = None) -> Callable:
         """Register the decorated ``body(ctx, case)`` as a check; ``shows`` names the input arrays a failure shows;

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.abc
 import importlib.util
+import json
 import linecache
 import os
 import resource
@@ -119,7 +120,7 @@ class Server:
     def handle(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         op = header.get("op")
         if op == "load":
-            return self.load(header["cells"]), []
+            return self.load(json.loads(self.wire.decode(header["cells"], blobs).tobytes())), []
         if op == "call":
             target = self.module.__dict__.get(header["function"])
             return self.invoke(target if callable(target) else None, (), header, blobs)

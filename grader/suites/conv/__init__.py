@@ -101,6 +101,8 @@ def output_size_formula(ctx: Context, case: SizeCase) -> None:
              examples=[SizeCase((3, 5, 0, 1)), SizeCase((5, 3, 0, 0))])
 def output_size_rejects_impossible(ctx: Context, case: SizeCase) -> None:
     n, f, pad, stride = case
+    # graded where the function returns for the nearest sizes that fit: raising on everything earns nothing here
+    ctx.given(lambda: ctx.call("conv_output_size", max(n, f), f, pad=pad, stride=max(stride, 1)))
     ctx.expect_raises("conv_output_size", "ValueError", case, n, f, pad=pad, stride=stride)
 
 

@@ -4,23 +4,23 @@
 logits (N, num_classes): conv 6@5x5 with padding 2, ReLU, 2x2 max pool; conv
 16@5x5, ReLU, 2x2 max pool; flatten 400; linear 120, ReLU; linear 84, ReLU;
 linear num_classes. 61,706 parameters for the defaults. The student's network
-runs in the sandbox. To check it computes LeNet-5, the grader draws weights
-from a seed the child cannot know, has the child load them into the student's
-network, and compares its logits with those of the grader's own LeNet-5 under
-the same weights: a network that ignores its parameters, or is another
-network, cannot pass.
+runs in the sandbox. To check it computes LeNet-5, the grader has the child
+load weights into the student's network and compares its logits with those of
+LeNet-5 under the same weights: a network that ignores its parameters, or is
+another network, cannot pass. In the official grade the weights are drawn from
+its seed, which no one knows in advance, and the logits are the grader's own
+LeNet-5's; the quick and thorough profiles use published weights, whose logits
+the student release carries as data (see oracles.py).
 """
 
 from __future__ import annotations
 
 import functools
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import torch
 from hypothesis import strategies as st
 
 from grader import compare
@@ -28,17 +28,16 @@ from grader.evidence import Layer, LayerTables
 from grader.sandbox.printable import printable
 from grader.suites.agreement import Agreement, same_array
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
-from grader.suites.lenet.layer_table import layer_table
-from grader.suites.lenet.model import (BUILT_FOR_32, MISTAKES, LeNet5Variant, described, load_parameters,
-                                       variants)
-from grader.suites.lenet.oracles import LenetReference, LenetTorch
+from grader.suites.lenet.network import draw_weights, load_parameters
+from grader.suites.lenet.oracles import SPREAD, LenetPublished, LenetReference, forward, pytorch_oracle
 
 MAX_LAYER_ROWS = 50  # a student's network may have any number of layers; the report shows this many
 HERE = Path(__file__).parent
 PROBES = (("_grader_layer_table", HERE / "layer_table.py"), ("_grader_lenet_probes", HERE / "probes.py"))
 
 suite = Suite("lenet", functions=("LeNet5",), policy=with_torch(call_seconds=60, probes=PROBES),
-              oracles=Oracles(pytorch=LenetTorch, reference=LenetReference))
+              oracles=Oracles(pytorch=pytorch_oracle, reference=LenetReference),
+              withheld=(HERE / "model.py", HERE / "publish.py"))
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,10 @@ class NetCase:
 
 
 DEFAULT = NetCase(10, 1, 2)
-configurations = st.builds(NetCase, st.integers(2, 20), st.integers(1, 4), st.integers(1, 3), st.integers(0, 100))
+NUM_CLASSES, IN_CHANNELS = range(2, 21), range(1, 5)  # the configurations the checks draw (publish.py records each)
+configurations = st.builds(NetCase, st.integers(NUM_CLASSES[0], NUM_CLASSES[-1]),
+                           st.integers(IN_CHANNELS[0], IN_CHANNELS[-1]), st.integers(1, 3), st.integers(0, 100))
+SAME_FUNCTION_CASES, SAME_FUNCTION_EXAMPLE = [NetCase(10, 1, 4, seed) for seed in (1, 2)], NetCase(10, 1, 4, 0)
 
 
 def parameters(ctx: Context, case: NetCase) -> dict[str, Any]:
@@ -76,8 +78,13 @@ def parameters(ctx: Context, case: NetCase) -> dict[str, Any]:
     return ctx.probe("lenet_parameters", case.kwargs, label="LeNet5")
 
 
-def expected_model(ctx: Context, case: NetCase) -> torch.nn.Module:
-    return ctx.oracle.lenet(case.num_classes, case.in_channels)
+def expected(ctx: Context, case: NetCase) -> dict[str, Any]:
+    """LeNet-5's parameter count, parameter shapes (in order) and layer table in the case's configuration."""
+    return ctx.oracle.facts(case.num_classes, case.in_channels)
+
+
+def expected_shapes(ctx: Context, case: NetCase) -> list[tuple[int, ...]]:
+    return [tuple(shape) for shape in expected(ctx, case)["shapes"]]
 
 
 def layer_tables(got: Any, expected: list[dict]) -> LayerTables:
@@ -114,14 +121,12 @@ def configured_output_shape(ctx: Context, case: NetCase) -> None:
 
 @suite.check("LeNet5() has 61,706 parameters", points=1, functions=["LeNet5"], cases=st.just(DEFAULT))
 def default_parameter_count(ctx: Context, case: NetCase) -> None:
-    got = parameters(ctx, case)
-    model = expected_model(ctx, case)
-    expected = sum(p.numel() for p in model.parameters())
-    if got["parameters"] != expected:
+    got, facts = parameters(ctx, case), expected(ctx, case)
+    if got["parameters"] != facts["parameters"]:
         yours = ctx.probe("lenet_layers", case.kwargs, case.x, label="LeNet5")
-        raise CheckFailed(f"your LeNet5 has {got['parameters']:,} parameters; expected {expected:,}"
+        raise CheckFailed(f"your LeNet5 has {got['parameters']:,} parameters; expected {facts['parameters']:,}"
                           f"{hint(got['shapes'], case)} (compare your layers with the expected ones below)",
-                          [layer_tables(yours, layer_table(model, torch.from_numpy(case.x)))])
+                          [layer_tables(yours, facts["table"])])
 
 
 @suite.check("LeNet5(num_classes, in_channels) has (25*in_channels + 1)*6 + 2,416 + 48,120 + 10,164 + "
@@ -133,46 +138,47 @@ def configured_parameter_count(ctx: Context, case: NetCase) -> None:
 @suite.check("LeNet5's parameters come in layer order: conv1, conv2, fc1, fc2, fc3, each weight then bias",
              points=1, functions=["LeNet5"], cases=st.sampled_from([DEFAULT, NetCase(7, 3, 1)]))
 def parameter_shapes(ctx: Context, case: NetCase) -> None:
-    got = parameters(ctx, case)["shapes"]
-    expected = [tuple(p.shape) for p in expected_model(ctx, case).parameters()]
-    if [tuple(s) for s in got] != expected:
-        raise CheckFailed(f"your parameter shapes are {[tuple(s) for s in got]}; expected {expected}"
-                          f"{hint(got, case)}")
+    got, shapes = parameters(ctx, case)["shapes"], expected_shapes(ctx, case)
+    if [tuple(s) for s in got] != shapes:
+        raise CheckFailed(f"your parameter shapes are {[tuple(s) for s in got]}; expected {shapes}{hint(got, case)}")
+
+
+def recorded_logits_only(ctx: Context) -> str:
+    """Why the student release cannot run the official check of the network's function ('' where it can)."""
+    if ctx.settings.official and isinstance(ctx.oracle, LenetPublished):
+        return ("the student release carries LeNet-5's logits for the published weights only; the official grade "
+                "draws its weights in secret and runs this check with the grader's own LeNet-5")
+    return ""
 
 
 @suite.check("LeNet5 computes the specified network: with the grader's weights, your logits are LeNet-5's",
-             points=3, functions=["LeNet5"], cases=st.sampled_from([NetCase(10, 1, 4, seed) for seed in (1, 2)]),
-             examples=[NetCase(10, 1, 4, 0)])
+             points=3, functions=["LeNet5"], cases=st.sampled_from(SAME_FUNCTION_CASES),
+             examples=[SAME_FUNCTION_EXAMPLE], unavailable=recorded_logits_only)
 def same_function(ctx: Context, case: NetCase) -> None:
-    shapes = parameters(ctx, case)["shapes"]
-    model = expected_model(ctx, case)
-    if [tuple(s) for s in shapes] != [tuple(p.shape) for p in model.parameters()]:
+    shapes, expected_ones = parameters(ctx, case)["shapes"], expected_shapes(ctx, case)
+    if [tuple(s) for s in shapes] != expected_ones:
         raise CheckFailed(f"the grader cannot load LeNet-5's weights into your network: your parameter shapes are "
                           f"{[tuple(s) for s in shapes]}{hint(shapes, case)}")
-    weights = secret_weights(model, case.x)
+    weights = draw_weights(expected_ones, weights_entropy(ctx, case))
     got = ctx.probe("lenet_with_weights", case.kwargs, weights, case.x, label="LeNet5")
-    mismatch = compare.check_array("LeNet5's output", got, forward(model, case.x))
+    mismatch = compare.check_array("LeNet5's output", got, logits(ctx, case, weights))
     if mismatch is not None:
         cause = diagnose(ctx, weights, case, got)
         raise CheckFailed(mismatch.message if cause else f"{mismatch.message}; {UNNAMED}",
                           [mismatch.evidence] if mismatch.evidence else [], cause=cause)
 
 
-SPREAD = 1e-2  # logits that differ by less across a batch and the classes say nothing about a network
+def weights_entropy(ctx: Context, case: NetCase, draw: int = 0) -> tuple[int, ...]:
+    """Where the weights loaded into the network come from: the published ones (the case's own seed, whose logits
+    the student release records) in the quick and thorough profiles; in the official grade, its seed as well, which
+    no one knows in advance. ``draw`` 1 gives other weights, to tell a network that ignores its own."""
+    return (ctx.settings.seed_in_force, case.seed, draw) if ctx.settings.official else (case.seed, draw)
 
 
-def secret_weights(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray]:
-    """Weights for ``model`` from a seed the child cannot predict (PyTorch's default initialisation), redrawn until
-    the logits for ``x`` spread out (never a degenerate draw); ``model`` keeps them."""
-    for _ in range(10):
-        with torch.random.fork_rng():
-            torch.manual_seed(secrets.randbits(63))
-            for module in model.modules():
-                if hasattr(module, "reset_parameters"):
-                    module.reset_parameters()
-        if np.ptp(forward(model, x)) > SPREAD:
-            break
-    return [p.detach().numpy().astype(np.float32) for p in model.parameters()]
+def logits(ctx: Context, case: NetCase, weights: list[np.ndarray]) -> np.ndarray:
+    return ctx.oracle.logits(case.num_classes, case.in_channels, case.x, weights)
+
+
 @suite.check("Gradients of a cross-entropy loss reach every parameter of LeNet5", points=1, functions=["LeNet5"],
              cases=st.just(NetCase(10, 1, 4)))
 def gradients_reach_every_parameter(ctx: Context, case: NetCase) -> None:
@@ -198,12 +204,6 @@ suite.mistake(BUILT_FOR_32_NAME, BUILT_FOR_32_SENTENCE, ["LeNet5"],
               raised=r"\(\d+x256 and 400x120\)|shape '\[-1, 400\]' is invalid for input of size \d+")
 
 
-def forward(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
-    model.eval()
-    with torch.no_grad():
-        return model(torch.from_numpy(x)).numpy()
-
-
 def hint(shapes: list, case: NetCase) -> str:
     """A likely cause, read off the parameter shapes: a missing padding or an ignored argument."""
     shapes = [tuple(s) for s in shapes]
@@ -216,20 +216,17 @@ def hint(shapes: list, case: NetCase) -> str:
     return ""
 
 
-def diagnose(ctx: Context, weights: list[np.ndarray], case: NetCase, logits: np.ndarray) -> str:
+def diagnose(ctx: Context, weights: list[np.ndarray], case: NetCase, got: np.ndarray) -> str:
     """Name what the student's network computes instead: a known variant under the same weights (one whose logits
     spread out: a ReLU output that is all zeros would match any network that returns zeros), or an output that does
     not depend on the weights at all ('' when it is neither)."""
-    variant = LeNet5Variant(case.num_classes, case.in_channels)
-    load_parameters(variant, weights)
-    for design in variants():
-        variant.design = design
-        theirs = forward(variant, case.x)
-        if np.ptp(theirs) > SPREAD and compare.check_array("", logits, theirs) is None:
-            return variant_sentence(described(design))
-    others = secret_weights(expected_model(ctx, case), case.x)
+    mistaken = ctx.oracle.mistaken_logits(case.num_classes, case.in_channels, case.x, weights)
+    for difference, theirs in mistaken.items():
+        if np.ptp(theirs) > SPREAD and compare.check_array("", got, theirs) is None:
+            return variant_sentence(difference)
+    others = draw_weights(expected_shapes(ctx, case), weights_entropy(ctx, case, draw=1))
     again = ctx.probe("lenet_with_weights", case.kwargs, others, case.x, label="LeNet5")
-    if compare.check_array("", again, logits) is None:
+    if compare.check_array("", again, got) is None:
         return ("Your network's output stays the same when its parameters change: forward must compute with the "
                 "layers' weights (self.conv1(x), ...), not with fixed or copied values.")
     return ""
@@ -244,9 +241,11 @@ def variant_sentence(difference: str) -> str:
 
 
 def mutants() -> list[tuple[str, dict[str, Any], str, tuple[str, ...]]]:
-    """The catalogue as submissions, for ``grader validate``: each network variant of lenet_model.MISTAKES as a
-    student's LeNet5 class, named by its mistake (a variant is a network, not an oracle with one function wrong),
-    and the network built for 32x32 input."""
+    """The catalogue as submissions, for ``grader validate``: each network variant of model.MISTAKES as a student's
+    LeNet5 class, named by its mistake (a variant is a network, not an oracle with one function wrong), and the
+    network built for 32x32 input."""
+    from grader.suites.lenet.model import BUILT_FOR_32, MISTAKES, LeNet5Variant  # withheld from the student release
+
     networks = [(name, design, variant_sentence(name)) for name, design in MISTAKES.items()]
     networks.append((BUILT_FOR_32_NAME, BUILT_FOR_32, BUILT_FOR_32_SENTENCE))
     return [(name, {"LeNet5": functools.partial(LeNet5Variant, design=design)}, sentence, ("LeNet5",))
@@ -255,15 +254,13 @@ def mutants() -> list[tuple[str, dict[str, Any], str, tuple[str, ...]]]:
 
 def _logits_agree(reference: Any, pytorch: Any, case: NetCase) -> None:
     """The reference's LeNet5 and the grader's LeNet-5, given the same weights, compute the same logits."""
-    torch.manual_seed(case.seed)
     theirs = reference.lenet(case.num_classes, case.in_channels)
-    ours = pytorch.lenet(case.num_classes, case.in_channels)
-    problem = load_parameters(ours, [p.detach().numpy() for p in theirs.parameters()])
+    weights = draw_weights([tuple(p.shape) for p in theirs.parameters()], (case.seed,))
+    problem = load_parameters(theirs, weights)
     if problem:
-        raise AssertionError(f"the reference LeNet5's weights do not fit the grader's LeNet-5: {problem}")
-    with torch.no_grad():
-        logits = [model.eval()(torch.from_numpy(case.x)).numpy() for model in (theirs, ours)]
-    same_array("LeNet-5's logits", *logits)
+        raise AssertionError(f"the grader's weights for LeNet-5 do not fit the reference LeNet5: {problem}")
+    same_array("LeNet-5's logits", forward(theirs, case.x),
+               pytorch.logits(case.num_classes, case.in_channels, case.x, weights))
 
 
 suite.agreements.append(Agreement("lenet (the network's logits)", configurations, _logits_agree))

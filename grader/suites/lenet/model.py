@@ -1,11 +1,10 @@
-"""LeNet-5 as the course specifies it, plus the variants students build by mistake.
+"""The grader's own LeNet-5 as the course specifies it, plus the variants students build by mistake.
 
-The grader loads a student's weights into ``LeNet5Variant()`` (the
-specification) to check their network computes the specified function; when
-it does not, the variants (tanh, average pooling, no ReLU after fc1, a
-log_softmax output, ...) name what differs. An assignment that trains the
-specified network has the sandbox child load this file by path: it imports
-only torch.
+The official grade computes the logits of ``LeNet5Variant()`` (the specification) under weights drawn from its seed
+and compares a student's network with them; when it differs, the variants (tanh, average pooling, no ReLU after
+fc1, a log_softmax output, ...) name what differs. It is the answer to the lenet assignment, so it stays with the
+instructor: the student release leaves it out (``suite.withheld``) and checks against what ``publish.py`` recorded
+from it, and no sandbox child ever loads it.
 """
 
 from __future__ import annotations
@@ -110,19 +109,3 @@ MISTAKES = {described(design): design for design in (
     mistaken(after_fc1=False), mistaken(after_fc2=False),
 )}
 BUILT_FOR_32 = mistaken(padding=0, built_for=32)  # conv1 unpadded, fc1 sized for 32x32 input: fails on 28x28
-
-
-def load_parameters(model: nn.Module, arrays: list[Any]) -> str:
-    """Copy ``arrays`` into ``model``'s parameters in order; return why they do not fit, or ''."""
-    named = list(model.named_parameters())
-    parameters = [parameter for _, parameter in named]
-    if len(arrays) != len(parameters):
-        return f"your network has {len(arrays)} parameter tensors; LeNet-5 has {len(parameters)}"
-    for index, (array, (name, parameter)) in enumerate(zip(arrays, named)):
-        if tuple(array.shape) != tuple(parameter.shape):
-            return (f"your parameter tensor {index + 1}, in LeNet-5's place of {name}, has shape "
-                    f"{tuple(array.shape)}; {name} has shape {tuple(parameter.shape)}")
-    with torch.no_grad():
-        for array, parameter in zip(arrays, parameters):
-            parameter.copy_(torch.as_tensor(array, dtype=parameter.dtype))
-    return ""

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from grader.suites.agreement import Agreement, same_method, same_value
 from grader.suites.framework import Context, Oracles, Suite, numpy_only
-from grader.suites.params.oracles import Layer, ParamsReference, ParamsTorch
+from grader.suites.params.oracles import Layer, ParamsReference, ParamsTorch, torch_count
 
 suite = Suite(
     "params",
@@ -63,8 +63,7 @@ class ParamsCase:
         return {}
 
 
-def out_side(n: int, kernel: int, stride: int, pad: int = 0) -> int:
-    return 1 + (n + 2 * pad - kernel) // stride
+SHAPES = ParamsTorch()  # output shapes, for building valid stacks
 
 
 @st.composite
@@ -81,20 +80,6 @@ def spatial_layer(draw: st.DrawFn, shape: tuple[int, int, int]) -> Layer:
     return ("relu",) if kind == "relu" else ("dropout", draw(st.sampled_from([0.25, 0.5])))
 
 
-def next_shape(shape: tuple[int, ...], layer: Layer) -> tuple[int, ...]:
-    """The shape after ``layer``, for building valid stacks (the students' function is what is graded)."""
-    kind = layer[0]
-    if kind == "conv":
-        return layer[1], out_side(shape[1], layer[2], layer[3], layer[4]), out_side(shape[2], layer[2], layer[3], layer[4])
-    if kind in ("maxpool", "avgpool"):
-        return shape[0], out_side(shape[1], layer[1], layer[2]), out_side(shape[2], layer[1], layer[2])
-    if kind == "flatten":
-        return (int(np.prod(shape)),)
-    if kind == "linear":
-        return (layer[1],)
-    return shape
-
-
 @st.composite
 def input_shapes(draw: st.DrawFn) -> tuple[int, int, int]:
     return draw(st.integers(1, 4)), draw(st.integers(1, 20)), draw(st.integers(1, 20))
@@ -107,7 +92,7 @@ def models(draw: st.DrawFn) -> tuple[tuple[int, int, int], tuple[Layer, ...]]:
     layers: list[Layer] = []
     for _ in range(draw(st.integers(1, 4))):
         layers.append(draw(spatial_layer(shape)))
-        shape = next_shape(shape, layers[-1])
+        shape = SHAPES.layer_output_shape(shape, layers[-1])  # PyTorch's: the students' function is what is graded
     if draw(st.booleans()):
         layers.append(("flatten",))
         for _ in range(draw(st.integers(0, 2))):
@@ -215,6 +200,10 @@ def layer_shape(ctx: Context, case: ParamsCase) -> None:
 @suite.check("layer_output_shape raises ValueError when a kernel or pool window does not fit its input",
              points=1, functions=["layer_output_shape"], cases=misfits())
 def layer_shape_rejects_misfits(ctx: Context, case: ParamsCase) -> None:
+    (channels, *sides), layer = case.args
+    fits = max(1, layer[2] - 2 * layer[4]) if layer[0] == "conv" else layer[1]
+    # graded where the function returns for an input the layer fits: raising on everything earns nothing here
+    ctx.given(lambda: ctx.call("layer_output_shape", (channels, *(max(side, fits) for side in sides)), layer))
     ctx.expect_raises("layer_output_shape", "ValueError", case, *case.args)
 
 
@@ -272,22 +261,6 @@ def multiplications(ctx: Context, case: ParamsCase) -> None:
 
 # Classic mistakes: when a check fails, the grader names the first one whose output the student's matches.
 
-def _count(oracle, input_shape: tuple, layers: tuple, bias: bool = True, shape_of=None) -> int:
-    """A model's parameter count from an oracle's per-layer counts and shapes (optionally mistaken ones)."""
-    shape_of = shape_of or oracle.layer_output_shape
-    shapes = [tuple(input_shape)]
-    for layer in layers:  # every layer's shape, the last one's too: a layer that does not fit raises
-        shapes.append(shape_of(shapes[-1], layer))
-    return sum(_layer_count(oracle, shape, layer, bias) for shape, layer in zip(shapes, layers))
-
-
-def _layer_count(oracle, shape: tuple, layer: Layer, bias: bool) -> int:
-    """One layer's parameters given the shape it receives: convolutions and linear layers have some."""
-    if layer[0] == "conv":
-        return oracle.conv2d_param_count(shape[0], layer[1], layer[2], bias)
-    return oracle.linear_param_count(shape[0], layer[1], bias) if layer[0] == "linear" else 0
-
-
 def _rounded_up(oracle, shape: tuple, layer: Layer) -> tuple:
     """The output shape with the sizes rounded up (ceil) instead of down."""
     correct = oracle.layer_output_shape(shape, layer)
@@ -311,12 +284,12 @@ suite.mistake(
                                                           "model_param_count"],
     conv2d_param_count=lambda o, i, out, k, bias=True: o.conv2d_param_count(i, out, k, False),
     linear_param_count=lambda o, i, out, bias=True: o.linear_param_count(i, out, False),
-    model_param_count=lambda o, shape, layers: _count(o, shape, layers, bias=False))
+    model_param_count=lambda o, shape, layers: torch_count(shape, layers, bias=False))
 suite.mistake(
     "shapes rounded up", "Your sizes round up: a window that hangs over the edge is dropped, so sizes round "
     "down, 1 + (n + 2*pad - k) // stride.", ["layer_output_shape", "model_param_count", "conv_multiplications"],
     layer_output_shape=_rounded_up,
-    model_param_count=lambda o, shape, layers: _count(o, shape, layers, shape_of=lambda s, l: _rounded_up(o, s, l)),
+    model_param_count=lambda o, shape, layers: torch_count(shape, layers, round_up=True),
     conv_multiplications=lambda o, shape, layer: (int(np.prod(_rounded_up(o, shape, layer))) * layer[2] ** 2
                                                   * shape[0]))
 suite.mistake(

@@ -3,9 +3,9 @@ PyTorch layers (built on the meta device: no memory, no arithmetic), and an adap
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
@@ -39,11 +39,7 @@ class ParamsTorch(TorchOracle):
         return tuple(int(d) for d in out.shape[1:])
 
     def model_param_count(self, input_shape: Shape, layers: Sequence[Layer]) -> int:
-        total, shape = 0, tuple(input_shape)
-        for layer in layers:
-            total += _count(_module(shape, layer))
-            shape = self.layer_output_shape(shape, layer)
-        return total
+        return torch_count(input_shape, layers)
 
     def conv_multiplications(self, input_shape: Shape, layer: Layer) -> int:
         """Measured: half the floating-point operations PyTorch's FLOP counter books for the convolution (one
@@ -59,8 +55,7 @@ class ParamsTorch(TorchOracle):
     def receptive_field(self, layers: Sequence[Layer]) -> int:
         """Measured: the input extent that reaches one output unit's gradient (pools as averages, no padding)."""
         spatial = [layer for layer in _until_flatten(layers) if layer[0] in ("conv", "maxpool", "avgpool")]
-        bound = 1 + sum((_kernel(layer) - 1) * int(np.prod([_stride(l) for l in spatial[:i]], dtype=np.int64))
-                        for i, layer in enumerate(spatial))
+        bound = 1 + sum(_kernel(layer) for layer in spatial) * math.prod(_stride(layer) for layer in spatial)
         x = torch.ones(1, 1, bound, 1, dtype=torch.float64, requires_grad=True)
         out = x
         for layer in spatial:
@@ -69,6 +64,33 @@ class ParamsTorch(TorchOracle):
         out[0, 0, 0, 0].backward()
         rows = torch.nonzero(x.grad[0, 0, :, 0])
         return int(rows.max() - rows.min() + 1)
+
+
+def torch_count(input_shape: Shape, layers: Sequence[Layer], bias: bool = True, round_up: bool = False) -> int:
+    """The parameters of the layers as PyTorch's own modules, lazy and on the meta device (PyTorch infers what each
+    receives: no memory, no arithmetic); without biases, or with every window's output size rounded up (as if the
+    input had stride - 1 more zeros after it), for the catalogue's mistakes. ValueError when a layer does not fit."""
+    modules: list[torch.nn.Module] = []
+    for layer in layers:
+        if round_up and layer[0] in ("conv", "maxpool", "avgpool"):
+            modules.append(torch.nn.ZeroPad2d((0, _stride(layer) - 1, 0, _stride(layer) - 1)))
+        modules.append(_lazy(layer, bias))
+    model = torch.nn.Sequential(*modules)
+    try:
+        model(torch.zeros((1, *input_shape), device="meta"))
+    except RuntimeError as error:
+        raise ValueError(f"layers {list(layers)} do not fit input {tuple(input_shape)}: {error}") from None
+    return _count(model)
+
+
+def _lazy(layer: Layer, bias: bool) -> torch.nn.Module:
+    """The torch layer a layer tuple stands for, its input size left for PyTorch to infer."""
+    if layer[0] == "conv":
+        _, out_channels, kernel, stride, pad = layer
+        return torch.nn.LazyConv2d(out_channels, kernel, stride, pad, bias=bias, device="meta")
+    if layer[0] == "linear":
+        return torch.nn.LazyLinear(layer[1], bias=bias, device="meta")
+    return _module((), layer)
 
 
 def _until_flatten(layers: Sequence[Layer]) -> list[Layer]:

@@ -26,8 +26,9 @@ from grader.data.mnist import MnistSplit, load_mnist, load_training_set, normali
 from grader.evidence import TrainingRun
 from grader.oracles.reference_oracle import ReferenceOracle
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
-from grader.suites.lenet.model import load_parameters
-from grader.suites.lenet.oracles import LenetTorch
+from grader.oracles.torch_oracle import TorchOracle
+from grader.suites.lenet.network import load_parameters, network
+from grader.suites.params import LENET
 
 
 def leaderboard(results: list[Any]) -> list[tuple[str, float, str]]:
@@ -39,19 +40,26 @@ def leaderboard(results: list[Any]) -> list[tuple[str, float, str]]:
             ("Training time (s)", round(runs[0].seconds, 1), "asc")]
 
 
-class TrainReference(ReferenceOracle, LenetTorch):
-    """The grader measures the training run itself: the reference's fit is never called, only the specified
-    LeNet-5 (lenet's model) is trained."""
+class TrainTorch(TorchOracle):
+    """The network trained: LeNet-5 made of PyTorch's own layers from its layer list (params' LENET), in the grader
+    and in the child alike; the grader's own LeNet-5 (lenet's model.py) never enters a child."""
+
+    def lenet(self) -> torch.nn.Module:
+        return network(LENET)
 
 
-LENET = Path(__file__).parents[1] / "lenet"
-PROBES = (("_grader_lenet_model", LENET / "model.py"), ("_grader_train_probes", Path(__file__).with_name("probes.py")))
+class TrainReference(ReferenceOracle, TrainTorch):
+    """The grader measures the training run itself: the reference's fit is never called."""
+
+
+NETWORK = Path(__file__).parents[1] / "lenet" / "network.py"
+PROBES = (("_grader_lenet_network", NETWORK), ("_grader_train_probes", Path(__file__).with_name("probes.py")))
 
 suite = Suite("train", functions=("pick_device", "fit", "evaluate"),
               policy=with_torch(call_seconds=60, threads=os.cpu_count() or 1, probes=PROBES),
               extra_budget_seconds=1200,  # the training run (fit_seconds below) and the evaluations
               wants_gpu=True, minutes_on_full_mnist=True, reads_mnist=True,
-              oracles=Oracles(pytorch=LenetTorch, reference=TrainReference),
+              oracles=Oracles(pytorch=TrainTorch, reference=TrainReference),
               leaderboard=leaderboard)
 
 
@@ -142,7 +150,7 @@ def fitted(ctx: Context) -> dict[str, Any]:
 
     def run() -> Any:
         started = time.monotonic()
-        reply = ctx.probe("train_fit", training.images, training.labels, chosen.epochs, chosen.batch_size, SEED,
+        reply = ctx.probe("train_fit", LENET, training.images, training.labels, chosen.epochs, chosen.batch_size, SEED,
                           device_name(), label="fit", seconds=chosen.fit_seconds)
         return {**reply, "seconds": time.monotonic() - started} if isinstance(reply, dict) else reply
 
@@ -237,7 +245,7 @@ def evaluates(ctx: Context, case: Run) -> None:
     sample = ctx.remember("data", lambda: data(ctx)).train
     images, labels = sample.images[-2000:], sample.labels[-2000:]
     weights = [p.detach().numpy() for p in model.parameters()]
-    got = ctx.probe("train_evaluate", weights, images, labels, device_name(), label="evaluate")
+    got = ctx.probe("train_evaluate", LENET, weights, images, labels, device_name(), label="evaluate")
     expected, _ = measure(model, images, labels)
     if not isinstance(got, float) or abs(got - expected) > 1e-6:
         raise CheckFailed(f"evaluate returned {got!r} for a model whose accuracy on those 2,000 images is {expected:.6f}: "

@@ -1,11 +1,11 @@
 """Grader code that runs inside the sandbox child for the train assignment, next to the student's code.
 
-The probes call the student's ``pick_device``, ``fit`` and ``evaluate`` on the
-specified LeNet-5 (lenet's model.py, loaded by the child by file path as
-``_grader_lenet_model`` before this file) and return only data (losses, numpy
-arrays of weights, where it ran): the grader never unpickles or ``torch.load``s
-anything a student produced. Imports torch and numpy only. Each probe takes the
-student's namespace first.
+The probes call the student's ``pick_device``, ``fit`` and ``evaluate`` on
+LeNet-5 made of PyTorch's own layers from the layer list the grader sends
+(lenet's network.py, loaded by the child by file path as ``_grader_lenet_network``
+before this file) and return only data (losses, numpy arrays of weights, where it
+ran): the grader never unpickles or ``torch.load``s anything a student produced.
+Imports torch and numpy only. Each probe takes the student's namespace first.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-import _grader_lenet_model as lenet_model  # the child loads grader/suites/lenet/model.py under this name first
+import _grader_lenet_network as lenet_network  # the child loads grader/suites/lenet/network.py under this name first
 
 MEAN, STD = 0.1307, 0.3081
 
@@ -35,11 +35,12 @@ def loader(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, s
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
-def train_fit(namespace: dict[str, Any], images: np.ndarray, labels: np.ndarray, epochs: int, batch_size: int,
-              seed: int, device_name: str) -> dict[str, Any]:
-    """Train the specified LeNet-5 with the student's fit; return the losses, weights and where it ran."""
+def train_fit(namespace: dict[str, Any], layers: list, images: np.ndarray, labels: np.ndarray, epochs: int,
+              batch_size: int, seed: int, device_name: str) -> dict[str, Any]:
+    """Train the network of ``layers`` (LeNet-5's) with the student's fit; return the losses, weights and where it
+    ran."""
     torch.manual_seed(seed)
-    model = lenet_model.LeNet5Variant()
+    model = lenet_network.network(layers)
     device = torch.device(device_name)
     seen_devices: set[str] = set()
     model.register_forward_pre_hook(lambda module, args: seen_devices.add(str(args[0].device)))
@@ -54,11 +55,12 @@ def train_fit(namespace: dict[str, Any], images: np.ndarray, labels: np.ndarray,
             "cuda_peak_bytes": int(peak)}
 
 
-def train_evaluate(namespace: dict[str, Any], weights: list[np.ndarray], images: np.ndarray, labels: np.ndarray,
-                   device_name: str) -> Any:
-    """The student's evaluate() on a model with the given weights, as a plain float when it is one."""
-    model = lenet_model.LeNet5Variant()
-    problem = lenet_model.load_parameters(model, weights)
+def train_evaluate(namespace: dict[str, Any], layers: list, weights: list[np.ndarray], images: np.ndarray,
+                   labels: np.ndarray, device_name: str) -> Any:
+    """The student's evaluate() on the network of ``layers`` with the given weights, as a plain float when it is
+    one."""
+    model = lenet_network.network(layers)
+    problem = lenet_network.load_parameters(model, weights)
     if problem:
         raise ValueError(problem)
     result = namespace["evaluate"](model, loader(images, labels, 256, 0, shuffle=False), torch.device(device_name))
