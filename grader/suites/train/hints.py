@@ -55,6 +55,9 @@ def losses_do_not_fall(reported: list[float], measured: float, weights: list[np.
     problem = training_problem(weights, initial)
     if problem:
         return problem
+    if not any(reported):
+        return ("fit returned 0 for every epoch: nothing is added to the running total. Add each batch's loss to it "
+                "(total += loss.item() * len(labels)), then divide by the number of examples")
     if len(set(reported)) == 1 and measured < 0.8 * reported[0]:
         return (f"fit returned the same loss, {reported[0]:.4g}, for every epoch, yet the model it trained has a "
                 f"training loss of {measured:.4f}: return each epoch's own mean loss (add loss.item() times the batch "

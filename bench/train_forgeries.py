@@ -1,0 +1,173 @@
+"""Forged training runs against the train check: which ones reach the bar, and which ones the descent check stops.
+
+A forger brings LeNet-5 weights P trained beforehand on the true labels (from their own initial draw Q) and learns
+the grader's relabelling of the classes (a majority vote of P's answers over 20 batches learns it exactly; here it
+is applied as such). Then, from the initial weights W0 the grader hands to fit:
+
+* loads P (whatever the route: source, file, model class, all give these weights);
+* blends: W0 + a * P, and the same scaled down (0.2 * (W0 + a * P)): the correlation with W0 stays as high as a
+  training run's for small a;
+* adds P's training delta: W0 + (P - Q), after 0 or k honest Adam steps from W0;
+* blends, then trains k Adam steps on the grader's batches (part forgery, part training);
+* hides W0 where it does nothing: P trained with half the units of each hidden layer dead, W0 times 10 parked in
+  the dead units' weights, so that the weights correlate with W0 far more than a training run's;
+* and, for scale, an honest fit of k Adam steps from W0 alone.
+
+Each is judged by the grader's own measures (grader/suites/train/descent.py) on the full MNIST test set relabelled
+with the run's draw. Results are appended to a JSON Lines file; `--table` prints the table of bench/RESULTS.md.
+
+Run: nice -n 10 .venv/bin/python bench/train_forgeries.py [--seed N] [--out FILE]; then --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.data.mnist import load_mnist, normalize  # noqa: E402
+from grader.suites.lenet.model import LeNet5Variant, load_parameters  # noqa: E402
+from grader.suites.train import PLANS, descent  # noqa: E402
+from grader.suites.train.draws import draws, lenet_weights  # noqa: E402
+
+DEFAULT_OUT = ROOT / "bench" / "out" / "train_forgeries.jsonl"
+DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data" / "mnist"
+HIDDEN = {"conv1": 6, "conv2": 16, "fc1": 120, "fc2": 84}  # units of each hidden layer; the second half dies
+
+
+def train(weights: list[np.ndarray], images: torch.Tensor, labels: torch.Tensor, steps: int, seed: int,
+          masks: dict[str, torch.Tensor] | None = None) -> list[np.ndarray]:
+    """``steps`` Adam steps (lr 1e-3, batch 64) from ``weights``; ``masks`` zero units' outputs while training."""
+    model = LeNet5Variant()
+    load_parameters(model, weights)
+    hooks = [getattr(model, name).register_forward_hook(lambda m, a, out, mask=mask: out * mask)
+             for name, mask in (masks or {}).items()]
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(labels), generator=generator)
+    for step in range(steps):
+        start = (step * 64) % len(labels)
+        if start + 64 > len(labels):
+            order = torch.randperm(len(labels), generator=generator)
+        batch = order[start:start + 64]
+        optimizer.zero_grad()
+        F.cross_entropy(model(images[batch]), labels[batch]).backward()
+        optimizer.step()
+    for hook in hooks:
+        hook.remove()
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+
+def answering_in(relabel: np.ndarray, weights: list[np.ndarray]) -> list[np.ndarray]:
+    """Weights trained on the true labels, with fc3's rows permuted to answer in the grader's labels."""
+    order = np.argsort(relabel)
+    return [*weights[:8], weights[8][order], weights[9][order]]
+
+
+def half_dead_masks() -> dict[str, torch.Tensor]:
+    masks = {}
+    for name, units in HIDDEN.items():
+        mask = torch.ones(units)
+        mask[units // 2:] = 0
+        masks[name] = mask[:, None, None] if name.startswith("conv") else mask
+    return masks
+
+
+def parked(live: list[np.ndarray], initial: list[np.ndarray], scale: float = 10.0) -> list[np.ndarray]:
+    """``live`` (trained with the second half of each hidden layer dead) with ``scale`` times the initial weights in
+    every weight the dead units own or read, and those units kept dead by a bias of -1000."""
+    weights = [array.copy() for array in live]
+    dead_in: np.ndarray | None = None
+    for index, name in enumerate(descent.LAYERS):
+        weight, bias = weights[2 * index], weights[2 * index + 1]
+        start = initial[2 * index] * scale
+        if dead_in is not None:
+            columns = np.repeat(dead_in, weight[0].size // len(dead_in)) if name == "fc1" else dead_in
+            weight[:, columns] = start[:, columns]
+        if name in HIDDEN:
+            dead_out = np.arange(HIDDEN[name]) >= HIDDEN[name] // 2
+            weight[dead_out] = start[dead_out]
+            bias[dead_out] = -1000.0
+            dead_in = dead_out
+    return weights
+
+
+def forgeries(images: torch.Tensor, labels: torch.Tensor, true_labels: torch.Tensor, seed: int
+              ) -> list[tuple[str, Callable[[], list[np.ndarray]]]]:
+    """(name, how the forger's fit makes its weights) for each forgery, from this run's draws."""
+    run, start = draws(seed), lenet_weights(np.random.default_rng(12345))
+    trained = train(start, images, true_labels, 2 * len(labels) // 64, seed=1)
+    brought = answering_in(run.relabelling, trained)
+    delta = answering_in(run.relabelling, [p - q for p, q in zip(trained, start)])
+    half = answering_in(run.relabelling, train(start, images, true_labels, 2 * len(labels) // 64, 1, half_dead_masks()))
+    plus = lambda a, b, k=1.0: [x + k * y for x, y in zip(a, b)]  # noqa: E731
+    made: list[tuple[str, Callable[[], list[np.ndarray]]]] = [("P, the weights brought", lambda: brought)]
+    for a in (1, 2, 3, 4, 8):
+        made.append((f"W0 + {a} P", lambda a=a: plus(run.initial, brought, a)))
+    made.append(("0.2 (W0 + 3 P)", lambda: [0.2 * w for w in plus(run.initial, brought, 3)]))
+    for k in (0, 50, 200):
+        made.append((f"{k} Adam steps from W0, then + (P - Q)",
+                     lambda k=k: plus(train(run.initial, images, labels, k, seed), delta)))
+    for k in (50, 200, 500):
+        made.append((f"W0 + 3 P, then {k} Adam steps", lambda k=k: train(plus(run.initial, brought, 3), images, labels,
+                                                                          k, seed)))
+    made.append(("W0 x 10 parked in dead units of P", lambda: parked(half, run.initial)))
+    for k in (200, 500, 938):
+        made.append((f"honest: {k} Adam steps from W0", lambda k=k: train(run.initial, images, labels, k, seed)))
+    return made
+
+
+def table(out: Path) -> None:
+    rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    print("| forgery | test accuracy | kinship (conv2, fc1, fc2) | on the stand-in draw | verdict |")
+    print("| --- | ---: | --- | ---: | --- |")
+    for row in rows:
+        kin = ", ".join(f"{row['kinship'][name]:.1f}" for name in descent.KIN_LAYERS)
+        bar = PLANS["full", "cpu"].bar
+        verdict = ("below the bar" if row["accuracy"] < bar else "") + (" and " if row["accuracy"] < bar and row[
+            "problem"] else "") + (row["problem"].split(":")[0] if row["problem"] else "")
+        print(f"| {row['forgery']} | {row['accuracy']:.2%} | {kin} | {row['stand_in_accuracy']:.2%} | "
+              f"{verdict or '**passes**'} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=11, help="the run seed whose draws the forger faces")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--table", action="store_true")
+    args = parser.parse_args()
+    if args.table:
+        table(args.out)
+        return 0
+    torch.set_num_threads(args.threads)
+    train_split, test_split = load_mnist("train", args.data_dir), load_mnist("test", args.data_dir)
+    run = draws(args.seed)
+    images = torch.from_numpy(normalize(train_split.images))
+    true_labels = torch.from_numpy(train_split.labels)
+    labels = torch.from_numpy(run.relabelling[train_split.labels])
+    test_labels = run.relabelling[test_split.labels]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for name, make in forgeries(images, labels, true_labels, args.seed):
+        verdict = descent.judge(make(), run.initial, run.stand_in, test_split.images, test_labels)
+        row: dict[str, Any] = {"forgery": name, "seed": args.seed, **verdict.as_json(), "accuracy": verdict.accuracy,
+                               "problem": verdict.problem()}
+        with args.out.open("a") as file:
+            file.write(json.dumps(row) + "\n")
+        print(f"{name}: accuracy {verdict.accuracy:.2%}, on the stand-in {verdict.stand_in_accuracy:.2%}, "
+              f"{verdict.problem()[:70] or 'PASSES'}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
