@@ -173,6 +173,11 @@ def run_key(kind: str, config: Config) -> tuple:
     return (kind, config.optimizer, config.lr, config.momentum, config.batch_size, config.seed)
 
 
+def verdict(row: dict[str, Any]) -> descent.Descent:
+    """The descent verdict of a stored row under the criterion's current thresholds."""
+    return descent.Descent(row["kinship"], row["parts"], row["accuracy"], row["stand_in_accuracy"])
+
+
 def table(out: Path) -> None:
     """The honest-fit table: per data, optimizer, batch size and epochs, the criterion's verdicts and accuracy."""
     rows = load_rows(out)
@@ -185,7 +190,7 @@ def table(out: Path) -> None:
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: |")
     for (kind, name, batch, epoch), group in sorted(groups.items()):
         learned = [row for row in group if row["accuracy"] >= LEARNED]
-        fails = sum(1 for row in learned if row["problem"])
+        fails = sum(1 for row in learned if verdict(row).problem())
         least = ", ".join(f"{min(row['kinship'][layer] for row in learned):.1f}" if learned else "-"
                           for layer in descent.KIN_LAYERS)
         drop = f"{min(row['accuracy'] - row['stand_in_accuracy'] for row in learned):.1%}" if learned else "-"

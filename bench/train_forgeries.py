@@ -38,6 +38,7 @@ from grader.data.mnist import load_mnist, normalize  # noqa: E402
 from grader.suites.lenet.model import LeNet5Variant, load_parameters  # noqa: E402
 from grader.suites.train import PLANS, descent  # noqa: E402
 from grader.suites.train.draws import draws, lenet_weights  # noqa: E402
+from train_descent import verdict  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "out" / "train_forgeries.jsonl"
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data" / "mnist"
@@ -133,10 +134,11 @@ def table(out: Path) -> None:
     for row in rows:
         kin = ", ".join(f"{row['kinship'][name]:.1f}" for name in descent.KIN_LAYERS)
         bar = PLANS["full", "cpu"].bar
-        verdict = ("below the bar" if row["accuracy"] < bar else "") + (" and " if row["accuracy"] < bar and row[
-            "problem"] else "") + (row["problem"].split(":")[0] if row["problem"] else "")
+        problem = verdict(row).problem()
+        verdict_text = ("below the bar" if row["accuracy"] < bar else "") + (
+            " and " if row["accuracy"] < bar and problem else "") + (problem.split(":")[0] if problem else "")
         print(f"| {row['forgery']} | {row['accuracy']:.2%} | {kin} | {row['stand_in_accuracy']:.2%} | "
-              f"{verdict or '**passes**'} |")
+              f"{verdict_text or '**passes**'} |")
 
 
 def main() -> int:

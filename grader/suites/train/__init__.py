@@ -213,7 +213,8 @@ def losses_are_true(ctx: Context, case: Run) -> None:
                           f"training loss of {measured:.4f}: return the mean of the losses you actually computed")
 
 
-@suite.check("The model fit trains reaches the accuracy bar on the test set, as the grader measures it", points=4,
+@suite.check("The model fit trains from the initial weights it is handed reaches the accuracy bar on the test "
+             "set, as the grader measures it", points=4,
              functions=["fit"], cases=st.just(Run()))
 def reaches_accuracy(ctx: Context, case: Run) -> None:
     run, chosen, dataset, secret = fitted(ctx), plan(ctx), ctx.remember("data", lambda: data(ctx)), secret_draws(ctx)
