@@ -4,7 +4,8 @@ A forger brings LeNet-5 weights P trained beforehand on the true labels (from th
 the grader's relabelling of the classes (a majority vote of P's answers over 20 batches learns it exactly; here it
 is applied as such). Then, from the initial weights W0 the grader hands to fit:
 
-* loads P (whatever the route: source, file, model class, all give these weights);
+* loads P (whatever the route: source, file, model class, all give these weights), also with its hidden units
+  reordered to correlate best with W0 (a reordering changes nothing the network computes);
 * blends: W0 + a * P, and the same scaled down (0.2 * (W0 + a * P)): the correlation with W0 stays as high as a
   training run's for small a;
 * adds P's training delta: W0 + (P - Q), after 0 or k honest Adam steps from W0;
@@ -102,6 +103,31 @@ def parked(live: list[np.ndarray], initial: list[np.ndarray], scale: float = 10.
     return weights
 
 
+def aligned(weights: list[np.ndarray], initial: list[np.ndarray]) -> list[np.ndarray]:
+    """The same network with each hidden layer's units reordered (greedily) so that each unit's incoming weights
+    correlate best with those of the initial draw's unit in its place: a reordering changes nothing a network
+    computes, but raises its correlation with weights it was never trained from."""
+    weights = [array.copy() for array in weights]
+    for index, name in enumerate(HIDDEN):
+        rows = weights[2 * index].reshape(HIDDEN[name], -1)
+        start = initial[2 * index].reshape(HIDDEN[name], -1)
+        closeness = (rows / np.linalg.norm(rows, axis=1, keepdims=True)) @ (
+            start / np.linalg.norm(start, axis=1, keepdims=True)).T
+        order = np.empty(HIDDEN[name], dtype=np.int64)  # order[place] = the unit that goes there
+        for _ in range(HIDDEN[name]):
+            unit, place = np.unravel_index(np.argmax(closeness), closeness.shape)
+            order[place] = unit
+            closeness[unit, :], closeness[:, place] = -np.inf, -np.inf
+        weights[2 * index], weights[2 * index + 1] = weights[2 * index][order], weights[2 * index + 1][order]
+        following = weights[2 * index + 2]
+        if name == "conv2":  # fc1 reads conv2's channels as blocks of 5 x 5 columns
+            blocks = following.reshape(following.shape[0], HIDDEN[name], -1)[:, order]
+            weights[2 * index + 2] = blocks.reshape(following.shape)
+        else:
+            weights[2 * index + 2] = following[:, order]
+    return weights
+
+
 def forgeries(images: torch.Tensor, labels: torch.Tensor, true_labels: torch.Tensor, seed: int
               ) -> list[tuple[str, Callable[[], list[np.ndarray]]]]:
     """(name, how the forger's fit makes its weights) for each forgery, from this run's draws."""
@@ -112,6 +138,7 @@ def forgeries(images: torch.Tensor, labels: torch.Tensor, true_labels: torch.Ten
     half = answering_in(run.relabelling, train(start, images, true_labels, 2 * len(labels) // 64, 1, half_dead_masks()))
     plus = lambda a, b, k=1.0: [x + k * y for x, y in zip(a, b)]  # noqa: E731
     made: list[tuple[str, Callable[[], list[np.ndarray]]]] = [("P, the weights brought", lambda: brought)]
+    made.append(("P with its units reordered to match W0", lambda: aligned(brought, run.initial)))
     for a in (1, 2, 3, 4, 8):
         made.append((f"W0 + {a} P", lambda a=a: plus(run.initial, brought, a)))
     made.append(("0.2 (W0 + 3 P)", lambda: [0.2 * w for w in plus(run.initial, brought, 3)]))
