@@ -158,10 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("batch_out", type=Path, metavar="OUT", help="the --out folder of `grader batch`")
     export.add_argument("--roster", type=Path, required=True, metavar="CSV",
                         help="the course's roster: its gradebook export (Canvas: Grades > Export)")
-    export.add_argument("--name", required=True, help="the assignment's column name in the LMS gradebook")
+    export.add_argument("--name", required=True,
+                        help="the assignment's name in the LMS gradebook (Canvas: the roster's column for it, whose "
+                             "assignment id is kept, is found by this name)")
     export.add_argument("--match", metavar="COLUMN",
                         help="the roster column that holds the ids submissions are named by (default: 'SIS Login "
-                             "ID' for Canvas, 'Username' for Moodle)")
+                             "ID' for Canvas, 'Username' for Moodle); Canvas and Moodle download names are matched "
+                             "to their students whatever this is")
     export.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: OUT/<lms>.csv)")
     export.set_defaults(command=command_export, usage=export)
     return parser
@@ -177,13 +180,19 @@ def add_class_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...],
 
 def add_similarity_options(parser: argparse.ArgumentParser) -> None:
     """The options `similarity` and `batch --similarity` share."""
+    from grader.similarity.threshold import RULE
+
     parser.add_argument("--past", type=Path, action="append", default=[], metavar="DIR",
                         help="a past class's submissions to compare against as well (repeat for several)")
-    parser.add_argument("--threshold", type=fraction, default=0.5, metavar="SHARE",
-                        help="list pairs where either submission shares at least this fraction of its code "
-                             "(default 0.5)")
-    parser.add_argument("--root", type=Path,
-                        help="the course repository, whose released stub is left out (default: --course, else here)")
+    parser.add_argument("--base", type=Path, nargs="+", action="extend", default=[], metavar="FILE",
+                        help="other code every student had (lecture code, an adapted template: .py or .ipynb), "
+                             "left out like the released stub")
+    parser.add_argument("--threshold", type=fraction, metavar="SHARE",
+                        help=f"flag pairs at or above this similarity (default: computed from the class: its median "
+                             f"plus {RULE.spreads:g} spreads, kept between {RULE.floor:g} and {RULE.ceiling:g})")
+    parser.add_argument("--root", type=Path, metavar="DIR",
+                        help="the course repository whose released stub is left out (default: found from the "
+                             "assignment: its course folder, the installed reference or the grader's checkout)")
 
 
 def fraction(text: str) -> float:
@@ -333,7 +342,8 @@ def dask_executor(scheduler: str):
 
 def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Exit 0 when every submission has a final record (whatever the scores), 1 when a grader error remains."""
-    from grader.batch.discover import folder_holds_submissions
+    from grader.batch.discover import folder_holds_submissions, handed_in
+    from grader.batch.downloads import read_download
     from grader.batch.records import GRADER_ERROR
     from grader.batch.run import run_batch as grade_all
 
@@ -341,6 +351,9 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
     if problem := folder_holds_submissions(args.submissions):
         parser.error(problem)
+    if lms := read_download([path.name for path in handed_in(args.submissions, args.out)])[0]:
+        print(f"{args.submissions} is a {lms.title()} download: each student is graded under the key their files are "
+              "named by, which `grader export` maps to the roster", file=sys.stderr)
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1")
     settings = settings_of(args, parser)
@@ -366,21 +379,25 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def command_similarity(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Write OUT/similarity.html and say how many pairs it flags; 0 whatever it finds (it flags, not judges)."""
+    """Write OUT/similarity.html and say what it flags; 0 whatever it finds (it flags, not judges)."""
     from grader.batch.discover import folder_holds_submissions
+    from grader.similarity.grader_code import grader_code
+    from grader.similarity.report import write_similarity
+    from grader.similarity.stub import SharedCodeError, shared_code
 
     for folder in (args.submissions, *args.past):
         if problem := (folder_holds_submissions(folder) if folder.is_dir() else f"{folder} is not a folder"):
             parser.error(problem)
     try:
-        from grader.similarity.report import released_stub, write_similarity
-    except ImportError as error:
-        parser.error(f"similarity needs copydetect ({error}): pip install '.[similarity]'")
-    root = repository(args)
-    flagged = write_similarity(args.assignment, args.submissions, args.out, args.past,
-                               released_stub(args.assignment, root), args.threshold)
-    print(f"wrote {args.out / 'similarity.html'}: {len(flagged)} pair{'s' if len(flagged) != 1 else ''} at or above "
-          f"{args.threshold:.0%} shared code, to read side by side")
+        shared, warning = shared_code(args.assignment, args.root, args.base)
+    except SharedCodeError as error:
+        parser.error(str(error))
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    outcome = write_similarity(args.assignment, args.submissions, args.out, args.past, shared,
+                               grader_code(args.assignment), args.threshold)
+    print(f"wrote {args.out / 'similarity.html'}: {outcome.summary()}; left out as given code: "
+          f"{', '.join(code.label for code in shared)}")
     return 0
 
 
@@ -399,12 +416,16 @@ def command_export(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     target = args.to or args.batch_out / f"{args.lms}.csv"
     write_atomic(target, written.text)
     print(f"wrote {target}")
-    if written.unmatched_ids:
-        print(f"graded but not in the roster's {match!r} column (not exported): {', '.join(written.unmatched_ids)}",
-              file=sys.stderr)
+    if written.unmatched:
+        print(f"graded but matched to no roster row (not exported; ids are matched to the roster's {match!r} column, "
+              "ignoring case and spaces, and Canvas and Moodle download names to their students):", file=sys.stderr)
+        for sid, why in written.unmatched.items():
+            print(f"  {sid}: {why}", file=sys.stderr)
     if written.without_submission:
         print(f"in the roster without a graded submission (left blank): {', '.join(written.without_submission)}",
               file=sys.stderr)
+    for note in written.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import dataclasses
 import fcntl
 import io
 import json
@@ -32,7 +33,7 @@ from grader.batch.discover import MAX_ZIP_MEMBERS, Entry, discover
 from grader.batch.executor import LocalExecutor
 from grader.batch.job import GradeJob
 from grader.batch.layout import spreadsheet_cell, student_folder
-from grader.batch.records import Record, read_record
+from grader.batch.records import Record, read_record, write_record
 from grader.batch.run import Progress, run_all, run_batch, warn_below_strict
 from grader.cli import main
 from grader.settings import Settings
@@ -338,7 +339,9 @@ class BreakingPool:
             if broken:
                 future.set_exception(BrokenProcessPool("a process in the pool was terminated abruptly"))
             else:
-                future.set_result(Record(job.entry.student_id, job.key, "graded", 1.0, 1.0))
+                record = Record(job.entry.student_id, job.key, "graded", 1.0, 1.0)
+                write_record(job.out, record)  # as a job does: the batch counts the record OUT holds
+                future.set_result(record)
 
 
 @pytest.mark.parametrize("breaks", [1, 2])
@@ -371,6 +374,51 @@ def test_a_batch_below_the_strict_sandbox_warns_loudly() -> None:
         f"WARNING: 2 submission(s) ran without the strict sandbox, at level {weaker}: they could reach more of this "
         "machine (see README, Security). Grade untrusted code on a Linux machine with Landlock and namespaces, or "
         "inside a throwaway VM or container."]
+
+
+def test_a_submission_that_never_started_is_not_warned_about_as_a_sandbox_level(tmp_path: Path) -> None:
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "nora.ipynb").write_text("{ this is not a notebook")
+    stream = io.StringIO()
+    with concurrent.futures.ThreadPoolExecutor(1) as threads:
+        [record] = run_batch("pool", folder, tmp_path / "out", settings=Settings("quick"), executor=Counting(threads),
+                             stream=stream)
+    assert record.outcome == "student_error" and record.sandbox == ""
+    assert "WARNING" not in stream.getvalue() and "not started" not in stream.getvalue()
+    stream = io.StringIO()
+    warn_below_strict([Record("old", "", "student_error", sandbox="not started")], stream)  # a record from before
+    assert stream.getvalue() == ""
+
+
+class ElsewhereWorker:
+    """A worker whose jobs write their records into its own folder, not the batch's OUT (a cluster worker with
+    another working directory, or without the shared filesystem)."""
+
+    workers = 1
+
+    def __init__(self, pool: concurrent.futures.Executor, folder: Path) -> None:
+        self.pool, self.folder = pool, folder
+
+    def submit(self, job: GradeJob) -> concurrent.futures.Future:
+        return self.pool.submit(dataclasses.replace(job, out=self.folder))
+
+    def close(self, cancel: bool = False) -> None:
+        self.pool.shutdown(cancel_futures=cancel)
+
+
+def test_the_progress_bar_counts_what_the_gradebook_shows(tmp_path: Path) -> None:
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "frank.zip").write_bytes(b"not a zip")  # a student error, wherever it is graded
+    log = io.StringIO()
+    with concurrent.futures.ThreadPoolExecutor(1) as threads:
+        [record] = run_batch("pool", folder, tmp_path / "out", settings=Settings("quick"),
+                             executor=ElsewhereWorker(threads, tmp_path / "elsewhere"), stream=log)
+    assert record.outcome == "grader_error" and "not in " + str(tmp_path / "out") in record.message
+    assert "shared filesystem" in record.message
+    assert gradebook(tmp_path / "out")[1][3] == "grader_error"
+    assert "student errors 0, grader errors 1" in log.getvalue().splitlines()[-1]
 
 
 def test_a_batch_in_the_strict_sandbox_says_nothing_of_it() -> None:

@@ -67,7 +67,6 @@ def test_the_summary_counts_every_outcome_and_lists_every_student(graded: Path) 
 
 
 def test_batch_similarity_compares_the_class_beside_the_gradebook(graded: Path) -> None:
-    pytest.importorskip("copydetect")
     page = (graded / "similarity.html").read_text()
     assert re.search(r"4 submissions compared: 6\s+pairs", page)
 

@@ -7,11 +7,16 @@ another class with the same `submit`, `close` and context-manager methods.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import sys
+import tempfile
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Protocol, TypeVar
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol, TypeVar
+
+from grader.batch.scratch import POOL_PREFIX, held_folder, tagged_pool_resources
 
 T = TypeVar("T")
 
@@ -70,3 +75,12 @@ class LocalExecutor:
 
     def __exit__(self, *exc: Any) -> None:
         self.close(cancel=exc[0] is not None)
+
+
+@contextlib.contextmanager
+def local_pool(jobs: int | None) -> Iterator[LocalExecutor]:
+    """A `LocalExecutor` whose semaphores and helper folder a later batch can find and remove if this process is
+    killed (see `scratch`)."""
+    with held_folder(Path(tempfile.gettempdir()), POOL_PREFIX) as folder, tagged_pool_resources(folder):
+        with LocalExecutor(jobs) as pool:
+            yield pool

@@ -42,7 +42,7 @@ class GradeJob:
                 write_feedback(student_folder(self.out, self.entry.student_id), report)  # reads the suite too
             record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
                             round(report.max_score, 4), {r.name: r.score for r in report.results}, message,
-                            sandbox=report.sandbox,
+                            sandbox=report.sandbox if outcome == GRADED else "",  # what never ran had no level
                             happened=what_happened(report) if outcome == GRADED else OUTCOME_WORDS[outcome])
         except Exception:  # a fault of the grader itself, never the student's: recorded, not scored
             record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc(),

@@ -1,91 +1,138 @@
-"""Each submission's student-written code, fingerprinted, and every pair's overlap (copydetect does the
-winnowing; why it and not a hand-written one: it normalises Python's names through pygments' tokens, handles
-any language a course may add, and reports the matching regions, which the report shows)."""
+"""Each submission's runs of tokens, hashed with a stable hash, and how much of one submission's own code the
+other holds.
+
+A run is ``RUN`` consecutive tokens (names and strings normalised, see tokens.py); every run is kept, none is
+sampled, so two submissions that share a stretch of ``RUN`` tokens always match on it. The hash is BLAKE2b of
+the run's text, the same in every process (Python's ``hash()`` is salted per process, which made the same
+command flag different pairs from one run to the next). Runs of shared code (the released stub, ``--base``
+files) are left out with the tokens they cover, and runs common to much of the class match no one (compare.py):
+what remains is each submission's own code, and a pair's share is how much of it the other submission holds too.
+"""
 
 from __future__ import annotations
 
-import io
+import hashlib
 import itertools
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from functools import cached_property
 
-from copydetect import CodeFingerprint, compare_files
+from grader.similarity.tokens import Token, tokens
 
-from grader.batch.discover import discover
-from grader.submission import SubmissionError, load_submission
+RUN = 12  # tokens in a run: a shorter shared stretch (one natural line: `N = N.shape`) says nothing
 
-NOISE_TOKENS = 25  # shorter shared runs are noise (copydetect's default)
-GUARANTEE_TOKENS = 30  # every shared run this long is found
+
+def run_hashes(found: list[Token]) -> list[int]:
+    """The stable hash of the run that starts at each token (none when there are fewer than RUN tokens)."""
+    texts = [token.text for token in found]
+    return [int.from_bytes(hashlib.blake2b("\0".join(texts[at:at + RUN]).encode(), digest_size=8).digest(), "big")
+            for at in range(len(texts) - RUN + 1)]
 
 
 @dataclass(frozen=True)
 class Code:
-    """One submission's code: whose it is, whether it is from a past class, and its text (code cells joined)."""
+    """One text compared: a submission of this class (``kind`` "current"), of a past class ("past"), or the
+    grader's own code ("source"); ``name`` is what the report calls it."""
 
-    student: str
+    name: str
     text: str
-    past: bool = False
+    kind: str = "current"
+
+    @cached_property
+    def tokens(self) -> list[Token]:
+        return tokens(self.text)
+
+    @cached_property
+    def runs(self) -> list[int]:
+        return run_hashes(self.tokens)
+
+
+def shared_runs(texts: list[str]) -> frozenset[int]:
+    """The runs of shared code (the stub, base files): never counted in any submission."""
+    return frozenset(run for text in texts for run in run_hashes(tokens(text)))
 
 
 @dataclass(frozen=True)
-class Pair:
-    """Two submissions' overlap: each one's share of its own tokens found in the other, and the matching regions
-    (character ranges into each text)."""
+class Fingerprint:
+    """A code's own runs, each with where it starts (``positions``), and for each token whether it is free (in no
+    run of shared code), counted from the start (``free_before``). Its own code is the free tokens its own runs
+    cover. Runs common to the class are not its own, but do not make the tokens they cover shared: each of those
+    tokens is its own when another of its runs covers it."""
 
-    first: Code
-    second: Code
-    shares: tuple[float, float]
-    regions: tuple[list[tuple[int, int]], list[tuple[int, int]]]
+    code: Code
+    positions: dict[int, list[int]] = field(repr=False)
+    free_before: list[int] = field(repr=False)
 
-    @property
-    def similarity(self) -> float:
-        """The larger share: a short submission copied whole into a long one scores high."""
-        return max(self.shares)
+    @classmethod
+    def of(cls, code: Code, shared: frozenset[int], common: frozenset[int]) -> Fingerprint:
+        free = [True] * len(code.tokens)
+        positions: dict[int, list[int]] = {}
+        for at, run in enumerate(code.runs):
+            if run in shared:
+                free[at:at + RUN] = [False] * RUN
+            elif run not in common:
+                positions.setdefault(run, []).append(at)
+        return cls(code, positions, [0, *itertools.accumulate(free)])
+
+    @cached_property
+    def counted(self) -> int:
+        """How many tokens are its own code."""
+        return self.free_in(spans(sorted(at for starts in self.positions.values() for at in starts)))
+
+    def free_in(self, found: list[tuple[int, int]]) -> int:
+        """How many free tokens lie in these spans of token indexes."""
+        return sum(self.free_before[end] - self.free_before[start] for start, end in found)
+
+    def held_by(self, other: Fingerprint) -> list[tuple[int, int]]:
+        """The spans of token indexes covered by the runs this code and the other both hold."""
+        both = self.positions.keys() & other.positions.keys()
+        return spans(sorted(at for run in both for at in self.positions[run]))
+
+    def share_held_by(self, other: Fingerprint) -> float:
+        """The fraction of this code's own tokens that the other code holds too (0 when it has none)."""
+        return self.free_in(self.held_by(other)) / self.counted if self.counted else 0.0
+
+    def is_free(self, index: int) -> bool:
+        return self.free_before[index + 1] > self.free_before[index]
+
+    def given_regions(self) -> list[tuple[int, int]]:
+        """The character ranges of the shared code (the stub, base files), with the comments and blank lines
+        between its tokens: what the report folds away."""
+        found: list[tuple[int, int]] = []
+        tokens = self.code.tokens
+        for index in range(len(tokens)):
+            if self.is_free(index):
+                continue
+            start = tokens[index - 1].end if index else 0
+            end = tokens[index + 1].start if index + 1 < len(tokens) else len(self.code.text)
+            if found and found[-1][1] >= start:
+                found[-1] = (found[-1][0], end)
+            else:
+                found.append((start, end))
+        return found
+
+    def regions(self, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The free tokens of these spans as character ranges of the text, consecutive tokens merged."""
+        ranges: list[tuple[int, int]] = []
+        for start, end in found:
+            joined = False
+            for index in range(start, end):
+                token = self.code.tokens[index]
+                if not self.is_free(index):
+                    joined = False
+                elif joined:
+                    ranges[-1] = (ranges[-1][0], token.end)
+                else:
+                    ranges.append((token.start, token.end))
+                    joined = True
+        return ranges
 
 
-def class_code(assignment: str, submissions: Path, scratch: Path, past: bool = False) -> tuple[list[Code], list[str]]:
-    """Every readable submission's code, and a line for each one that could not be read."""
-    found, unread = [], []
-    for entry in discover(submissions, scratch):
-        try:
-            if entry.problem:
-                raise SubmissionError(entry.problem)
-            cells = load_submission(entry.path, assignment).cells
-        except SubmissionError as error:
-            unread.append(f"{entry.student_id}: {error}")
-            continue
-        found.append(Code(entry.student_id, "\n\n".join(cell.source for cell in cells), past))
-    return found, unread
-
-
-def fingerprint(code: Code, boilerplate: list[int]) -> CodeFingerprint:
-    """copydetect's fingerprint of one submission, the stub's fingerprints removed."""
-    window = GUARANTEE_TOKENS - NOISE_TOKENS + 1
-    return CodeFingerprint(f"{code.student}.py", NOISE_TOKENS, window, boilerplate=boilerplate,
-                           fp=io.StringIO(code.text))
-
-
-def stub_fingerprints(stub: str) -> list[int]:
-    """The released stub's fingerprints: what every submission starts from."""
-    return list(fingerprint(Code("stub", stub), []).hashes) if stub.strip() else []
-
-
-def pairs(current: list[Code], past: list[Code], stub: str) -> list[Pair]:
-    """Every pair within the class, and each of its submissions against each past one; most similar first."""
-    boilerplate = stub_fingerprints(stub)
-    prints = {id(code): fingerprint(code, boilerplate) for code in current + past}
-    candidates = list(itertools.combinations(current, 2)) + list(itertools.product(current, past))
-    found = []
-    for first, second in candidates:
-        _, shares, slices = compare_files(prints[id(first)], prints[id(second)])
-        found.append(Pair(first, second, (float(shares[0]), float(shares[1])),
-                          (regions(slices[0]), regions(slices[1]))))
-    return sorted(found, key=lambda pair: (-pair.similarity, pair.first.student, pair.second.student))
-
-
-def regions(slices: object) -> list[tuple[int, int]]:
-    """copydetect's 2xN array of (starts, ends) as sorted character ranges (it is empty when nothing matches)."""
-    if len(slices) != 2:
-        return []
-    starts, ends = slices
-    return sorted((int(start), int(end)) for start, end in zip(starts, ends))
+def spans(starts: list[int]) -> list[tuple[int, int]]:
+    """The token spans that runs starting at these (sorted) indexes cover, overlapping ones merged."""
+    found: list[tuple[int, int]] = []
+    for at in starts:
+        if found and at <= found[-1][1]:
+            found[-1] = (found[-1][0], at + RUN)
+        else:
+            found.append((at, at + RUN))
+    return found
