@@ -165,7 +165,26 @@ def run_one(config: Config, data: Data, kind: str) -> list[dict[str, Any]]:
 
 
 def load_rows(out: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out.read_text().splitlines() if line.strip()] if out.exists() else []
+    """The rows of the results file, the first of each run and epoch (two processes may have run the same)."""
+    rows: dict[tuple, dict[str, Any]] = {}
+    for line in out.read_text().splitlines() if out.exists() else []:
+        if line.strip():
+            row = json.loads(line)
+            rows.setdefault((*run_key(row["data"], config_of(row)), row["epoch"]), row)
+    return list(rows.values())
+
+
+def config_of(row: dict[str, Any]) -> Config:
+    return Config(*(row[field] for field in Config.__dataclass_fields__))
+
+
+def finished(out: Path) -> dict[tuple, int]:
+    """Per run (but for its epochs), the most epochs the results file holds."""
+    done: dict[tuple, int] = {}
+    for row in load_rows(out):
+        key = run_key(row["data"], config_of(row))
+        done[key] = max(done.get(key, 0), row["epochs"])
+    return done
 
 
 def run_key(kind: str, config: Config) -> tuple:
@@ -209,6 +228,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, action="append", help="only runs of this batch size (repeatable)")
+    parser.add_argument("--reverse", action="store_true", help="the grid's runs in reverse order (a second process)")
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
     if args.table:
@@ -219,14 +239,11 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     data = load(args.data, args.data_dir)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    finished: dict[tuple, int] = {}
-    for row in load_rows(args.out):
-        config = Config(*(row[field] for field in Config.__dataclass_fields__))
-        finished[run_key(row["data"], config)] = max(finished.get(run_key(row["data"], config), 0), config.epochs)
-    for config in grid(args.grid, args.data):
-        if finished.get(run_key(args.data, config), 0) >= config.epochs or (args.batch and config.batch_size
-                                                                             not in args.batch):
-            continue
+    runs = list(grid(args.grid, args.data))
+    for config in reversed(runs) if args.reverse else runs:
+        if finished(args.out).get(run_key(args.data, config), 0) >= config.epochs or (
+                args.batch and config.batch_size not in args.batch):
+            continue  # read again before each run: another process may be working through the same grid
         rows = run_one(config, data, args.data)
         with args.out.open("a") as file:
             file.write("".join(json.dumps(row) + "\n" for row in rows))
