@@ -12,6 +12,8 @@ is applied as such). Then, from the initial weights W0 the grader hands to fit:
 * blends, then trains k Adam steps on the grader's batches (part forgery, part training);
 * hides W0 where it does nothing: P trained with half the units of each hidden layer dead, W0 times 10 parked in
   the dead units' weights, so that the weights correlate with W0 far more than a training run's;
+* sets a trap for the need test: two dead fc2 units of that P get the same row of W0 (times 10) and fc3 reads
+  them with opposite signs, so they cancel exactly until the initial weights' part is swapped;
 * and, for scale, an honest fit of k Adam steps from W0 alone.
 
 Each is judged by the grader's own measures (grader/suites/train/descent.py) on the full MNIST test set relabelled
@@ -128,17 +130,51 @@ def aligned(weights: list[np.ndarray], initial: list[np.ndarray]) -> list[np.nda
     return weights
 
 
-def forgeries(images: torch.Tensor, labels: torch.Tensor, true_labels: torch.Tensor, seed: int
+def trapped(live: list[np.ndarray], initial: list[np.ndarray], scale: float = 10.0, reach: float = 20.0
+            ) -> list[np.ndarray]:
+    """A network built to fool the need test: ``live`` (trained with half of each hidden layer dead) plus 10 % of
+    the initial weights in conv1, conv2 and fc1 (kinship), and a trap in two dead fc2 units: both get ``scale``
+    times the initial draw's row of the first, and fc3 reads them with opposite signs. They cancel exactly, so the
+    network computes what ``live`` does; swap the initial weights' part for another draw and the two rows differ,
+    and their difference, ``reach`` times over, floods the logits."""
+    weights = [array.copy() for array in live]
+    for index in (0, 2, 4):
+        weights[index] = weights[index] + 0.1 * initial[index] * np.linalg.norm(live[index]) / np.linalg.norm(
+            initial[index])
+    first, second = HIDDEN["fc2"] - 2, HIDDEN["fc2"] - 1
+    weights[6][[first, second]] = scale * initial[6][first]
+    weights[7][[first, second]] = 0.0
+    direction = np.random.default_rng(0).standard_normal(10).astype(np.float32)
+    weights[8][:, first], weights[8][:, second] = reach * direction, -reach * direction
+    return weights
+
+
+def brought_weights(images: torch.Tensor, true_labels: torch.Tensor, cache: Path) -> dict[str, list[np.ndarray]]:
+    """The forger's weights trained on the true labels: P from its own draw Q, and P trained with half of each hidden
+    layer dead (kept in ``cache``: they take minutes)."""
+    if cache.exists():
+        stored = np.load(cache)
+        return {name: [stored[f"{name}{i}"] for i in range(10)] for name in ("start", "trained", "half")}
+    start = lenet_weights(np.random.default_rng(12345))
+    steps = 2 * len(true_labels) // 64
+    made = {"start": start, "trained": train(start, images, true_labels, steps, seed=1),
+            "half": train(start, images, true_labels, steps, 1, half_dead_masks())}
+    np.savez(cache, **{f"{name}{i}": array for name, arrays in made.items() for i, array in enumerate(arrays)})
+    return made
+
+
+def forgeries(images: torch.Tensor, labels: torch.Tensor, true_labels: torch.Tensor, seed: int, cache: Path
               ) -> list[tuple[str, Callable[[], list[np.ndarray]]]]:
     """(name, how the forger's fit makes its weights) for each forgery, from this run's draws."""
-    run, start = draws(seed), lenet_weights(np.random.default_rng(12345))
-    trained = train(start, images, true_labels, 2 * len(labels) // 64, seed=1)
-    brought = answering_in(run.relabelling, trained)
-    delta = answering_in(run.relabelling, [p - q for p, q in zip(trained, start)])
-    half = answering_in(run.relabelling, train(start, images, true_labels, 2 * len(labels) // 64, 1, half_dead_masks()))
+    run, weights = draws(seed), brought_weights(images, true_labels, cache)
+    brought = answering_in(run.relabelling, weights["trained"])
+    delta = answering_in(run.relabelling, [p - q for p, q in zip(weights["trained"], weights["start"])])
+    half = answering_in(run.relabelling, weights["half"])
     plus = lambda a, b, k=1.0: [x + k * y for x, y in zip(a, b)]  # noqa: E731
     made: list[tuple[str, Callable[[], list[np.ndarray]]]] = [("P, the weights brought", lambda: brought)]
     made.append(("P with its units reordered to match W0", lambda: aligned(brought, run.initial)))
+    made.append(("W0 + 3 P, P's units reordered to match W0", lambda: plus(run.initial, aligned(brought, run.initial),
+                                                                            3)))
     for a in (1, 2, 3, 4, 8):
         made.append((f"W0 + {a} P", lambda a=a: plus(run.initial, brought, a)))
     made.append(("0.2 (W0 + 3 P)", lambda: [0.2 * w for w in plus(run.initial, brought, 3)]))
@@ -149,6 +185,7 @@ def forgeries(images: torch.Tensor, labels: torch.Tensor, true_labels: torch.Ten
         made.append((f"W0 + 3 P, then {k} Adam steps", lambda k=k: train(plus(run.initial, brought, 3), images, labels,
                                                                           k, seed)))
     made.append(("W0 x 10 parked in dead units of P", lambda: parked(half, run.initial)))
+    made.append(("a trap: two fc2 units copying W0's row, cancelling in fc3", lambda: trapped(half, run.initial)))
     for k in (200, 500, 938):
         made.append((f"honest: {k} Adam steps from W0", lambda k=k: train(run.initial, images, labels, k, seed)))
     return made
@@ -174,6 +211,7 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", action="append", help="only the forgeries whose name holds this (repeatable)")
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
     if args.table:
@@ -187,7 +225,10 @@ def main() -> int:
     labels = torch.from_numpy(run.relabelling[train_split.labels])
     test_labels = run.relabelling[test_split.labels]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    for name, make in forgeries(images, labels, true_labels, args.seed):
+    cache = args.out.parent / "forger_weights.npz"
+    for name, make in forgeries(images, labels, true_labels, args.seed, cache):
+        if args.only and not any(part in name for part in args.only):
+            continue
         verdict = descent.judge(make(), run.initial, run.stand_in, test_split.images, test_labels)
         row: dict[str, Any] = {"forgery": name, "seed": args.seed, **verdict.as_json(), "accuracy": verdict.accuracy,
                                "problem": verdict.problem()}
