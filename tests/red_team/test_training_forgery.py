@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import require
+from conftest import one_torch_thread, require
 from red_team.attacking import World, build, grade_attack
 
 from grader.data.mnist import load_subset, normalize
@@ -37,17 +37,17 @@ def trained_weights() -> list[np.ndarray]:
     subset = load_subset()
     images, labels = torch.from_numpy(normalize(subset.images)), torch.from_numpy(subset.labels)
     generator = torch.Generator().manual_seed(0)
-    with torch.random.fork_rng():
+    with one_torch_thread(), torch.random.fork_rng():
         torch.manual_seed(0)
         model = LeNet5Variant()
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    for _ in range(3):
-        order = torch.randperm(len(labels), generator=generator)
-        for start in range(0, len(labels), 64):
-            batch = order[start:start + 64]
-            optimizer.zero_grad()
-            torch.nn.functional.cross_entropy(model(images[batch]), labels[batch]).backward()
-            optimizer.step()
+        optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+        for _ in range(3):
+            order = torch.randperm(len(labels), generator=generator)
+            for start in range(0, len(labels), 64):
+                batch = order[start:start + 64]
+                optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(model(images[batch]), labels[batch]).backward()
+                optimizer.step()
     return [p.detach().numpy().copy() for p in model.parameters()]
 
 
@@ -76,6 +76,17 @@ def test_weights_trained_beforehand_fail_however_they_reach_the_model(tmp_path: 
     assert result.details["accuracy"] >= BAR, "the attack no longer reaches the bar: it proves nothing here"
     assert not result.passed and result.score == 0
     assert "not a training of the model it was handed" in result.message, result.message
+
+
+def test_trained_weights_with_units_reordered_like_the_initial_ones_fail_for_not_needing_them(
+        tmp_path: Path, world: World, mnist_subset_only, trained_weights) -> None:
+    """Reordering the hidden units of weights trained elsewhere changes nothing they compute but raises their
+    correlation with the initial weights; swap the initial weights' part for another draw and they keep most of
+    their accuracy, where a trained network falls to near chance."""
+    result = forged(tmp_path, world, "aligned", trained_weights)
+    assert result.details["accuracy"] >= BAR, "the attack no longer reaches the bar: it proves nothing here"
+    assert not result.passed and result.score == 0
+    assert "not a training of the model" in result.message or "does not need the initial weights" in result.message
 
 
 def test_initial_weights_plus_trained_ones_fail_for_not_needing_the_initial_ones(tmp_path: Path, world: World,
