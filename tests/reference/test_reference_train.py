@@ -24,6 +24,13 @@ REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 CPU = torch.device("cpu")
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Every test here trains in this process: with one torch thread, in seconds on a loaded machine too."""
+    with one_torch_thread():
+        yield
+
+
 def batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, shuffle: bool = True) -> DataLoader:
     """A loader that yields whole (images, labels) batches by indexing the tensors (no per-example collation)."""
     dataset = TensorDataset(images, labels)
@@ -156,8 +163,7 @@ def test_lenet5_trained_with_the_reference_fit_learns_mnist():
     test_images, test_labels = torch.from_numpy(normalize(held.images)), torch.from_numpy(held.labels)
     torch.manual_seed(0)
     model = LeNet5()
-    with one_torch_thread():
-        losses = fit(model, batches(train_images, train_labels, 64), CPU, 2)
-        accuracy = evaluate(model, batches(test_images, test_labels, 500, shuffle=False), CPU)
+    losses = fit(model, batches(train_images, train_labels, 64), CPU, 2)
+    accuracy = evaluate(model, batches(test_images, test_labels, 500, shuffle=False), CPU)
     assert len(losses) == 2 and losses[1] < losses[0], f"the losses do not fall: {losses}"
     assert accuracy >= 0.9, f"accuracy {accuracy:.4f} on the 500 held-out images is below 90 %"
