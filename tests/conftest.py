@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
-from typing import Iterator
 
 import nbformat
 import pytest
@@ -86,14 +84,12 @@ def mnist_subset_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
 
 
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Train in this process with one torch thread: two wait for each other at every step on a loaded machine."""
-    import torch
+def graded_accuracy_check(path: Path, seed: int | None = None):
+    """The train suite's accuracy check alone, its training run included, graded quick (with ``seed`` if given)."""
+    from grader.runner import grade_submission
+    from grader.settings import Settings
+    from grader.submission import load_submission
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
+    report = grade_submission("train", load_submission(path, "train"), Settings("quick", seed=seed),
+                              only=lambda check: check.name == "reaches_accuracy")
+    return report.results[0]

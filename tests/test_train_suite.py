@@ -8,11 +8,11 @@ import jsonschema
 import numpy as np
 import pytest
 
-from conftest import SUBMISSIONS, shared
+from conftest import SUBMISSIONS, graded_accuracy_check, shared
 
 from grader.reports.results_json import results_json
 from grader.reports.view import feedback
-from grader.results import NOT_GRADABLE, CheckResult
+from grader.results import NOT_GRADABLE
 from grader.runner import grade, grade_submission
 from grader.settings import Settings
 from grader.submission import load_submission
@@ -40,8 +40,8 @@ def test_the_child_cannot_read_the_mnist_test_set(submission) -> None:
     assert report.sandbox.startswith(("strict", "landlock")), "the test set is hidden by Landlock on this machine"
 
 
-def test_faked_results_earn_nothing_for_accuracy_or_losses() -> None:
-    report = grade("train", TRAIN / "fakes_results.py", Settings(data_dir=shared("data/mnist")))
+def test_faked_results_earn_nothing_for_accuracy_or_losses(mnist_subset_only) -> None:
+    report = grade("train", TRAIN / "fakes_results.py")
     results = by_name(report)
     assert not results["reaches_accuracy"].passed and results["reaches_accuracy"].details["accuracy"] < 0.5
     assert not results["losses_are_true"].passed and "training loss of" in results["losses_are_true"].message
@@ -54,7 +54,8 @@ def test_gpu_check_is_listed_with_no_points_where_there_is_no_cuda() -> None:
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: the GPU check is graded here")
-    gpu = by_name(grade("train", TRAIN / "fakes_results.py", Settings(data_dir=shared("data/mnist"))))["trains_on_gpu"]
+    gpu, = grade_submission("train", load_submission(TRAIN / "fakes_results.py", "train"),
+                            only=lambda check: check.name == "trains_on_gpu").results
     assert gpu.status == NOT_GRADABLE and gpu.max_score == 0 and "no CUDA device" in feedback(gpu)
 
 
@@ -82,13 +83,6 @@ def test_only_the_training_assignment_has_a_leaderboard() -> None:
     assert "leaderboard" not in results_json(report)
 
 
-def accuracy_check(path, seed: int) -> CheckResult:
-    """The accuracy check alone (its training run included), graded with this run seed."""
-    report = grade_submission("train", load_submission(path, "train"), Settings(seed=seed),
-                              only=lambda check: check.name == "reaches_accuracy")
-    return report.results[0]
-
-
 def test_draws_come_from_the_run_seed_alone_and_fit_lenet() -> None:
     first, again, other = draws(3), draws(3), draws(4)
     for name in ("relabelling", "initial", "stand_in"):
@@ -104,7 +98,7 @@ def test_draws_come_from_the_run_seed_alone_and_fit_lenet() -> None:
 @pytest.mark.timeout(900)
 def test_the_model_fit_is_handed_holds_the_initial_weights_drawn_from_the_seed(submission, mnist_subset_only) -> None:
     """A fit that never steps hands back the grader's draw for this seed, and is told so."""
-    result = accuracy_check(submission("train", "correct.py", "leaves_weights_alone.py"), seed=7)
+    result = graded_accuracy_check(submission("train", "correct.py", "leaves_weights_alone.py"), seed=7)
     assert result.details["weights_digest"] == digest(draws(7).initial)
     assert not result.passed and "initial weights it was given, unchanged" in result.message, result.message
 
@@ -114,7 +108,7 @@ def test_a_regrade_with_the_same_seed_replays_the_training_run(submission, mnist
     """Relabelling, initial weights, loader order and torch's seed all come from the run seed: the same seed gives
     the same weights back and the same accuracy; another seed, another run."""
     path = submission("train", "correct.py", "trains_briefly.py")
-    first, again, other = (accuracy_check(path, seed) for seed in (3, 3, 4))
+    first, again, other = (graded_accuracy_check(path, seed) for seed in (3, 3, 4))
     assert first.details["weights_digest"] == again.details["weights_digest"]
     assert first.details["accuracy"] == again.details["accuracy"]
     assert first.details["descent"] == again.details["descent"]

@@ -18,13 +18,14 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import one_torch_thread, require
-from red_team.attacking import World, build, grade_attack
+from conftest import graded_accuracy_check, require
+from red_team.attacking import World, build
 
 from grader.data.mnist import load_subset, normalize
 from grader.suites.lenet.model import LeNet5Variant
 from grader.suites.train import PLANS
 from grader.suites.train.descent import KIN_LAYERS, MIN_KINSHIP
+from grader.suites.train.measures import one_thread
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 BAR = PLANS["subset", "cpu"].bar
@@ -37,7 +38,7 @@ def trained_weights() -> list[np.ndarray]:
     subset = load_subset()
     images, labels = torch.from_numpy(normalize(subset.images)), torch.from_numpy(subset.labels)
     generator = torch.Generator().manual_seed(0)
-    with one_torch_thread(), torch.random.fork_rng():
+    with one_thread(), torch.random.fork_rng():
         torch.manual_seed(0)
         model = LeNet5Variant()
         optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
@@ -63,15 +64,15 @@ def forged(tmp_path: Path, world: World, route: str, trained: list[np.ndarray]):
                else npz_base64(trained))
     places = world.places(route=route, weights=weights, shapes=[list(array.shape) for array in trained])
     path = build(tmp_path / "sub", "train", "brings_trained_weights.py", places, base="correct.py")
-    report = grade_attack(path, "train", ["fit"])
-    return next(r for r in report.results if r.name == "reaches_accuracy")
+    return graded_accuracy_check(path)
 
 
-@pytest.mark.parametrize("route", ["source", "file", "model"])
+@pytest.mark.parametrize("route", ["source", "file", "model", "loader"])
 def test_weights_trained_beforehand_fail_however_they_reach_the_model(tmp_path: Path, world: World, mnist_subset_only,
                                                                      trained_weights, route: str) -> None:
-    """In the source (base64), in another encoding read back from a file, or loaded by the grader's own model
-    class patched at import: the grader measures an accuracy above the bar, and fails the check all the same."""
+    """In the source (base64), in another encoding read back from a file, loaded by the grader's own model class
+    patched at import, or carried by the grader's loader patched at import: the grader measures an accuracy above
+    the bar, and fails the check all the same."""
     result = forged(tmp_path, world, route, trained_weights)
     assert result.details["accuracy"] >= BAR, "the attack no longer reaches the bar: it proves nothing here"
     assert not result.passed and result.score == 0

@@ -14,9 +14,10 @@ import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
-from conftest import one_torch_thread, require
+from conftest import require
 from grader.data.mnist import load_subset, normalize
 from grader.suites.train import subset_split
+from grader.suites.train.measures import one_thread
 from reference.lenet import LeNet5
 from reference.train import evaluate, fit, pick_device
 
@@ -25,9 +26,9 @@ CPU = torch.device("cpu")
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
+def torch_in_one_thread():
     """Every test here trains in this process: with one torch thread, in seconds on a loaded machine too."""
-    with one_torch_thread():
+    with one_thread():
         yield
 
 

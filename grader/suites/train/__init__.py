@@ -221,7 +221,8 @@ def losses_are_true(ctx: Context, case: Run) -> None:
 def reaches_accuracy(ctx: Context, case: Run) -> None:
     run, chosen, dataset, secret = fitted(ctx), plan(ctx), ctx.remember("data", lambda: data(ctx)), secret_draws(ctx)
     trained_model(ctx, run["weights"])  # LeNet-5's parameters, or a sentence saying what came back instead
-    verdict = descent.judge(run["weights"], secret.initial, secret.stand_in, dataset.test_images, dataset.test_labels)
+    verdict = ctx.remember("descent", lambda: descent.judge(run["weights"], secret.initial, secret.stand_in,
+                                                            dataset.test_images, dataset.test_labels))
     reported = tuple(run["losses"]) if isinstance(run["losses"], (list, tuple)) else ()
     measured = TrainingRun(verdict.accuracy, chosen.bar, chosen.epochs, reported, device_name(), run["seconds"],
                            dataset.train.source, dataset.test_source, verdict.as_json(), digest(run["weights"]))

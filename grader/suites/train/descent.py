@@ -23,13 +23,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.data.mnist import normalize
-from grader.suites.train.measures import lenet_holding, measure
+from grader.suites.train.measures import lenet_holding, measure, one_thread
 
 LAYERS = ("conv1", "conv2", "fc1", "fc2", "fc3")  # parameters() holds each one's weight at 2 * index
 KIN_LAYERS = ("conv2", "fc1", "fc2")  # 98 % of LeNet-5's weights; conv1 (150) and fc3 (840) are too small to tell
 MIN_KINSHIP = 5.0  # standard deviations of the correlation unrelated weights show
 MAX_STAND_IN = 0.3  # test accuracy left to the network with the stand-in draw in place of its initial weights
-SAMPLE = 1000  # test images on which each layer's initial part is weighed
+SAMPLE = 500  # test images on which each layer's initial part is weighed
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def initial_parts(model: nn.Module, initial: list[np.ndarray], images: torch.Ten
 
     handles = [getattr(model, name).register_forward_hook(keep(name)) for name in LAYERS]
     try:
-        with torch.enable_grad():
+        with torch.enable_grad(), one_thread():
             logits = model(images)
             sensitivity = {name: torch.zeros_like(outputs[name]) for name in LAYERS}
             for k in range(logits.shape[1]):
@@ -105,7 +105,7 @@ def initial_parts(model: nn.Module, initial: list[np.ndarray], images: torch.Ten
         for handle in handles:
             handle.remove()
     parts = {}
-    with torch.no_grad():
+    with torch.no_grad(), one_thread():
         for index, name in enumerate(LAYERS):
             layer = getattr(model, name)
             own = without_bias(layer, inputs[name], layer.weight)
