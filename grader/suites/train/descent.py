@@ -29,7 +29,7 @@ LAYERS = ("conv1", "conv2", "fc1", "fc2", "fc3")  # parameters() holds each one'
 KIN_LAYERS = ("conv2", "fc1", "fc2")  # 98 % of LeNet-5's weights; conv1 (150) and fc3 (840) are too small to tell
 MIN_KINSHIP = 5.0  # standard deviations of the correlation unrelated weights show
 MAX_STAND_IN = 0.3  # test accuracy left to the network with the stand-in draw in place of its initial weights
-SAMPLE = 500  # test images on which each layer's initial part is weighed
+SAMPLE = 1000  # test images on which each layer's initial part is weighed (the subset has 500)
 
 
 @dataclass(frozen=True)
