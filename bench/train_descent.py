@@ -14,7 +14,7 @@ skipped: stop it and start it again at will. `--table` prints the tables of benc
 
 Run: nice -n 10 .venv/bin/python bench/train_descent.py --grid honest|recommended|reference|aggressive
      [--data full|subset]
-     .venv/bin/python bench/train_descent.py --table [--out FILE]
+     .venv/bin/python bench/train_descent.py --grid NAME [--data full|subset] --table
 """
 
 from __future__ import annotations
@@ -212,9 +212,11 @@ def verdict(row: dict[str, Any]) -> descent.Descent:
     return descent.Descent(row["kinship"], row["parts"], row["accuracy"], row["stand_in_accuracy"])
 
 
-def table(out: Path) -> None:
-    """The honest-fit table: per data, optimizer, batch size and epochs, the criterion's verdicts and accuracy."""
-    rows = load_rows(out)
+def table(out: Path, name: str, kind: str) -> None:
+    """A grid's table: per fit, batch size and epochs, the criterion's verdicts and the accuracy against the bar."""
+    fits = {(c.optimizer, c.lr, c.momentum, c.batch_size) for c in grid(name, kind)}
+    rows = [row for row in load_rows(out) if row["data"] == kind
+            and (row["optimizer"], row["lr"], row["momentum"], row["batch_size"]) in fits]
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
         name = Config(row["optimizer"], row["lr"], row["momentum"], row["batch_size"], row["epochs"], row["seed"]).name()
@@ -246,11 +248,11 @@ def main() -> int:
     parser.add_argument("--reverse", action="store_true", help="the grid's runs in reverse order (a second process)")
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
-    if args.table:
-        table(args.out)
-        return 0
     if not args.grid:
-        parser.error("give --grid or --table")
+        parser.error("give --grid (with --table for its table)")
+    if args.table:
+        table(args.out, args.grid, args.data)
+        return 0
     torch.set_num_threads(args.threads)
     data = load(args.data, args.data_dir)
     args.out.parent.mkdir(parents=True, exist_ok=True)
