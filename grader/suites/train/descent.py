@@ -44,7 +44,7 @@ class Descent:
 
     def problem(self) -> str:
         """Why these weights were not trained from the initial ones, in a sentence; '' when they were."""
-        unrelated = [name for name in KIN_LAYERS if self.kinship[name] < MIN_KINSHIP]
+        unrelated = [name for name in KIN_LAYERS if not self.kinship[name] >= MIN_KINSHIP]  # NaN is unrelated
         if unrelated:
             shown = ", ".join(f"{name} {self.kinship[name]:.1f}" for name in KIN_LAYERS)
             return (f"the weights fit returned are not a training of the model it was handed: in {', '.join(unrelated)} "
@@ -52,7 +52,7 @@ class Descent:
                     f"(correlation with them, in standard deviations of chance: {shown}; training keeps at least "
                     f"{MIN_KINSHIP:g}). fit must train the model it is given from the weights it has: do not "
                     "re-initialise it, replace its layers, or load weights into it")
-        if self.stand_in_accuracy > MAX_STAND_IN:
+        if not self.stand_in_accuracy <= MAX_STAND_IN:
             return (f"the network fit returned does not need the initial weights it was handed: with another random "
                     f"draw in their place it still scores {self.stand_in_accuracy:.2%} (against {self.accuracy:.2%}), "
                     f"where a network trained from its initial weights falls to near chance (at most "
