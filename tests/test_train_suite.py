@@ -29,13 +29,12 @@ def by_name(report) -> dict:
 
 
 @pytest.mark.timeout(900)
-def test_the_child_cannot_read_the_mnist_test_set(submission) -> None:
-    """fit walks every folder it can for the test files (t10k-*) while the grader trains on the full MNIST beside
-    them; the accuracy bar on the full set is a benchmark (bench/train_descent.py), not this test."""
-    hunter = submission("train", "correct.py", "hunts_test_set.py")
-    report = grade_submission("train", load_submission(hunter, "train"), Settings(data_dir=shared("data/mnist")),
-                              only=lambda check: check.name == "reaches_accuracy")
-    assert "60,000" in report.results[0].details["train_data"]
+def test_the_child_cannot_read_the_mnist_test_set(submission, mnist_subset_only) -> None:
+    """fit walks every folder it can for the MNIST test files (t10k-*, in ../shared beside the repository); the
+    accuracy bar on the full set is a benchmark (bench/train_descent.py), not this test."""
+    shared("data/mnist/t10k-images-idx3-ubyte.gz")
+    hunter = load_submission(submission("train", "correct.py", "hunts_test_set.py"), "train")
+    report = grade_submission("train", hunter, only=lambda check: check.name == "reaches_accuracy")
     assert "readable test files: []" in report.results[0].output
     assert report.sandbox.startswith(("strict", "landlock")), "the test set is hidden by Landlock on this machine"
 
