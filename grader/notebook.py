@@ -9,13 +9,19 @@ lines of text in plain IPython.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import html
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from grader.progress import LiveLine, TerminalLine
 from grader.results import GradeReport
 from grader.runner import grade_submission
-from grader.settings import Settings
+from grader.settings import Settings, hint_level
 from grader.submission import CALLS_GRADER, SourceCell, Submission, strip_magics
 from grader.suites import assignments, get_suite
 
@@ -29,13 +35,18 @@ def assignment_of(function: str) -> str:
     raise ValueError(f"no assignment has a function called {function!r}; the graded names are: {known}")
 
 
-def kernel_history() -> list[str]:
-    """The source of every cell run so far in this IPython kernel, in order."""
+def current_shell() -> Any:
+    """The IPython shell this runs in (a Jupyter kernel's, or IPython's in a terminal), or None."""
     try:
         from IPython import get_ipython
     except ImportError:
-        get_ipython = None
-    shell = get_ipython() if get_ipython else None
+        return None
+    return get_ipython()
+
+
+def kernel_history() -> list[str]:
+    """The source of every cell run so far in this IPython kernel, in order."""
+    shell = current_shell()
     if shell is None:
         raise RuntimeError("grader.check(...) reads the cells you have run: call it inside Jupyter or IPython, "
                            "or run `grader check ASSIGNMENT PATH` in a terminal")
@@ -61,12 +72,14 @@ class NotebookReport(GradeReport):
         return render_fragment(self)
 
     def __repr__(self) -> str:
-        """The score line, then each check's status and title; a failed check's first line of feedback."""
-        from grader.reports.view import feedback, summary
+        """The score line and each function's status, then each check's status and title; a failed check's first
+        line of feedback."""
+        from grader.reports.view import feedback, function_line, summary
 
-        lines = [summary(self)]
+        lines = [summary(self), f"Functions: {function_line(self)}"]
+        width = max((len(result.status) for result in self.results), default=0)
         for result in self.results:
-            lines.append(f"  {result.status.upper():<12} {result.title}")
+            lines.append(f"  {result.status.upper():<{width}}  {result.title}")
             if not result.passed:
                 lines.append(f"      {feedback(result).splitlines()[0][:160]}")
         return "\n".join(lines)
@@ -75,11 +88,58 @@ class NotebookReport(GradeReport):
         printer.text(repr(self))
 
 
+@dataclass(frozen=True)
+class ProgressText:
+    """The live line as Jupyter shows it (small grey text under the cell) and as plain text elsewhere."""
+
+    text: str
+
+    def _repr_html_(self) -> str:
+        style = "font: 12px monospace; color: #555; white-space: nowrap; overflow: hidden; text-overflow: ellipsis"
+        return f'<div class="grader-progress" style="{style}">{html.escape(self.text)}</div>'
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class NotebookLine(LiveLine):
+    """The live line under a ``grader.check`` cell in Jupyter: one display, updated in place; once the checks are
+    done it says how many ran and how long they took."""
+
+    def __init__(self) -> None:
+        from IPython.display import display
+
+        super().__init__()
+        self.handle = display(ProgressText("starting the checks"), display_id=True)
+
+    def show(self, text: str) -> None:
+        self.handle.update(ProgressText(text))
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.show(f"{self.progress.assignment}: {self.progress.total} checks run in "
+                      f"{time.monotonic() - self.started:.1f} s")
+
+
+def live_line() -> contextlib.AbstractContextManager:
+    """The line that follows the checks while they run: a display in Jupyter, stderr in IPython on a terminal,
+    nothing elsewhere (a script, a test)."""
+    shell = current_shell()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        return NotebookLine()
+    if shell is not None and sys.stderr.isatty():
+        return TerminalLine(sys.stderr)
+    return contextlib.nullcontext()
+
+
 def check(function: str, history: Sequence[str] | None = None, profile: str = "quick") -> NotebookReport:
-    """Grade ``function`` as the notebook defines it now; Jupyter shows the returned report as HTML."""
+    """Grade ``function`` as the notebook defines it now; Jupyter shows the returned report as HTML, and a line
+    that follows the checks while they run."""
     assignment = assignment_of(function)
     cells = cells_to_grade(kernel_history() if history is None else history)
     digest = hashlib.sha256("\n".join(c.source for c in cells).encode()).hexdigest()
     submission = Submission(Path(f"{assignment}.ipynb"), "ipynb", cells, digest)
-    report = grade_submission(assignment, submission, Settings(profile), only=lambda c: function in c.functions)
+    with live_line() as on_progress:
+        report = grade_submission(assignment, submission, Settings(profile, hints=hint_level()),
+                                  only=lambda c: function in c.functions, on_progress=on_progress)
     return NotebookReport(**vars(report))

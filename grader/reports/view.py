@@ -18,9 +18,10 @@ from markupsafe import Markup
 
 from grader.evidence import (ArrayMismatch, GradientErrors, Layer, LayerTables, StudentTraceback, TrainingRun,
                              ValueMismatch, first)
+from grader.repair.hints import INSTRUCTOR, Hint, hint_for
 from grader.reports import plots
-from grader.results import (CRASHED, FAILED, NOT_GRADABLE, NOT_GRADED, PASSED, TIMED_OUT, CheckResult,
-                            GradeReport)
+from grader.results import FAILED, NOT_GRADABLE, PASSED, CheckResult, GradeReport
+from grader.status import Status
 
 MAX_SLICES = 8
 HEAT_MAP_MIN_ENTRIES = 16
@@ -29,22 +30,22 @@ GROUPS = {PASSED: "Passed", NOT_GRADABLE: "Not gradable here"}
 
 
 @dataclass(frozen=True)
-class Status:
-    """How a status looks: its words, its CSS class, and a symbol so colour is never the only cue."""
+class Badge:
+    """How a status looks: its word, its CSS class, and a symbol so colour is never the only cue."""
 
-    label: str
+    label: Status
     css: str
     symbol: str
 
 
-STATUSES = {
-    PASSED: Status("passed", "passed", "\u2713"),
-    FAILED: Status("failed", "failed", "\u2717"),
-    TIMED_OUT: Status("timed out", "timed-out", "\u25f7"),
-    CRASHED: Status("crashed", "crashed", "\u203c"),
-    NOT_GRADED: Status("not graded", "not-graded", "\u2026"),
-    NOT_GRADABLE: Status("not gradable here", "not-gradable", "\u2205"),
-}
+SYMBOLS = {Status.PASSED: "\u2713", Status.FAILED: "\u2717", Status.TIMED_OUT: "\u25f7", Status.CRASHED: "\u203c",
+           Status.NOT_GRADED: "\u2026", Status.NOT_GRADABLE: "\u2205", Status.DID_NOT_LOAD: "\u2298",
+           Status.GRADER_ERROR: "\u26a0"}
+
+
+def badge(status: Status) -> Badge:
+    """The badge of a status: its word, the word as a CSS class (``timed-out``) and its symbol."""
+    return Badge(status, status.replace(" ", "-"), SYMBOLS[status])
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class CheckView:
     """Everything the templates show for one check, already shaped for display."""
 
     result: CheckResult
-    status: Status
+    badge: Badge
     anchor: str
     points: str
     inputs: list[ArrayView]
@@ -125,6 +126,7 @@ class CheckView:
     losses: str
     traceback: str
     not_gradable: str  # the sentence for a check that could not run here, '' otherwise
+    hint: Hint | None = None  # a verified repair of the function, as the view's hint level shows it
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,10 @@ class ReportView:
     verdict: str
     profile_note: str
     checks: list[CheckView]
+    badge: Badge  # the submission's status
+    detail: str  # what follows its word where it helps ("in conv_forward"), or ''
+    functions: list[tuple[str, Badge]]  # each function's status
+    instructor: bool = False  # the instructor's view: every repair in full
 
     @property
     def groups(self) -> list[tuple[str, list[CheckView]]]:
@@ -147,11 +153,21 @@ class ReportView:
         return [(title, checks) for title, checks in groups if checks]
 
 
-def report_view(report: GradeReport) -> ReportView:
-    """The view both templates render: computed once here so the HTML and Markdown reports say the same."""
+def report_view(report: GradeReport, instructor: bool = False) -> ReportView:
+    """The view both templates render: computed once here so the HTML and Markdown reports say the same. The
+    student's view shows repairs at the report's hint level, the instructor's in full."""
     percent = 100 * report.score / report.max_score if report.max_score else 0.0
     return ReportView(report, f"{report.score:g}/{report.max_score:g}", percent, verdict(report),
-                      profile_note(report.profile), [check_view(r) for r in report.results])
+                      profile_note(report.profile), [check_view(r, check_hint(report, r, instructor))
+                                                     for r in report.results], badge(report.status), report.detail,
+                      [(name, badge(status)) for name, status in report.function_statuses.items()], instructor)
+
+
+def check_hint(report: GradeReport, result: CheckResult, instructor: bool = False) -> Hint | None:
+    """The hint a check shows: the repair of its function, at the report's hint level (the instructor's view: in
+    full), on a failed check only."""
+    return hint_for(result.functions, result.status == FAILED, report.repairs,
+                    INSTRUCTOR if instructor else report.hints)
 
 
 NO_POINTS, NO_POINTS_EACH = "neither adds nor removes points", "neither add nor remove points"
@@ -163,15 +179,19 @@ class Counts:
 
     graded: int  # every check but those not gradable here
     passed: int
-    by_status: dict[str, int]
+    by_status: dict[Status, int]  # every status a check ended in, in the vocabulary's order
     not_gradable: int
 
     @classmethod
     def of(cls, report: GradeReport) -> Counts:
-        graded = [r for r in report.results if r.status != NOT_GRADABLE]
-        by_status = {status: sum(r.status == status for r in graded)
-                     for status in (FAILED, TIMED_OUT, CRASHED, NOT_GRADED)}
-        return cls(len(graded), sum(r.passed for r in graded), by_status, len(report.results) - len(graded))
+        by_status = {status: n for status in Status if (n := sum(r.status == status for r in report.results))}
+        not_gradable = by_status.get(NOT_GRADABLE, 0)
+        return cls(len(report.results) - not_gradable, by_status.get(PASSED, 0), by_status, not_gradable)
+
+    @property
+    def unfinished(self) -> list[str]:
+        """'1 failed', '2 not graded', ...: the checks graded here that did not pass, by status."""
+        return [f"{n} {status}" for status, n in self.by_status.items() if status not in (PASSED, NOT_GRADABLE)]
 
 
 def verdict(report: GradeReport) -> str:
@@ -179,9 +199,7 @@ def verdict(report: GradeReport) -> str:
     counts = Counts.of(report)
     if counts.graded and counts.passed == len(report.results):
         return f"All {counts.passed} checks passed." if counts.passed > 1 else "The 1 check passed."
-    words = [f"{counts.passed} of {counts.graded} checks passed"]
-    words += [f"{count} {status}" for status, count in counts.by_status.items() if count]
-    sentence = "; ".join(words) + "."
+    sentence = "; ".join([f"{counts.passed} of {counts.graded} checks passed", *counts.unfinished]) + "."
     if counts.not_gradable == 1:
         sentence += f" 1 check is not gradable here: it {NO_POINTS}."
     elif counts.not_gradable:
@@ -190,27 +208,20 @@ def verdict(report: GradeReport) -> str:
 
 
 def summary(report: GradeReport) -> str:
-    """One honest line for the terminal, Gradescope and the gradebook: points, checks passed, what could not run
-    here, the profile and the seed."""
+    """One honest line for the terminal, Gradescope, the notebook and the gradebook: the submission's status, points,
+    checks passed and how the others ended, what could not run here, the profile and the seed."""
     counts = Counts.of(report)
-    failed = counts.graded - counts.passed - counts.by_status[NOT_GRADED]
-    parts = [f"{n} {what}" for n, what in ((failed, "failed"), (counts.by_status[NOT_GRADED], "not graded")) if n]
-    state = "no check could be graded" if not counts.graded else ", ".join(parts) or "all passed"
-    unrun = f", {counts.not_gradable} not gradable here" if counts.not_gradable else ""
-    return (f"{report.assignment}: {report.score:g}/{report.max_score:g} points; {counts.passed} of {counts.graded} "
-            f"checks passed ({state}{unrun}), {report.profile} profile, seed {report.seed}")
+    state = "no check could be graded" if not counts.graded else ", ".join(counts.unfinished) or "all passed"
+    unrun = f", {counts.not_gradable} {NOT_GRADABLE}" if counts.not_gradable else ""
+    return (f"{report.assignment}: {report.what_happened}, {report.score:g}/{report.max_score:g} points; "
+            f"{counts.passed} of {counts.graded} checks passed ({state}{unrun}), {report.profile} profile, "
+            f"seed {report.seed}")
 
 
-def what_happened(report: GradeReport) -> str:
-    """What happened to a graded submission, in the class summary's words: "did not load", "timed out in F",
-    "crashed in F" (the first function that did), or "graded"."""
-    if report.load_failure:
-        return "did not load"
-    for status, words in ((TIMED_OUT, "timed out"), (CRASHED, "crashed")):
-        stopped = [r.stopped_in for r in report.results if r.status == status]
-        if stopped:
-            return f"{words} in {stopped[0]}" if stopped[0] else "used up its time budget"
-    return "graded"
+def function_line(report: GradeReport) -> str:
+    """Each function's status on one line, for the terminal and the notebook: "conv_forward failed, zero_pad
+    passed"."""
+    return ", ".join(f"{name} {status}" for name, status in report.function_statuses.items())
 
 
 def not_gradable_text(result: CheckResult) -> str:
@@ -218,14 +229,15 @@ def not_gradable_text(result: CheckResult) -> str:
     return f"Not gradable here: {result.message}. This check {NO_POINTS}."
 
 
-def feedback(result: CheckResult) -> str:
-    """The text a student reads for one check (terminal, Gradescope): the reason, the smallest failing input, the
-    evidence, and what their code printed."""
+def feedback(result: CheckResult, hint: Hint | None = None) -> str:
+    """The text a student reads for one check (terminal, Gradescope): the reason, the likely cause and the hint,
+    the smallest failing input, the evidence, and what their code printed."""
     if result.status == NOT_GRADABLE:
         return not_gradable_text(result)
     if result.passed:
         return "\n".join([f"Passed on {result.examples_run} inputs."] + result.notes)
     lines = [result.message] + ([f"Likely cause: {result.diagnosis}"] if result.diagnosis else []) + result.notes
+    lines += [hint.text()] if hint is not None else []
     if result.counterexample:
         lines.append(f"Smallest failing input: {result.counterexample['description']}")
         arrays, shapes = result.counterexample.get("arrays", {}), result.counterexample.get("shapes", {})
@@ -286,8 +298,8 @@ def profile_note(profile: str) -> str:
             "profile (more inputs, another seed), so it can find failures this run did not.")
 
 
-def check_view(result: CheckResult) -> CheckView:
-    """One check shaped for the templates: its status, points, evidence and plots."""
+def check_view(result: CheckResult, hint: Hint | None = None) -> CheckView:
+    """One check shaped for the templates: its status, points, evidence, plots and hint."""
     counterexample = result.counterexample or {}
     shapes = counterexample.get("shapes", {})
     arrays = counterexample.get("arrays", {})
@@ -295,12 +307,13 @@ def check_view(result: CheckResult) -> CheckView:
     training = first(result.evidence, TrainingRun)
     losses = list(training.losses) if training else None
     trace = first(result.evidence, StudentTraceback)
-    return CheckView(result, STATUSES[result.status], f"check-{result.name}", points_text(result), inputs,
+    return CheckView(result, badge(result.status), f"check-{result.name}", points_text(result), inputs,
                      comparison(result), error_summary(first(result.evidence, ArrayMismatch)),
                      gradient_rows(first(result.evidence, GradientErrors)),
                      layer_rows(first(result.evidence, LayerTables)), loss_plot(losses),
                      ", ".join(number_text(v) for v in losses) if losses is not None else "",
-                     trace.text if trace else "", not_gradable_text(result) if result.status == NOT_GRADABLE else "")
+                     trace.text if trace else "", not_gradable_text(result) if result.status == NOT_GRADABLE else "",
+                     hint)
 
 
 PLOTTABLE_LOSS = 1e12  # larger is no loss a network computes: shown as text, never scaled into an SVG

