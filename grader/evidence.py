@@ -7,8 +7,8 @@ its part of ``extra_data.details`` in results.json, whose keys are a contract fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, Sequence
 
 
 class Evidence(Protocol):
@@ -97,9 +97,11 @@ class TrainingRun:
     seconds: float
     train_data: str
     test_data: str
+    descent: Mapping[str, Any] = field(default_factory=dict)  # the descent check's measures (train/descent.py)
+    weights_digest: str = ""  # SHA-256 of the weights fit returned: a replay of the run gives the same
 
     def as_json(self) -> dict[str, Any]:
-        return {**vars(self), "losses": list(self.losses)}
+        return {**vars(self), "losses": list(self.losses), "descent": dict(self.descent)}
 
 
 @dataclass(frozen=True)

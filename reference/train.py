@@ -108,15 +108,18 @@ if __name__ == "__main__":
 #
 # ## How the grader grades this
 #
-# The grader builds a LeNet-5, calls **your** `fit` on the MNIST training set
-# (normalised images of shape `(B, 1, 28, 28)`, `float32`, and `int64`
-# labels) for a fixed number of epochs, and then measures the test accuracy
-# **itself**, with its own code, on the 10,000 test images. Your `fit` never
-# sees the test set, and your `evaluate` does not decide your score there: it
-# is checked separately, on a model and data whose accuracy the grader knows.
-# So a good `fit` is one that generalises, and it must do so within the
-# check's time limit: a few epochs, not a hundred. The reference reaches
-# about 98.5 % in 2 epochs.
+# The grader builds a LeNet-5 holding initial weights it draws at random,
+# calls **your** `fit` on it and the MNIST training set (normalised images of
+# shape `(B, 1, 28, 28)`, `float32`, and `int64` labels) for a fixed number of
+# epochs, and then measures the test accuracy **itself**, with its own code,
+# on the 10,000 test images. Your `fit` never sees the test set, and your
+# `evaluate` does not decide your score there: it is checked separately, on a
+# model and data whose accuracy the grader knows. So a good `fit` is one that
+# generalises, and it must do so within the check's time limit: a few epochs,
+# not a hundred. The reference reaches about 98.5 % in 3 epochs. Train the
+# model you are handed, from the weights it has: the grader checks that the
+# trained weights descend from the ones it drew, so a `fit` that
+# re-initialises the model, replaces its layers or loads weights into it fails.
 
 
 # %%

