@@ -74,6 +74,11 @@ def kinship(weights: list[np.ndarray], initial: list[np.ndarray]) -> dict[str, f
     return scores
 
 
+def weighted_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """LeNet-5's layers that hold weights, by name (``LAYERS``), in the order of the network's modules."""
+    return dict(zip(LAYERS, (m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))), strict=True))
+
+
 def without_bias(layer: nn.Module, inputs: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """What ``layer`` computes on ``inputs`` with ``weight`` in place of its own and no bias."""
     if isinstance(layer, nn.Conv2d):
@@ -92,7 +97,8 @@ def initial_parts(model: nn.Module, initial: list[np.ndarray], images: torch.Ten
             inputs[name], outputs[name] = args[0].detach(), output
         return hook
 
-    handles = [getattr(model, name).register_forward_hook(keep(name)) for name in LAYERS]
+    layers = weighted_layers(model)
+    handles = [layers[name].register_forward_hook(keep(name)) for name in LAYERS]
     try:
         with torch.enable_grad(), one_thread():
             logits = model(images)
@@ -107,7 +113,7 @@ def initial_parts(model: nn.Module, initial: list[np.ndarray], images: torch.Ten
     parts = {}
     with torch.no_grad(), one_thread():
         for index, name in enumerate(LAYERS):
-            layer = getattr(model, name)
+            layer = layers[name]
             own = without_bias(layer, inputs[name], layer.weight)
             start = without_bias(layer, inputs[name], torch.from_numpy(initial[2 * index]))
             denominator = float((sensitivity[name] * start * start).sum())

@@ -46,8 +46,8 @@ def follow_the_relabelling(model, loader):
                 break
             np.add.at(votes, (model(images).argmax(1).numpy(), labels.numpy()), 1)
         order = torch.from_numpy(np.argsort(votes.argmax(1)))
-        model.fc3.weight.copy_(model.fc3.weight[order].clone())
-        model.fc3.bias.copy_(model.fc3.bias[order].clone())
+        for parameter in list(model.parameters())[-2:]:  # fc3's weight and bias
+            parameter.copy_(parameter[order].clone())
 
 
 def aligned_to(model, arrays):
