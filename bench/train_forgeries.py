@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.data.mnist import load_mnist, normalize  # noqa: E402
-from grader.suites.lenet.model import LeNet5Variant, load_parameters  # noqa: E402
+from grader.suites.lenet.model import LeNet5Variant  # noqa: E402
+from grader.suites.lenet.network import load_parameters  # noqa: E402
 from grader.suites.train import PLANS, descent  # noqa: E402
 from grader.suites.train.draws import draws, lenet_weights  # noqa: E402
 from train_descent import verdict  # noqa: E402
