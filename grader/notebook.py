@@ -4,7 +4,8 @@ The kernel's objects are never graded directly: the source of the cells the
 student has run (IPython's ``In`` history) goes to a sandbox child like any
 submission, and only the checks of that function run. The result renders
 inline as an HTML fragment whose styles stay inside it (``NotebookReport._repr_html_``), and as a few
-lines of text in plain IPython.
+lines of text in plain IPython. The warm grader (``grader.warm``) grades it when it can, so the kernel neither
+imports torch nor starts a sandbox of its own; else it is graded here, the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from grader.results import GradeReport
-from grader.runner import grade_submission
 from grader.settings import Settings
 from grader.submission import CALLS_GRADER, SourceCell, Submission, strip_magics
 from grader.suites import assignments, get_suite
@@ -77,9 +77,18 @@ class NotebookReport(GradeReport):
 
 def check(function: str, history: Sequence[str] | None = None, profile: str = "quick") -> NotebookReport:
     """Grade ``function`` as the notebook defines it now; Jupyter shows the returned report as HTML."""
+    from grader.warm import client
+
+    cells, settings = cells_to_grade(kernel_history() if history is None else history), Settings(profile)
+    report = client.grade_function(function, cells, settings) if client.enabled() else None
+    return NotebookReport(**vars(report or grade_function(function, cells, settings)))
+
+
+def grade_function(function: str, cells: tuple[SourceCell, ...], settings: Settings) -> GradeReport:
+    """Grade ``function`` in ``cells`` with that function's checks only, in this process."""
+    from grader.runner import grade_submission
+
     assignment = assignment_of(function)
-    cells = cells_to_grade(kernel_history() if history is None else history)
     digest = hashlib.sha256("\n".join(c.source for c in cells).encode()).hexdigest()
     submission = Submission(Path(f"{assignment}.ipynb"), "ipynb", cells, digest)
-    report = grade_submission(assignment, submission, Settings(profile), only=lambda c: function in c.functions)
-    return NotebookReport(**vars(report))
+    return grade_submission(assignment, submission, settings, only=lambda c: function in c.functions)
