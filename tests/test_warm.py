@@ -371,31 +371,23 @@ def test_a_grade_sees_the_clients_environment_and_folder_then_the_daemons_again(
     assert dict(os.environ) == before and os.getcwd() == here
 
 
-def test_watch_checks_now_and_once_after_each_save_however_it_is_written(tmp_path: Path) -> None:
-    path = tmp_path / "conv.py"
-    path.write_text("one")
-    checks: list[str] = []
+def test_watch_checks_now_and_once_after_each_save_however_it_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What each poll sees of the file: a save in three writes (checked once, when it has settled), then an editor that
+    # removes the file and renames a new one into its place (waited for, then checked once).
+    polls, seen = iter(["a", "a", "b1", "b2", "b3", "b3", "b3", None, None, "c", "c", "c"]), []
+    monkeypatch.setattr("grader.warm.watch.stamp", lambda path: seen.append(next(polls)) or seen[-1])
+    checked: list[str] = []
+    with pytest.raises(StopIteration):  # the script ran out: the watch would go on
+        watch(Path("conv.py"), lambda: checked.append(seen[-1]), poll_seconds=0)
+    assert checked == ["a", "b3", "c"]
 
-    def check() -> None:
-        checks.append(path.read_text())
-        if len(checks) == 3:
-            raise KeyboardInterrupt
 
-    def edit() -> None:
-        wait_until(lambda: len(checks) == 1)
-        for text in ("t", "tw", "two"):  # a save in three writes: checked once, when it has settled
-            path.write_text(text)
-            time.sleep(0.005)
-        wait_until(lambda: len(checks) == 2)
-        path.unlink()  # an editor that writes a new file and renames it over the old one
-        time.sleep(0.05)
-        (tmp_path / "new").write_text("three")
-        (tmp_path / "new").rename(path)
-
-    threading.Thread(target=edit, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        watch(path, check, poll_seconds=0.1)
-    assert checks == ["one", "two", "three"]
+def test_grader_daemon_status_and_stop(warm: Path, capsys: pytest.CaptureFixture) -> None:
+    pid = running_daemon()["pid"]
+    assert main(["daemon", "status"]) == 0 and f"warm grader pid {pid}" in capsys.readouterr().out
+    assert main(["daemon", "stop"]) == 0 and capsys.readouterr().out == f"stopped the warm grader (pid {pid})\n"
+    assert wait_until(lambda: not daemons_in(warm)) and not list(warm.glob("*.sock"))
+    assert main(["daemon", "status"]) == 0 and "no warm grader is running" in capsys.readouterr().out
 
 
 def test_grader_watch_prints_a_new_verdict_when_the_file_is_saved(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def watch(path: Path, check: Callable[[], object], poll_seconds: float = POLL_SE
     while True:
         time.sleep(poll_seconds)
         now = stamp(path)
-        if now is None or now == seen:
+        if now == seen:
             continue
         while (settled := stamp_after(path, poll_seconds)) != now:
             now = settled
