@@ -114,8 +114,8 @@ def main() -> None:
             (cold_s, cold_cpu), (warm_s, warm_cpu) = medians(colds), medians(warms)
             goals = "; ".join(filter(None, [verdict(cold_s, cold_goal) and f"cold {verdict(cold_s, cold_goal)}",
                                             verdict(warm_s, warm_goal) and f"warm {verdict(warm_s, warm_goal)}"]))
-            print(f"{assignment:<8} {submission:<55} {profile:<9} {cold_s:>7.2f} {cold_cpu:>5.2f} {cold_s / peer:>6.2f} "
-                  f"{warm_s:>7.2f} {warm_cpu:>5.2f} {warm_s / peer:>6.2f}  {goals}", flush=True)
+            print(f"{assignment:<8} {submission:<55} {profile:<9} {cold_s:>7.2f} {cold_cpu:>5.2f} "
+                  f"{cold_s / peer:>6.2f} {warm_s:>7.2f} {warm_cpu:>5.2f} {warm_s / peer:>6.2f}  {goals}", flush=True)
     finally:
         subprocess.run([*grader, "daemon", "stop"], cwd=ROOT, env=warm, stdout=subprocess.DEVNULL, check=False)
         shutil.rmtree(folder, ignore_errors=True)

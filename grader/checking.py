@@ -32,8 +32,8 @@ class ShrinkBudgetSpent(BaseException):
 
 
 class BudgetSpent(BaseException):
-    """Stops Hypothesis when the submission has used up its wall-clock budget: slow calls that each stay within
-    the time limit must not cost hours."""
+    """Stops Hypothesis when the submission has used up its time budget (its argument: which clock ran out): slow
+    calls that each stay within the time limit must not cost hours."""
 
 
 class EnoughSkipped(BaseException):
@@ -80,8 +80,8 @@ class Attempts:
     def __call__(self, case: Any) -> None:
         if self.failure is not None and self.count - self.first_failure >= self.budget:
             raise ShrinkBudgetSpent
-        if time.monotonic() >= self.ctx.deadline:
-            raise BudgetSpent
+        if clock := self.ctx.out_of_time():
+            raise BudgetSpent(clock)
         self.case, self.count = case, self.count + 1
         self.record(case)
         try:
@@ -254,7 +254,7 @@ def settle(attempts: Attempts, stop: BaseException | None, mistakes: Sequence[Mi
     elif stop is None or (isinstance(stop, (Unsatisfiable, EnoughSkipped)) and attempts.graded):
         result.status, result.score = PASSED, check.points
     elif isinstance(stop, BudgetSpent):
-        result.status, result.message = TIMED_OUT, budget_spent("stopped", ctx.budget_seconds)
+        result.status, result.message = TIMED_OUT, budget_spent("stopped", ctx.budget_seconds, stop.args[0])
     elif isinstance(stop, CheckAborted):
         result.status = {"timeout": TIMED_OUT, "crash": CRASHED}.get(stop.error.kind, FAILED)
         result.message = stop.error.message
@@ -293,10 +293,11 @@ def missing_functions(check: Check, loaded: LoadReport) -> str:
     return f"{' and '.join(absent)} is not defined in your submission{because}"
 
 
-def budget_spent(what: str, budget: float) -> str:
-    """Why a check was stopped, or never started: the submission used up its wall-clock budget."""
-    return (f"{what}: the submission used up its time budget ({budget:.0f} s for all checks); each call stayed within "
-            "its own time limit, but together they are too slow: make the graded functions faster")
+def budget_spent(what: str, budget: float, clock: str) -> str:
+    """Why a check was stopped, or never started: the submission used up its time budget on ``clock``."""
+    return (f"{what}: the submission used up its time budget ({budget:.0f} s of {clock} for all checks, counting "
+            "every process and thread it ran); each call stayed within its own time limit, but together they are too "
+            "slow: make the graded functions faster")
 
 
 def unrun(check: Check, reason: str, status: str = FAILED) -> CheckResult:

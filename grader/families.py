@@ -87,7 +87,7 @@ def alone_or_as_seen(member: Attempts, ctx: Context, loaded: LoadReport, profile
     """A check that failed in its family, run alone so that its failure shrinks; if that run (whose input stream
     skips differently) does not fail, or there is no time left for it, the failure the family saw stands, unshrunk
     (``seconds``: this check's share of the family's time)."""
-    if time.monotonic() < ctx.deadline:
+    if not ctx.out_of_time():
         alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes)
         if alone.status != PASSED:
             return alone

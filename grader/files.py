@@ -1,4 +1,5 @@
-"""The grader's own output files: written atomically, and JSON always strict.
+"""The grader's own output files: written atomically, with the user's umask (they are shared: a gradebook, reports,
+results.json), and JSON always strict.
 
 Every results.json (``grader check --json``, ``grader batch``, ``grader gradescope``) and every batch record goes
 through ``write_json``: strict parsers (Gradescope's, browsers', jq) reject NaN and Infinity, which a student's
@@ -10,15 +11,22 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
+
+
+def new_temporary(path: Path, suffix: str) -> tuple[int, Path]:
+    """A new hidden file beside ``path``, opened for writing, with the permissions the user's umask gives any new
+    file (tempfile.mkstemp's are 0600: a gradebook only its writer could read)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}{suffix}")
+    return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` so that ``path`` holds either its old content or all of the new one, even after a crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = new_temporary(path, ".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)

@@ -35,11 +35,13 @@ GRADER_FAILED = ("The autograder itself failed while grading this submission: th
                  "code, and this score of 0 is not your grade. Please contact the course staff.")
 
 
-def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "thorough") -> dict[str, Any]:
+def run_gradescope(assignment: str, root: Path = AUTOGRADER, profile: str = "thorough", hints: str = "off",
+                   repair_seconds: float = Settings.repair_seconds) -> dict[str, Any]:
     """Grade ``root/submission`` and write ``root/results/results.json`` atomically, even if the grader crashes."""
     started = time.monotonic()
+    settings = Settings(profile, oracle="pytorch", hints=hints, repair_seconds=repair_seconds)
     try:
-        results = results_json(grade(assignment, root / "submission", Settings(profile, oracle="pytorch")))
+        results = results_json(grade(assignment, root / "submission", settings))
         text = json_text(results)
     except Exception:  # a fault of the grader, not of the student: Gradescope must still get a results.json
         results = grader_failure(assignment, profile, traceback.format_exc(), time.monotonic() - started)
@@ -61,7 +63,7 @@ def grader_failure(assignment: str, profile: str, trace: str, seconds: float) ->
     }
 
 
-def build_autograder_zip(assignment: str, repo: Path, out: Path) -> Path:
+def build_autograder_zip(assignment: str, repo: Path, out: Path, hints: str | None = None) -> Path:
     """Write the Gradescope autograder zip for ``assignment`` from the course repository ``repo`` to ``out``.
 
     The same sources give a byte-identical zip: entries are sorted and stamped 1980-01-01."""
@@ -70,7 +72,7 @@ def build_autograder_zip(assignment: str, repo: Path, out: Path) -> Path:
     missing = [name for name in SOURCES if not (repo / name).exists()]
     if missing:
         raise FileNotFoundError(f"{repo.resolve()} lacks {', '.join(missing)}: name the course repository")
-    entries = {"setup.sh": (setup_script(), True), "run_autograder": (run_script(assignment), True),
+    entries = {"setup.sh": (setup_script(), True), "run_autograder": (run_script(assignment, hints), True),
                "constraints.txt": (constraints(repo), False)}
     entries.update({name: (data, False) for name, data in source_files(repo)})
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -160,13 +162,15 @@ def requirement_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", requirement.strip()).group()).lower()
 
 
-def run_script(assignment: str) -> bytes:
-    """run_autograder: grade the submission; if the grader cannot even start, still leave a results.json."""
+def run_script(assignment: str, hints: str | None = None) -> bytes:
+    """run_autograder: grade the submission (with the course's hint level, when given); if the grader cannot even
+    start, still leave a results.json."""
     fallback = json.dumps({"score": 0, "output": GRADER_FAILED, "stdout_visibility": "hidden", "tests": []})
+    level = f" --hints {hints}" if hints else ""
     return f"""#!/usr/bin/env bash
 # Gradescope runs this once per submission, from {AUTOGRADER}; the grader writes results/results.json there.
 ROOT="${{AUTOGRADER_ROOT:-{AUTOGRADER}}}"
-"$ROOT/venv/bin/grader" gradescope {assignment} --root "$ROOT"
+"$ROOT/venv/bin/grader" gradescope {assignment} --root "$ROOT"{level}
 if [ ! -s "$ROOT/results/results.json" ]; then
   mkdir -p "$ROOT/results"
   printf '%s\\n' {shlex.quote(fallback)} > "$ROOT/results/results.json"

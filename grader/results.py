@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.evidence import Evidence, as_json
+from grader.repair.found import Repair
 
 PASSED, FAILED, TIMED_OUT, CRASHED, NOT_GRADABLE = "passed", "failed", "timed out", "crashed", "not gradable here"
 # A check that could not grade the student's function because code it relies on (their own forward) failed on every
@@ -60,6 +61,8 @@ class GradeReport:
     seconds: float = 0.0
     load_output: str = ""  # what the code printed while it loaded (a notebook's own worked examples), capped
     load_failure: str = ""  # why the code did not load at all (a syntax error, an import that failed), or ""
+    hints: str = "off"  # what the student's view shows of the repairs: off, line, diff or full (grader.repair.hints)
+    repairs: list[Repair] = field(default_factory=list)  # verified repairs of failed functions; never change a score
 
     @property
     def score(self) -> float:

@@ -15,7 +15,9 @@ from typing import Callable, Sequence
 from grader.checking import budget_spent, run_check, unrun
 from grader.families import families, run_family
 from grader.oracles import oracle_for
-from grader.results import TIMED_OUT, CheckResult, GradeReport
+from grader.progress import OnProgress, Progress, running
+from grader.repair.found import Repair
+from grader.results import FAILED, TIMED_OUT, CheckResult, GradeReport
 from grader.sandbox.process import LoadReport, Sandbox
 from grader.settings import Profile, Settings
 from grader.submission import Submission, SubmissionError, load_submission
@@ -23,8 +25,10 @@ from grader.suites import get_suite
 from grader.suites.framework import Check, Context, Mistake, Suite
 
 
-def grade(assignment: str, path: Path, settings: Settings = Settings()) -> GradeReport:
-    """Grade the submission at ``path`` (a .py, a .ipynb, or a folder holding one)."""
+def grade(assignment: str, path: Path, settings: Settings = Settings(),
+          on_progress: OnProgress | None = None) -> GradeReport:
+    """Grade the submission at ``path`` (a .py, a .ipynb, or a folder holding one); ``on_progress`` hears which
+    check runs and how many are done."""
     started = time.monotonic()
     try:
         submission = load_submission(Path(path), assignment)
@@ -33,20 +37,25 @@ def grade(assignment: str, path: Path, settings: Settings = Settings()) -> Grade
                              [unrun(check, str(error)) for check in get_suite(assignment).checks], [str(error)])
         report.seconds = time.monotonic() - started
         return report
-    return grade_submission(assignment, submission, settings)
+    return grade_submission(assignment, submission, settings, on_progress=on_progress)
 
 
 def grade_submission(assignment: str, submission: Submission, settings: Settings = Settings(),
-                     only: Callable[[Check], bool] = lambda check: True) -> GradeReport:
+                     only: Callable[[Check], bool] = lambda check: True,
+                     on_progress: OnProgress | None = None) -> GradeReport:
     """Grade code cells already read (from a file, or a notebook kernel's history); ``only`` picks checks.
-    All checks together get the settings' time budget (default: the profile's, plus the suite's own)."""
+    All checks together get the settings' time budget (default: the profile's, plus the suite's own), in wall-clock
+    time and in the CPU time of the submission's processes, whichever runs out first."""
     suite, chosen, run_seed = get_suite(assignment), settings.chosen, settings.seed_in_force
     budget = settings.budget_seconds
     budget = chosen.budget_seconds + suite.extra_budget_seconds if budget is None else budget
     started = time.monotonic()
     the_oracle = oracle_for(suite, settings.oracle)
     report = GradeReport(assignment, str(submission.path), chosen.name, run_seed, the_oracle.name, "not started", [])
-    with Sandbox(submission, suite.policy) as sandbox:
+    checks = [check for check in suite.checks if only(check)]
+    tell = on_progress or (lambda progress: None)
+    tell(Progress(assignment, 0, len(checks), "loading your code"))
+    with Sandbox(submission, suite.policy, cpu_budget=budget) as sandbox:
         loaded = sandbox.load()
         report.sandbox = sandbox.level
         report.load_messages = list(loaded.cell_errors) + ([loaded.failure.message] if loaded.failure else [])
@@ -54,20 +63,38 @@ def grade_submission(assignment: str, submission: Submission, settings: Settings
         report.load_failure = load_failure(suite, loaded)
         context = Context(sandbox, the_oracle, settings, budget_seconds=budget,
                           probed=bool(suite.policy.probe_modules))
-        report.results = run_checks([check for check in suite.checks if only(check)], context, loaded, chosen,
-                                    run_seed, suite.mistakes)
+        report.results = run_checks(checks, context, loaded, chosen, run_seed, suite.mistakes,
+                                    lambda done, now: tell(Progress(assignment, done, len(checks), now)))
+    searching = Progress(assignment, len(checks), len(checks), "looking for a change that makes the failed ones pass")
+    report.hints = settings.hints
+    report.repairs = repairs(suite, submission, report, the_oracle, settings, context, lambda: tell(searching))
     report.seconds = time.monotonic() - started
     return report
 
 
+def repairs(suite: Suite, submission: Submission, report: GradeReport, oracle: object, settings: Settings,
+            context: Context, announce: Callable[[], None]) -> list[Repair]:
+    """Verified repairs of the functions that failed a check, searched only when hints are on and only within
+    the submission's time budget (grader.repair); code that passes costs nothing here."""
+    if settings.hints == "off" or report.load_failure or not any(r.status == FAILED for r in report.results):
+        return []
+    from grader.repair.search import repair_failures  # here: the repair search grades with run_checks below
+
+    announce()
+    return repair_failures(suite, submission, report.results, oracle, settings, context.deadline)
+
+
 def run_checks(checks: Sequence[Check], ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
-               mistakes: Sequence[Mistake] = ()) -> list[CheckResult]:
+               mistakes: Sequence[Mistake] = (),
+               tell: Callable[[int, str], None] = lambda done, now: None) -> list[CheckResult]:
     """Every check's result, in the order given; checks that share a strategy run together (see run_family), and
-    checks left when the submission's time budget is spent are not run."""
+    checks left when the submission's time budget is spent are not run. ``tell(done, now)`` hears, before each
+    group of checks, how many are done and what runs now."""
     results: dict[str, CheckResult] = {}
     for family in families(checks):
-        if time.monotonic() >= ctx.deadline:
-            results |= {c.name: unrun(c, budget_spent("not run", ctx.budget_seconds), TIMED_OUT) for c in family}
+        tell(len(results), running([check.title for check in family]))
+        if clock := ctx.out_of_time():
+            results |= {c.name: unrun(c, budget_spent("not run", ctx.budget_seconds, clock), TIMED_OUT) for c in family}
         elif len(family) == 1:
             results[family[0].name] = run_check(family[0], ctx, loaded, profile, run_seed, mistakes)
         else:

@@ -1,9 +1,10 @@
-"""How a grading run grades: the profile (how hard to look), the seed, the oracle, the MNIST folder and the time
-budget. Chosen once (by the CLI, a batch, ``grader validate``, a notebook's ``grader.check``) and handed down
+"""How a grading run grades: the profile (how hard to look), the seed, the oracle, the MNIST folder, the time
+budget and the repair hints. Chosen once (by the CLI, a batch, ``grader validate``, a notebook's ``grader.check``) and handed down
 unchanged to the runner and, through the check context, to the checks that need it."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,8 @@ class Settings:
     oracle: str = "auto"  # "reference", "pytorch", or "auto": the reference when it is installed
     data_dir: Path | None = None  # MNIST IDX files, for the assignments that read them (None: the usual places)
     budget_seconds: float | None = None  # all checks of one submission (None: the profile's, plus the suite's)
+    hints: str = "off"  # repairs of failed functions: off, line, diff or full (grader.repair); entry points: hint_level()
+    repair_seconds: float = 20.0  # the repair search's time for one failed function (within the submission's budget)
 
     @property
     def chosen(self) -> Profile:
@@ -43,3 +46,9 @@ class Settings:
     def seed_in_force(self) -> int:
         """The seed the run uses: the one given, else the profile's."""
         return self.chosen.seed if self.seed is None else self.seed
+
+
+def hint_level(given: str | None = None) -> str:
+    """The hint level of a student-facing run: the one given, else the course's ``$GRADER_HINTS``, else "line" (the
+    line and the kind of change). Library callers of ``Settings`` get no repair search unless they ask."""
+    return given or os.environ.get("GRADER_HINTS") or "line"

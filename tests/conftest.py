@@ -10,6 +10,10 @@ import pytest
 
 from grader.release.stub import find_solution_blocks
 
+# The repair search (grader.repair) costs seconds per failed function, and `grader check` runs it by default: tests
+# that grade failing code through the command line do without it, and the repair tests ask for it (--hints).
+os.environ["GRADER_HINTS"] = "off"
+
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).parent / "fixtures" / "submissions"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import dataclasses
 import fcntl
 import io
 import json
@@ -32,7 +33,7 @@ from grader.batch.discover import MAX_ZIP_MEMBERS, Entry, discover
 from grader.batch.executor import LocalExecutor
 from grader.batch.job import GradeJob
 from grader.batch.layout import spreadsheet_cell, student_folder
-from grader.batch.records import Record, read_record
+from grader.batch.records import Record, read_record, write_record
 from grader.batch.run import Progress, run_all, run_batch, warn_below_strict
 from grader.cli import main
 from grader.settings import Settings
@@ -143,6 +144,36 @@ def test_results_are_valid_gradescope_json_and_reports_exist(graded: tuple[Path,
     headline = " ".join(re.search(r'<p class="headline">(.*?)</p>', summary, re.DOTALL).group(1).split())
     assert headline == "7 submissions: 4 graded, 2 student errors, 1 did not load."
     assert "frank.zip is not a readable zip" in summary
+
+
+def test_a_zip_submissions_reports_name_the_zip_handed_in_not_where_it_was_unpacked(
+        graded: tuple[Path, Path, list[str]]) -> None:
+    submissions, out, _ = graded
+    handed_in = f"{submissions / 'carol.zip'} (pool.py)"
+    results = json.loads((out / "carol" / "results.json").read_text())
+    assert results["extra_data"]["submission"] == handed_in
+    assert f"Submission: `{handed_in}`" in (out / "carol" / "report.md").read_text()
+    assert f"<code>{handed_in}</code>" in (out / "carol" / "report.html").read_text()
+
+
+def test_a_report_names_the_file_of_an_lms_download_it_came_from_and_a_plain_file_as_given(tmp_path: Path) -> None:
+    downloads, gathered = Path("submissions"), tmp_path / ".unpacked-1-x" / "doejane_12345"
+    handed_in = (downloads / "doejane_12345_901_notes.txt", downloads / "doejane_LATE_12345_902_conv.py")
+    assert job_module.as_handed_in(Entry("doejane_12345", gathered, None, handed_in), gathered / "conv.py") == (
+        "submissions/doejane_LATE_12345_902_conv.py (conv.py)")
+    plain = downloads / "alice.py"
+    assert job_module.as_handed_in(Entry("alice", plain, None, (plain,)), plain) == "submissions/alice.py"
+
+
+def test_the_shared_outputs_have_the_permissions_the_users_umask_gives(graded: tuple[Path, Path, list[str]],
+                                                                        tmp_path: Path) -> None:
+    _, out, _ = graded
+    (tmp_path / "plain").write_text("")
+    expected = stat.S_IMODE((tmp_path / "plain").stat().st_mode)
+    shared_files = [out / "gradebook.csv", out / "summary.html",
+                    *(out / "carol" / name for name in ("results.json", "report.html", "report.md"))]
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in shared_files} == {
+        path.name: expected for path in shared_files}
 
 
 def test_rerun_skips_done_work_and_regrades_only_what_changed(graded: tuple[Path, Path, list[str]],
@@ -338,7 +369,9 @@ class BreakingPool:
             if broken:
                 future.set_exception(BrokenProcessPool("a process in the pool was terminated abruptly"))
             else:
-                future.set_result(Record(job.entry.student_id, job.key, "graded", 1.0, 1.0))
+                record = Record(job.entry.student_id, job.key, "graded", 1.0, 1.0)
+                write_record(job.out, record)  # as a job does: the batch counts the record OUT holds
+                future.set_result(record)
 
 
 @pytest.mark.parametrize("breaks", [1, 2])
@@ -371,6 +404,51 @@ def test_a_batch_below_the_strict_sandbox_warns_loudly() -> None:
         f"WARNING: 2 submission(s) ran without the strict sandbox, at level {weaker}: they could reach more of this "
         "machine (see README, Security). Grade untrusted code on a Linux machine with Landlock and namespaces, or "
         "inside a throwaway VM or container."]
+
+
+def test_a_submission_that_never_started_is_not_warned_about_as_a_sandbox_level(tmp_path: Path) -> None:
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "nora.ipynb").write_text("{ this is not a notebook")
+    stream = io.StringIO()
+    with concurrent.futures.ThreadPoolExecutor(1) as threads:
+        [record] = run_batch("pool", folder, tmp_path / "out", settings=Settings("quick"), executor=Counting(threads),
+                             stream=stream)
+    assert record.outcome == "student_error" and record.sandbox == ""
+    assert "WARNING" not in stream.getvalue() and "not started" not in stream.getvalue()
+    stream = io.StringIO()
+    warn_below_strict([Record("old", "", "student_error", sandbox="not started")], stream)  # a record from before
+    assert stream.getvalue() == ""
+
+
+class ElsewhereWorker:
+    """A worker whose jobs write their records into its own folder, not the batch's OUT (a cluster worker with
+    another working directory, or without the shared filesystem)."""
+
+    workers = 1
+
+    def __init__(self, pool: concurrent.futures.Executor, folder: Path) -> None:
+        self.pool, self.folder = pool, folder
+
+    def submit(self, job: GradeJob) -> concurrent.futures.Future:
+        return self.pool.submit(dataclasses.replace(job, out=self.folder))
+
+    def close(self, cancel: bool = False) -> None:
+        self.pool.shutdown(cancel_futures=cancel)
+
+
+def test_the_progress_bar_counts_what_the_gradebook_shows(tmp_path: Path) -> None:
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "frank.zip").write_bytes(b"not a zip")  # a student error, wherever it is graded
+    log = io.StringIO()
+    with concurrent.futures.ThreadPoolExecutor(1) as threads:
+        [record] = run_batch("pool", folder, tmp_path / "out", settings=Settings("quick"),
+                             executor=ElsewhereWorker(threads, tmp_path / "elsewhere"), stream=log)
+    assert record.outcome == "grader_error" and "not in " + str(tmp_path / "out") in record.message
+    assert "shared filesystem" in record.message
+    assert gradebook(tmp_path / "out")[1][3] == "grader_error"
+    assert "student errors 0, grader errors 1" in log.getvalue().splitlines()[-1]
 
 
 def test_a_batch_in_the_strict_sandbox_says_nothing_of_it() -> None:

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from grader.batch.executor import LocalExecutor
 from grader.batch.job import GradeJob
 from grader.batch.records import Record
 from grader.batch.run import run_batch
+from grader.batch.scratch import HELPER_NOTE, POOL_PREFIX, SEMAPHORES, UNPACKED_PREFIX
 from grader.settings import Settings
 from grader.suites import get_suite
 from test_batch import build_class, gradebook as gradebook_rows
@@ -41,9 +43,19 @@ def gradebook(out: Path) -> str:
     return (out / "gradebook.csv").read_text()
 
 
+def leftovers(pid: int, out: Path) -> dict[str, list[Path]]:
+    """What the batch of process `pid` keeps outside its records, by kind."""
+    folders = list(Path(tempfile.gettempdir()).glob(f"{POOL_PREFIX}{pid}-*"))
+    return {"its folder in the temporary folder": folders,
+            "multiprocessing's helper folder": [Path((f / HELPER_NOTE).read_text()) for f in folders],
+            "its pool's semaphores": list(SEMAPHORES.glob(f"sem.mp-{POOL_PREFIX}{pid}-*")),
+            "its unpacked zips": list(out.glob(f"{UNPACKED_PREFIX}{pid}-*"))}
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_sigkill_mid_batch_then_rerun_gives_the_uninterrupted_gradebook(tmp_path: Path) -> None:
+def test_sigkill_mid_batch_then_rerun_gives_the_uninterrupted_gradebook_and_clears_the_leftovers(
+        tmp_path: Path) -> None:
     submissions = build_class(tmp_path / "class")
     assert batch(submissions, tmp_path / "clean").wait(timeout=300) == 0
 
@@ -56,9 +68,12 @@ def test_sigkill_mid_batch_then_rerun_gives_the_uninterrupted_gradebook(tmp_path
     run.wait()
     recorded = len(list(interrupted.glob("*/record.json")))
     assert 0 < recorded < len(list(submissions.iterdir())), "the kill should land mid-batch"
+    left = leftovers(run.pid, interrupted)
+    assert all(left.values()), left
 
     assert batch(submissions, interrupted).wait(timeout=300) == 0
     assert gradebook(interrupted) == gradebook(tmp_path / "clean")
+    assert [path for paths in left.values() for path in paths if path.exists()] == []
 
 
 @pytest.mark.slow

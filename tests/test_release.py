@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import ROOT, SUBMISSIONS
 from grader.release import ReleaseError, make_notebook, make_stub, out_of_sync, parse_cells, release
 
 SAMPLE = '''"""Sample assignment: adding things."""
@@ -50,7 +51,7 @@ class Counter:
 
 # %% [check]
 if __name__ == "__main__":
-    assert add_one(1) == 2
+    assert add_one(1) == 2, f"expected 2, got {add_one(1)}"
 
     print("add_one: worked example OK")
 '''
@@ -123,7 +124,8 @@ def test_notebook_cells_kinds_sources_and_tags() -> None:
     assert notebook.cells[1].source == "import math"
     assert "raise NotImplementedError" in notebook.cells[2].source
     assert "return _helper" not in notebook.cells[2].source
-    assert notebook.cells[3].source == 'assert add_one(1) == 2\n\nprint("add_one: worked example OK")'
+    assert notebook.cells[3].source == ('assert add_one(1) == 2, f"expected 2, got {add_one(1)}"\n\n'
+                                        'print("add_one: worked example OK")')
     assert all("Sample assignment" not in cell.source for cell in notebook.cells)
     assert notebook.metadata.kernelspec.name == "python3"
     assert [cell.id for cell in notebook.cells] == ["sample-0", "sample-1", "sample-2", "sample-3"]
@@ -133,6 +135,27 @@ def test_notebook_check_cell_must_be_one_guarded_block() -> None:
     source = '# %%\nx = 1\n\n# %% [check]\nassert x == 1\n'
     with pytest.raises(ReleaseError, match=r"reference/bad.py, line 5: a check cell must be one"):
         make_notebook(source, "bad", "reference/bad.py")
+
+
+def test_a_worked_example_assert_without_a_message_is_refused_with_file_and_line() -> None:
+    source = SAMPLE.replace(', f"expected 2, got {add_one(1)}"', "")
+    with pytest.raises(ReleaseError, match=r"reference/sample.py, line 40: an assert without a message in a worked "
+                                           r"example; say what differed"):
+        make_notebook(source, "sample", "reference/sample.py")
+
+
+def test_a_failing_worked_example_in_the_released_notebook_says_what_differed() -> None:
+    """The conv notebook's vertical-edge example, run on a conv_forward that flips the kernel."""
+    notebook = nbformat.read(ROOT / "assignments" / "conv" / "conv.ipynb", as_version=4)
+    example = next(cell.source for cell in notebook.cells
+                   if cell.metadata.get("tags") == ["check"] and "vertical-edge" in cell.source)
+    namespace: dict = {}
+    for part in ("correct_loops.py", "mistakes/flipped_kernel.py"):
+        exec((SUBMISSIONS / "conv" / part).read_text(), namespace)
+    with pytest.raises(AssertionError) as failed:
+        exec(example, namespace)
+    assert "Mismatched elements: 14 / 16" in str(failed.value)
+    assert "DESIRED: array([[ -5,  -4,   0,   8]," in str(failed.value)
 
 
 def test_output_is_byte_identical_across_runs(tmp_path: Path) -> None:

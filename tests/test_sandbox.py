@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import as_notebook
+
 from grader import compare
 from grader.sandbox import wire
 from grader.sandbox.errors import StudentCodeError
@@ -50,6 +52,10 @@ def subclass():
 
 def objects():
     return np.array([1, "a"], dtype=object)
+
+def mean_of_nothing():
+    total, count = 0.0, 0
+    return total / count  # the line a student must see
 '''
 
 
@@ -90,6 +96,18 @@ def test_stale_cache_after_a_restart_is_reported(sandbox: Sandbox) -> None:
         sandbox.call("hang")
     with pytest.raises(StudentCodeError, match="cache from the forward call was lost"):
         sandbox.call("unkeep", cache)
+
+
+def test_a_raise_shows_the_students_source_line_in_a_file_and_in_a_notebook(sandbox: Sandbox,
+                                                                            tmp_path: Path) -> None:
+    with pytest.raises(StudentCodeError) as raised:
+        sandbox.call("mean_of_nothing")
+    assert 'File "conv.py", line 38, in mean_of_nothing\n    return total / count  # the line' in raised.value.traceback
+    notebook = as_notebook(tmp_path / "conv.py", tmp_path / "conv.ipynb")
+    with Sandbox(load_submission(notebook, "conv"), Policy(limits=Limits(call_seconds=2))) as box:
+        with pytest.raises(StudentCodeError) as raised:
+            box.call("mean_of_nothing")
+    assert 'File "conv.ipynb, cell 3", line 38, in mean_of_nothing\n    return total / count  # the line' in raised.value.traceback
 
 
 def test_forbidden_module_through_a_built_name_is_refused(sandbox: Sandbox) -> None:

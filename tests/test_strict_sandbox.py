@@ -1,8 +1,10 @@
 """The strict sandbox on Linux: no network (UDP too), a user of its own when the grader is root, a process limit
-that holds, and nothing left running after a child ends, even a process that left its group."""
+that holds, and nothing left running after a child ends, even a process that left its group (where a policy lets
+children start processes: only where cgroups count them, see tests/red_team/test_resource_limits.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -13,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.sandbox.cgroups import totals_held
+from grader.sandbox.policy import Policy
 from grader.sandbox.process import Sandbox
 from grader.submission import load_submission
 from grader.suites.framework import numpy_only
@@ -38,6 +42,14 @@ def leave_a_process_behind():
         os._exit(0)
     return pid
 
+def write_scratch():
+    try:
+        with open("scratch-file", "wb") as handle:
+            handle.write(b"x" * 4096)
+        return "written"
+    except OSError as error:
+        return type(error).__name__
+
 def fork_bomb():
     children = 0
     try:
@@ -52,14 +64,31 @@ def fork_bomb():
 '''
 
 
-@pytest.fixture
-def box(tmp_path: Path):
+def forking() -> Policy:
+    """params' policy, letting the child start processes (which it may only where cgroups count them)."""
+    if not totals_held():
+        pytest.skip("no cgroups delegated to this user: children may not start processes (the fallback's tests "
+                    "are in tests/red_team/test_resource_limits.py)")
+    return dataclasses.replace(numpy_only("params"), subprocesses=True)
+
+
+def strict_box(tmp_path: Path, policy: Policy):
     (tmp_path / "params.py").write_text(PROBES)
-    with Sandbox(load_submission(tmp_path / "params.py", "params"), numpy_only("params")) as sandbox:
+    with Sandbox(load_submission(tmp_path / "params.py", "params"), policy) as sandbox:
         sandbox.load()
         if not sandbox.level.startswith("strict"):
             pytest.skip(f"the strict sandbox is not available on this machine: {sandbox.level}")
         yield sandbox
+
+
+@pytest.fixture
+def box(tmp_path: Path):
+    yield from strict_box(tmp_path, numpy_only("params"))
+
+
+@pytest.fixture
+def forking_box(tmp_path: Path):
+    yield from strict_box(tmp_path, forking())
 
 
 def test_the_level_in_force_is_named(box: Sandbox) -> None:
@@ -82,10 +111,10 @@ def test_as_root_the_child_runs_as_a_user_of_its_own(box: Sandbox) -> None:
     assert "own user" in box.level
 
 
-def test_a_process_that_leaves_its_group_dies_with_the_child(box: Sandbox) -> None:
-    stray = Path(f"/proc/{box.call('leave_a_process_behind').value}/stat")
+def test_a_process_that_leaves_its_group_dies_with_the_child(forking_box: Sandbox) -> None:
+    stray = Path(f"/proc/{forking_box.call('leave_a_process_behind').value}/stat")
     assert stray.exists()
-    box.close()
+    forking_box.close()
     time.sleep(0.5)
     assert not stray.exists()
 
@@ -96,12 +125,13 @@ def test_a_fork_bomb_meets_the_process_limit(box: Sandbox) -> None:
 
 
 GRADER_THAT_DIES = '''
-import sys, time
+import dataclasses, sys, time
 from pathlib import Path
 from grader.sandbox.process import Sandbox
 from grader.submission import load_submission
 from grader.suites.framework import numpy_only
-box = Sandbox(load_submission(Path(sys.argv[1]), "params"), numpy_only("params"))
+policy = dataclasses.replace(numpy_only("params"), subprocesses=True)
+box = Sandbox(load_submission(Path(sys.argv[1]), "params"), policy)
 box.load()
 print(box.call("leave_a_process_behind").value, box.child.pid, flush=True)
 time.sleep(600)
@@ -109,6 +139,7 @@ time.sleep(600)
 
 
 def test_children_and_their_strays_die_when_the_grader_is_killed(tmp_path: Path) -> None:
+    forking()
     (tmp_path / "params.py").write_text(PROBES)
     grader = subprocess.Popen([sys.executable, "-c", GRADER_THAT_DIES, str(tmp_path / "params.py")],
                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
@@ -138,18 +169,21 @@ from grader.submission import load_submission
 from grader.suites.framework import numpy_only
 with Sandbox(load_submission(Path(sys.argv[1]), "params"), numpy_only("params")) as box:
     box.load()
-    print(box.level)
+    print(box.call("write_scratch").value, box.level)
 '''
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
 def test_without_namespaces_the_level_falls_back_and_says_why(tmp_path: Path) -> None:
-    """As in a container that refuses unshare (Docker's default profile): the report names what is missing."""
+    """As in a container that refuses unshare (Docker's default profile): the report names what is missing, and
+    the scratch folder, which no tmpfs can cap there, is read-only."""
     (tmp_path / "params.py").write_text(PROBES)
     run = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", sys.executable, "-c", LEVEL,
                           str(tmp_path / "params.py")], capture_output=True, text=True, cwd=Path(__file__).parents[1])
-    level = run.stdout.strip()
+    written, level = run.stdout.strip().split(" ", 1)
     assert level.startswith(("landlock", "process")) and "network open" in level, run.stdout + run.stderr
+    if level.startswith("landlock"):  # no mount namespace for a capped tmpfs: the scratch folder is read-only
+        assert "scratch read-only" in level and written == "PermissionError", run.stdout
 
 
 DATALOADER_WITH_WORKERS = '''

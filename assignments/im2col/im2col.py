@@ -82,13 +82,14 @@ if __name__ == "__main__":
     image = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
     cols = im2col(image, 2, 2, stride=1, pad=0)
     print(cols)
-    assert np.array_equal(cols, [[1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9]])
+    np.testing.assert_array_equal(cols, [[1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9]])
 
     two_channels = np.stack([image[0, 0], 10 * image[0, 0]])[None]  # (1, 2, 3, 3): rows come channel by channel
-    assert np.array_equal(im2col(two_channels, 2, 2, 1, 0)[4:], 10 * cols)
+    np.testing.assert_array_equal(im2col(two_channels, 2, 2, 1, 0)[4:], 10 * cols)
 
     padded = im2col(np.ones((2, 1, 2, 2)), 3, 3, stride=1, pad=1)  # (9, 2*2*2): each window sees 4 ones
-    assert padded.shape == (9, 8) and np.array_equal(padded.sum(axis=0), [4] * 8)
+    assert padded.shape == (9, 8), f"the column matrix has shape {padded.shape}, expected (9, 8)"
+    np.testing.assert_array_equal(padded.sum(axis=0), [4] * 8)
     print("im2col: worked examples OK")
 
 # %% [markdown]
@@ -130,7 +131,7 @@ if __name__ == "__main__":
     out, _ = conv_forward_im2col(x, np.array([[1, 0], [1, -1]], dtype=float)[None, None], np.zeros(1),
                                  {"stride": 1, "pad": 0})
     print(out[0, 0])
-    assert np.array_equal(out[0, 0], [[4, 1, 6], [5, 8, 7], [5, 3, 3]])
+    np.testing.assert_array_equal(out[0, 0], [[4, 1, 6], [5, 8, 7], [5, 3, 3]])
 
     def conv_loops(x, w, b, stride, pad):
         """The definition, with loops: a slow but plain witness for random inputs."""
@@ -147,5 +148,6 @@ if __name__ == "__main__":
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
     out, _ = conv_forward_im2col(x, w, b, {"stride": 2, "pad": 1})
-    assert out.shape == (2, 4, 4, 4) and np.allclose(out, conv_loops(x, w, b, 2, 1))
+    assert out.shape == (2, 4, 4, 4), f"the output has shape {out.shape}, expected (2, 4, 4, 4)"
+    np.testing.assert_allclose(out, conv_loops(x, w, b, 2, 1))
     print("conv_forward_im2col: worked example and random inputs OK")

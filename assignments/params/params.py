@@ -65,10 +65,12 @@ def linear_param_count(in_features: int, out_features: int, bias: bool = True) -
 
 # %% [check]
 if __name__ == "__main__":
-    assert conv2d_param_count(3, 10, 5) == 760  # ten 5x5x3 filters
-    assert conv2d_param_count(3, 10, 3) == 280  # ten 3x3x3 filters
-    assert conv2d_param_count(3, 10, (3, 3), bias=False) == 270
-    assert linear_param_count(784, 512) == 401_920
+    import numpy as np  # np.testing says what differs when a worked example fails
+
+    np.testing.assert_equal(conv2d_param_count(3, 10, 5), 760)  # ten 5x5x3 filters
+    np.testing.assert_equal(conv2d_param_count(3, 10, 3), 280)  # ten 3x3x3 filters
+    np.testing.assert_equal(conv2d_param_count(3, 10, (3, 3), bias=False), 270)
+    np.testing.assert_equal(linear_param_count(784, 512), 401_920)
     print("parameter counts: worked examples OK")
 
 # %% [markdown]
@@ -111,17 +113,17 @@ if __name__ == "__main__":
     for layer in keras_mnist:
         shape = layer_output_shape(shape, layer)
         print(f"{str(layer):24} -> {shape}")
-    assert layer_output_shape((64, 7, 7), ("flatten",)) == (3136,)
-    assert model_param_count((1, 28, 28), keras_mnist) == 320 + 18_496 + 200_768 + 650 == 220_234
+    np.testing.assert_equal(layer_output_shape((64, 7, 7), ("flatten",)), (3136,))
+    np.testing.assert_equal(model_param_count((1, 28, 28), keras_mnist), 320 + 18_496 + 200_768 + 650)  # 220,234
 
     mlp = [("flatten",), ("linear", 512), ("relu",), ("dropout", 0.2),
            ("linear", 512), ("relu",), ("dropout", 0.2), ("linear", 10)]
-    assert model_param_count((1, 28, 28), mlp) == 669_706
+    np.testing.assert_equal(model_param_count((1, 28, 28), mlp), 669_706)
 
     lenet5 = [("conv", 6, 5, 1, 2), ("relu",), ("maxpool", 2, 2),
               ("conv", 16, 5, 1, 0), ("relu",), ("maxpool", 2, 2),
               ("flatten",), ("linear", 120), ("relu",), ("linear", 84), ("relu",), ("linear", 10)]
-    assert model_param_count((1, 28, 28), lenet5) == 61_706
+    np.testing.assert_equal(model_param_count((1, 28, 28), lenet5), 61_706)
     print("model parameter counts: worked examples OK")
 
 # %% [markdown]
@@ -154,8 +156,8 @@ if __name__ == "__main__":
     shape = (3, 32, 32)
     for layer in cifar:
         shape = layer_output_shape(shape, layer)
-    assert shape == (10,)
-    assert model_param_count((3, 32, 32), cifar) == 208 + 2_080 + 8_256 + 512_500 + 5_010 == 528_054
+    np.testing.assert_equal(shape, (10,))
+    np.testing.assert_equal(model_param_count((3, 32, 32), cifar), 208 + 2_080 + 8_256 + 512_500 + 5_010)  # 528,054
     try:
         layer_output_shape((1, 4, 4), ("conv", 8, 5, 1, 0))
     except ValueError as err:
@@ -210,9 +212,9 @@ def summary(input_shape: tuple, layers: list) -> None:
 # %% [check]
 if __name__ == "__main__":
     summary((3, 224, 224), ALEXNET)
-    assert model_param_count((3, 224, 224), ALEXNET) == 61_100_840
-    assert layer_output_shape((3, 224, 224), ALEXNET[0]) == (64, 55, 55)
-    assert model_param_count((3, 224, 224), VGG16) == 138_357_544
+    np.testing.assert_equal(model_param_count((3, 224, 224), ALEXNET), 61_100_840)
+    np.testing.assert_equal(layer_output_shape((3, 224, 224), ALEXNET[0]), (64, 55, 55))
+    np.testing.assert_equal(model_param_count((3, 224, 224), VGG16), 138_357_544)
     print("AlexNet: 61,100,840 and VGG-16: 138,357,544 parameters OK")
 
 # %% [markdown]
@@ -249,7 +251,8 @@ if __name__ == "__main__":
     then_5x5 = conv_multiplications((16, 28, 28), ("conv", 32, 5, 1, 2))
     print(f"5x5 conv directly: {direct:,}; with a 1x1 bottleneck first: {bottleneck:,} + {then_5x5:,} "
           f"= {bottleneck + then_5x5:,}")
-    assert direct == 120_422_400 and bottleneck + then_5x5 == 12_443_648
+    np.testing.assert_equal(direct, 120_422_400)
+    np.testing.assert_equal(bottleneck + then_5x5, 12_443_648)
     print("conv_multiplications: the Inception bottleneck figures OK")
 
 # %% [markdown]
@@ -289,7 +292,7 @@ def receptive_field(layers: list) -> int:
 # %% [check]
 if __name__ == "__main__":
     three_3x3 = [("conv", 8, 3, 1, 1), ("relu",), ("conv", 8, 3, 1, 1), ("relu",), ("conv", 8, 3, 1, 1)]
-    assert receptive_field(three_3x3) == 7
+    np.testing.assert_equal(receptive_field(three_3x3), 7)
     # conv 3x3 (r = 3), 2x2 pooling at stride 2 (r = 4, jump 2), conv 3x3 (r = 4 + 2*2 = 8)
-    assert receptive_field([("conv", 8, 3, 1, 1), ("maxpool", 2, 2), ("conv", 8, 3, 1, 1)]) == 8
+    np.testing.assert_equal(receptive_field([("conv", 8, 3, 1, 1), ("maxpool", 2, 2), ("conv", 8, 3, 1, 1)]), 8)
     print("receptive_field: worked examples OK")

@@ -77,22 +77,22 @@ if __name__ == "__main__":
     x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=float)[None, None]
     out, cache = max_pool_forward(x, {"pool_height": 2, "pool_width": 2, "stride": 2})
     print(out[0, 0])
-    assert np.array_equal(out[0, 0], [[6, 8], [3, 4]])
+    np.testing.assert_array_equal(out[0, 0], [[6, 8], [3, 4]])
     dx = max_pool_backward(np.ones_like(out), cache)
     print(dx[0, 0])
-    assert np.array_equal(dx[0, 0], [[0, 0, 0, 0], [0, 1, 0, 1], [1, 0, 0, 0], [0, 0, 0, 1]])
+    np.testing.assert_array_equal(dx[0, 0], [[0, 0, 0, 0], [0, 1, 0, 1], [1, 0, 0, 0], [0, 0, 0, 1]])
 
     # A tie: the gradient goes to the first maximum in row-major order.
     out, cache = max_pool_forward(np.full((1, 1, 2, 2), 7.0), {"pool_height": 2, "pool_width": 2, "stride": 2})
     dx = max_pool_backward(np.ones_like(out), cache)
-    assert np.array_equal(dx[0, 0], [[1, 0], [0, 0]])
+    np.testing.assert_array_equal(dx[0, 0], [[1, 0], [0, 0]])
 
     # Overlapping windows (stride 1 < window 2): the centre is the maximum of all four windows.
     x = np.array([[0, 0, 0], [0, 9, 0], [0, 0, 0]], dtype=float)[None, None]
     out, cache = max_pool_forward(x, {"pool_height": 2, "pool_width": 2, "stride": 1})
     dx = max_pool_backward(np.ones_like(out), cache)
     print(dx[0, 0])
-    assert np.array_equal(dx[0, 0], [[0, 0, 0], [0, 4, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(dx[0, 0], [[0, 0, 0], [0, 4, 0], [0, 0, 0]])
     print("max pooling: worked examples OK")
 
 # %% [markdown]
@@ -123,7 +123,7 @@ if __name__ == "__main__":
     x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=float)[None, None]
     out, cache = avg_pool_forward(x, {"pool_height": 2, "pool_width": 2, "stride": 2})
     print(out[0, 0])
-    assert np.array_equal(out[0, 0], [[3.25, 5.25], [2, 2]])
+    np.testing.assert_array_equal(out[0, 0], [[3.25, 5.25], [2, 2]])
     dx = avg_pool_backward(np.ones_like(out), cache)
-    assert np.array_equal(dx[0, 0], np.full((4, 4), 0.25))
+    np.testing.assert_array_equal(dx[0, 0], np.full((4, 4), 0.25))
     print("average pooling: worked example OK")

@@ -50,8 +50,9 @@ def pick_device() -> torch.device:
 if __name__ == "__main__":
     device = pick_device()
     print("device:", device)
-    assert isinstance(device, torch.device) and device.type in ("cuda", "cpu")
-    assert (device.type == "cuda") == torch.cuda.is_available()
+    assert isinstance(device, torch.device), f"pick_device returned {device!r}, expected a torch.device"
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert device.type == expected, f"pick_device returned torch.device({device.type!r}), expected {expected!r} here"
     print("pick_device: OK")
 
 # %% [markdown]

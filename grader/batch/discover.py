@@ -1,7 +1,9 @@
 """Find the students' submissions in a folder: one entry per student, named by the student's id.
 
 A `.py` or `.ipynb` file (id = stem), a folder (id = its name) or a `.zip` (id = stem, extracted safely into
-a scratch folder). Anything that cannot be graded becomes an entry with a `problem` sentence, never a silent skip:
+a scratch folder). A folder in which every entry bears the names of a Canvas or Moodle bulk download (see
+`downloads`) gives one entry per student instead, named by the student's key there; a student's several files are
+gathered in a scratch folder under the names they were handed in as. Anything that cannot be graded becomes an entry with a `problem` sentence, never a silent skip:
 that includes an id unsafe as a folder name (see `layout`), a hidden or dot-only name, ids that differ only in case
 or in Unicode normalisation (NFC and NFD spellings of one name), which would share a folder or look identical, and
 anything that is not a regular file (a FIFO, a device, a socket, a link) or is too large, found with `lstat` before
@@ -11,6 +13,7 @@ a byte is read. No submission can stop the batch: every OSError becomes that stu
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import unicodedata
 import zipfile
@@ -19,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from grader.batch.downloads import Downloaded, read_download
 from grader.batch.layout import id_problem, printable
 
 MAX_ZIP_MEMBERS = 200
@@ -44,22 +48,35 @@ class UnsafeZip(Exception):
     """A zip that is corrupt, or that would write outside its folder or fill the disk; the message says which."""
 
 
-def discover(submissions: Path, scratch: Path) -> list[Entry]:
-    """The entries of `submissions`, sorted by id; zips are extracted under `scratch` (which must exist)."""
+class Unusable(Exception):
+    """A student's files that cannot be gathered for grading; the message says why and what to do."""
+
+
+def discover(submissions: Path, scratch: Path, out: Path | None = None) -> list[Entry]:
+    """The entries of `submissions` but the batch's output folder `out`, sorted by id; zips are extracted and a
+    download's files gathered under `scratch` (which must exist)."""
+    paths = handed_in(submissions, out)
+    downloaded = read_download([path.name for path in paths])[1]
     by_id: dict[str, list[Path]] = defaultdict(list)
-    for path in submissions.iterdir():
-        if path.name not in IGNORED and path.name not in SYSTEM_FILES:
-            by_id[unicodedata.normalize("NFC", student_id(path)).casefold()].append(path)
-    return sorted((entry(sorted(paths), scratch) for paths in by_id.values()), key=lambda e: e.student_id)
+    for path in paths:
+        by_id[unicodedata.normalize("NFC", student_id(path, downloaded)).casefold()].append(path)
+    return sorted((entry(sorted(group), scratch, downloaded) for group in by_id.values()), key=lambda e: e.student_id)
+
+
+def handed_in(submissions: Path, out: Path | None = None) -> list[Path]:
+    """The entries of `submissions` that students handed in: not those of file browsers, version control or
+    Jupyter, nor the batch's own output folder `out`."""
+    return [path for path in submissions.iterdir() if path.name not in IGNORED and path.name not in SYSTEM_FILES
+            and (out is None or path.resolve() != out.resolve())]
 
 
 def folder_holds_submissions(submissions: Path) -> str:
     """Why ``submissions`` cannot be a batch's folder (unreadable, or nothing in it but system files), or ''."""
     try:
-        names = [path.name for path in submissions.iterdir()]
+        paths = handed_in(submissions)
     except OSError as error:
         return f"{submissions} cannot be read ({error.strerror}): give the grader read access to it"
-    if not [name for name in names if name not in IGNORED and name not in SYSTEM_FILES]:
+    if not paths:
         return (f"{submissions} holds no submissions: put one file, notebook, folder or zip per student in it "
                 "(named after the student's id)")
     return ""
@@ -69,40 +86,46 @@ def folder_holds_submissions(submissions: Path) -> str:
 SYSTEM_FILES = (".DS_Store", "Thumbs.db", "desktop.ini", ".git", ".ipynb_checkpoints")
 
 
-def student_id(path: Path) -> str:
-    """The id an entry names: a folder's name, a file's stem (never empty: `..py` names `..py`)."""
+def student_id(path: Path, downloaded: dict[str, Downloaded] | None = None) -> str:
+    """The id an entry names: its student's key in an LMS download, a folder's name, a file's stem (never empty:
+    `..py` names `..py`)."""
+    if downloaded and path.name in downloaded:
+        return downloaded[path.name].key
     return path.name if path.is_dir() and not path.is_symlink() else (path.stem or path.name)
 
 
-def entry(paths: list[Path], scratch: Path) -> Entry:
+def entry(paths: list[Path], scratch: Path, downloaded: dict[str, Downloaded]) -> Entry:
     """The entry for one id (the paths share it, up to case), or a problem entry when the id is unsafe, there are
     several candidates, or the one is unusable. The entry's id is printable even when the name is not."""
     path, sources = paths[0], tuple(paths)
-    sid = printable(student_id(path))
-    problem = id_problem(student_id(path), path.name)
+    sid = printable(student_id(path, downloaded))
+    problem = id_problem(student_id(path, downloaded), path.name)
     if problem is not None:
         return Entry(sid, path, problem, sources)
-    if len(paths) > 1:
+    if len(paths) > 1 and not downloaded:
         names = " and ".join(printable(p.name) for p in paths)
         return Entry(sid, path, f"several submissions for {sid} ({names}); keep exactly one (names that look the "
                                 "same may differ in case or in how an accented letter is encoded)", sources)
     try:
+        if len(paths) > 1:
+            return Entry(sid, gather(paths, downloaded, scratch / sid), None, sources)
         problem = shape_problem(path)
         if problem is not None:
             return Entry(sid, path, problem, sources)
         if path.is_dir() or path.suffix.lower() in GRADABLE_SUFFIXES:
             return Entry(sid, path, None, sources)
         return Entry(sid, extract_zip(path, scratch / sid), None, sources)
-    except UnsafeZip as error:
+    except (UnsafeZip, Unusable) as error:
         return Entry(sid, path, str(error), sources)
     except OSError as error:
         return Entry(sid, path, f"{printable(path.name)} could not be read ({printable(str(error))}); "
                                 "hand in your files again", sources)
 
 
-def shape_problem(path: Path) -> str | None:
+def shape_problem(path: Path, beside_others: bool = False) -> str | None:
     """Why ``path`` cannot be graded before reading a byte of it (a link, a FIFO or device, the wrong kind of
-    file, a folder too large or holding something other than files and folders), or None."""
+    file, a folder too large or holding something other than files and folders), or None. A file handed in
+    `beside_others` may be of any kind (notes beside the code) but no larger than a whole folder may be."""
     name = printable(path.name)
     info = path.lstat()
     if stat.S_ISLNK(info.st_mode):
@@ -111,9 +134,32 @@ def shape_problem(path: Path) -> str | None:
         return folder_problem(path)
     if not stat.S_ISREG(info.st_mode):
         return f"{name} is not a regular file (a pipe, socket or device); submit a .py, .ipynb or .zip file"
-    if path.suffix.lower() not in GRADABLE_SUFFIXES + (".zip",):
+    if beside_others and info.st_size > MAX_FOLDER_BYTES:
+        return f"{name} is larger than {MAX_FOLDER_BYTES // (1024 * 1024)} MB; hand in only your code"
+    if not beside_others and path.suffix.lower() not in GRADABLE_SUFFIXES + (".zip",):
         return f"{name} is not a .py, .ipynb, .zip or folder"
     return None
+
+
+def gather(paths: list[Path], downloaded: dict[str, Downloaded], target: Path) -> Path:
+    """One folder holding a student's entries of an LMS download, each file under the name it was handed in as
+    (a Moodle folder's files keep theirs); within the limits of a folder submission."""
+    target.mkdir(parents=True)
+    for path in paths:
+        problem = shape_problem(path, beside_others=True)
+        if problem is not None:
+            raise Unusable(problem)
+        member = downloaded[path.name].member or path.name
+        if path.is_dir():
+            shutil.copytree(path, target, dirs_exist_ok=True)
+        elif (target / member).exists():
+            raise Unusable(f"two files named {printable(member)} were handed in; hand in one")
+        else:
+            shutil.copyfile(path, target / member)
+    problem = folder_problem(target)
+    if problem is not None:
+        raise Unusable(problem)
+    return target
 
 
 def folder_problem(folder: Path) -> str | None:

@@ -7,11 +7,19 @@ another class with the same `submit`, `close` and context-manager methods.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import sys
+import tempfile
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Protocol, TypeVar
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol, TypeVar
+
+from grader.batch.scratch import POOL_PREFIX, held_folder, tagged_pool_resources
+
+from grader.sandbox.cores import pin
 
 T = TypeVar("T")
 
@@ -27,11 +35,15 @@ class Executor(Protocol):
     def close(self, cancel: bool = False) -> None: ...
 
 
-def init_worker() -> None:
-    """One torch thread per worker, so that parallel jobs do not fight over the cores."""
+def init_worker(counter: Synchronized | None = None, workers: int = 1) -> None:
+    """One torch thread per worker, so that parallel jobs do not fight over the cores; with ``counter``, the worker
+    (and every sandbox child it starts) keeps to its own share of the cores, so that a submission spinning threads
+    slows only itself (``grader.sandbox.cores``)."""
     import torch
 
     torch.set_num_threads(1)
+    if counter is not None:
+        pin(counter, workers)
 
 
 class LocalExecutor:
@@ -41,15 +53,18 @@ class LocalExecutor:
     `BrokenProcessPool`, and the next `submit` replaces the pool with a fresh one.
     """
 
-    def __init__(self, jobs: int | None = None) -> None:
+    def __init__(self, jobs: int | None = None, pin: bool = True) -> None:
         self.workers = jobs or os.cpu_count() or 1
+        self.pin = pin  # each worker on its own cores (bench/neighbour_slowdown.py measures without, too)
         self.pool = self.new_pool()
 
     def new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        """A fresh pool of `workers` processes, each with one torch thread."""
-        method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+        """A fresh pool of `workers` processes, each with one torch thread (and its own cores, on Linux)."""
+        linux = sys.platform.startswith("linux")
+        context = multiprocessing.get_context("forkserver" if linux else "spawn")
+        cores = (context.Value("i", 0), self.workers) if linux and self.pin else ()
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context(method), initializer=init_worker)
+            max_workers=self.workers, mp_context=context, initializer=init_worker, initargs=cores)
 
     def submit(self, job: Callable[[], T]) -> concurrent.futures.Future[T]:
         """Queue `job` (picklable: it crosses into a worker process), on a fresh pool if a worker's death broke
@@ -70,3 +85,12 @@ class LocalExecutor:
 
     def __exit__(self, *exc: Any) -> None:
         self.close(cancel=exc[0] is not None)
+
+
+@contextlib.contextmanager
+def local_pool(jobs: int | None) -> Iterator[LocalExecutor]:
+    """A `LocalExecutor` whose semaphores and helper folder a later batch can find and remove if this process is
+    killed (see `scratch`)."""
+    with held_folder(Path(tempfile.gettempdir()), POOL_PREFIX) as folder, tagged_pool_resources(folder):
+        with LocalExecutor(jobs) as pool:
+            yield pool

@@ -20,6 +20,7 @@ from grader.submission import SubmissionError, load_submission
 from grader.suites import course_folders, course_in_environment, get_suite
 
 RESULTS_NAME = "results.json"
+INSTRUCTOR_NAME = "instructor.html"  # the report with every repair in full, written when a repair was found
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class GradeJob:
                 write_feedback(student_folder(self.out, self.entry.student_id), report)  # reads the suite too
             record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
                             round(report.max_score, 4), {r.name: r.score for r in report.results}, message,
-                            sandbox=report.sandbox,
+                            sandbox=report.sandbox if outcome == GRADED else "",  # what never ran had no level
                             happened=what_happened(report) if outcome == GRADED else OUTCOME_WORDS[outcome])
         except Exception:  # a fault of the grader itself, never the student's: recorded, not scored
             record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc(),
@@ -61,8 +62,18 @@ class GradeJob:
                 problem = str(error)
             else:
                 report = grade_submission(self.assignment, submission, self.settings)
+                report.submission = as_handed_in(self.entry, submission.path)
                 return report, GRADED, summary(report)
         return problem_report(self.assignment, self.entry, problem, self.settings), STUDENT_ERROR, problem
+
+
+def as_handed_in(entry: Entry, graded: Path) -> str:
+    """The submission as the student handed it in, never the temporary folder it was unpacked or gathered into (gone
+    once the batch ends): the zip, or the file of an LMS download, it came from, and the file graded."""
+    if not entry.sources or entry.path in entry.sources or not graded.is_relative_to(entry.path):
+        return printable(str(graded))
+    handed_in = next((source for source in entry.sources if source.name.endswith(graded.name)), entry.sources[0])
+    return printable(f"{handed_in} ({graded.relative_to(entry.path).as_posix()})")
 
 
 def problem_report(assignment: str, entry: Entry, problem: str, settings: Settings) -> GradeReport:
@@ -74,7 +85,8 @@ def problem_report(assignment: str, entry: Entry, problem: str, settings: Settin
 
 
 def write_feedback(folder: Path, report: GradeReport) -> None:
-    """The student's results.json (Gradescope), report.html and report.md."""
+    """The student's results.json (Gradescope), report.html and report.md; and the instructor's view of the
+    report when a function was repaired."""
     from grader.reports.html import render_html
     from grader.reports.markdown import render_markdown
     from grader.reports.results_json import results_json
@@ -82,3 +94,5 @@ def write_feedback(folder: Path, report: GradeReport) -> None:
     write_json(folder / RESULTS_NAME, results_json(report))
     write_atomic(folder / "report.html", render_html(report))
     write_atomic(folder / "report.md", render_markdown(report))
+    if report.repairs:
+        write_atomic(folder / INSTRUCTOR_NAME, render_html(report, instructor=True))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import sys
-import tempfile
 import traceback
 from collections import Counter, defaultdict, deque
 from concurrent.futures.process import BrokenProcessPool
@@ -17,11 +16,12 @@ from typing import TextIO
 from tqdm import tqdm
 
 from grader.batch.discover import discover
-from grader.batch.executor import Executor, LocalExecutor
+from grader.batch.executor import Executor, local_pool
 from grader.batch.gradebook import write_gradebook
 from grader.batch.job import GradeJob
-from grader.batch.records import (GRADER_ERROR, STUDENT_ERROR, Record, is_done, read_record, record_key,
+from grader.batch.records import (GRADED, GRADER_ERROR, STUDENT_ERROR, Record, is_done, read_record, record_key,
                                   suite_version, write_record)
+from grader.batch.scratch import UNPACKED_PREFIX, clear_leftovers, held_folder
 from grader.batch.summary import write_summary
 from grader.settings import Settings
 from grader.suites import get_suite
@@ -95,14 +95,17 @@ def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings 
     """Grade every submission not already recorded with the same key; returns every entry's record, by id.
 
     A given ``executor`` stays open (its owner closes it); without one, a local pool of ``jobs`` workers is used.
-    The progress bar goes to ``stream`` (default: stderr).
+    The progress bar goes to ``stream`` (default: stderr). Relative paths are taken from where this runs, never
+    from a worker's own folder; what killed batches left behind is cleared first (see `scratch`).
 
     Ctrl-C stops at once: the records already written stay, and the next run grades only the rest.
     """
+    submissions, out = submissions.absolute(), out.absolute()
     version = suite_version(assignment)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="grader-batch-") as scratch:
-        entries = [e for e in discover(submissions, Path(scratch)) if e.path.resolve() != out.resolve()]
+    clear_leftovers(out)
+    with held_folder(out, UNPACKED_PREFIX) as scratch:  # in OUT, which every worker sees
+        entries = discover(submissions, scratch, out)
         todo = []
         for entry in entries:
             key = record_key(entry.sources, entry.problem, assignment, settings.profile, settings.seed_in_force,
@@ -113,7 +116,7 @@ def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings 
         if executor is not None:
             run_all(executor, todo, progress)
         else:
-            with LocalExecutor(jobs) as pool:
+            with local_pool(jobs) as pool:
                 run_all(pool, todo, progress)
         progress.finish()
     records = [read_record(out, entry.student_id) or unrecorded(entry.student_id) for entry in entries]
@@ -125,7 +128,8 @@ def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings 
 
 def warn_below_strict(records: list[Record], stream: TextIO) -> None:
     """Say loudly when submissions ran below the strict sandbox: the grades hold, the machine is less protected."""
-    weaker = Counter(r.sandbox for r in records if r.sandbox and not r.sandbox.startswith("strict"))
+    weaker = Counter(r.sandbox for r in records
+                     if r.outcome == GRADED and r.sandbox and not r.sandbox.startswith("strict"))
     for level, count in sorted(weaker.items()):
         stream.write(f"WARNING: {count} submission(s) ran without the strict sandbox, at level {level}: "
                      "they could reach more of this machine (see README, Security). Grade untrusted code on a "
@@ -193,12 +197,23 @@ def settle(future: concurrent.futures.Future[Record], job: GradeJob, queue: Queu
             queue.suspects.append(job)
             return None
         return error_record(job, worker_died(job))
-    record = result_of(future, job)
+    record = as_stored(result_of(future, job), job)
     if record.outcome == GRADER_ERROR and tries.faults == 0 and tries.deaths == 0:
         tries.faults += 1
         queue.waiting.append(job)
         return None
     return record
+
+
+def as_stored(record: Record, job: GradeJob) -> Record:
+    """The job's record as OUT holds it, which is what the gradebook shows; a worker whose record is not there (it
+    wrote to a folder this machine does not see) gives a grader error that says so."""
+    stored = read_record(job.out, job.entry.student_id)
+    if stored is not None and stored.key == record.key:
+        return stored
+    return error_record(job, f"the worker reported {record.outcome} for {job.entry.student_id} but its record is "
+                             f"not in {job.out}: every worker must see the submissions and the output folder at the "
+                             "same paths as this machine (a shared filesystem)")
 
 
 def worker_died(job: GradeJob) -> str:

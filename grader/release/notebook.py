@@ -61,7 +61,20 @@ def check_text(cell: Cell, filename: str) -> str:
                 f"{filename}, line {cell.line + offset}: code after the check cell's "
                 "'if __name__ == \"__main__\":' block; indent it into the block or move it to a code cell"
             )
+    refuse_bare_asserts(cell, filename)
     return _trim_blank_lines(textwrap.dedent("\n".join(body)))
+
+
+def refuse_bare_asserts(cell: Cell, filename: str) -> None:
+    """Raise ReleaseError for an assert without a message in a worked example: when it fails, the student would see
+    a bare AssertionError, not what differed."""
+    for node in ast.walk(ast.parse(cell.text, filename)):
+        if isinstance(node, ast.Assert) and node.msg is None:
+            raise ReleaseError(
+                f"{filename}, line {cell.line + node.lineno - 1}: an assert without a message in a worked example; "
+                "say what differed (assert got == 4, f\"expected 4, got {got}\"), or compare with np.testing's "
+                "assert_equal, assert_array_equal or assert_allclose, which do"
+            )
 
 
 def cell_text(original: Cell, cut: Cell, filename: str) -> str:

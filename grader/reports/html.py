@@ -16,9 +16,10 @@ from grader.results import GradeReport
 TEMPLATES = Path(grader.__file__).parent / "templates"  # a link to the top-level templates/ in a checkout
 
 
-def render_html(report: GradeReport) -> str:
-    """The whole report as one self-contained HTML document."""
-    return environment().get_template("report.html.j2").render(view=report_view(report))
+def render_html(report: GradeReport, instructor: bool = False) -> str:
+    """The whole report as one self-contained HTML document: the student's view, or the instructor's (repairs in
+    full)."""
+    return environment().get_template("report.html.j2").render(view=report_view(report, instructor))
 
 
 def render_fragment(report: GradeReport) -> str:

@@ -25,9 +25,9 @@ BLOCK_MARK = re.compile(r"^( ?)([-+=#])")
 LIST_NUMBER = re.compile(r"^( ?\d{1,9})([.)])(?=\s|$)")
 
 
-def render_markdown(report: GradeReport) -> str:
-    """The whole report as one Markdown document."""
-    return printable(environment().get_template("report.md.j2").render(view=report_view(report)))
+def render_markdown(report: GradeReport, instructor: bool = False) -> str:
+    """The whole report as one Markdown document: the student's view, or the instructor's (repairs in full)."""
+    return printable(environment().get_template("report.md.j2").render(view=report_view(report, instructor)))
 
 
 def render_check_markdown(check: CheckView) -> str:
@@ -71,11 +71,11 @@ def escape_cell(value: Any) -> str:
     return SPECIAL.sub(lambda m: "\\" + m.group(), re.sub(r"\s+", " ", str(value)))
 
 
-def fence(text: str) -> Markup:
+def fence(text: str, language: str = "text") -> Markup:
     """A fenced code block around ``text``, its fence longer than any run of backticks inside."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     ticks = "`" * max(3, longest + 1)
-    return Markup(f"{ticks}text\n{text.rstrip()}\n{ticks}")
+    return Markup(f"{ticks}{language}\n{text.rstrip()}\n{ticks}")
 
 
 def code(text: str) -> Markup:

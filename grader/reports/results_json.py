@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.reports.markdown import render_check_markdown, summary_markdown
-from grader.reports.view import check_view
+from grader.reports.view import check_hint, check_view
 from grader.results import NOT_GRADABLE, GradeReport
 from grader.sandbox.printable import printable_data
 
@@ -38,7 +38,7 @@ def results_json(report: GradeReport) -> dict[str, Any]:
                 "score": r.score,
                 "max_score": r.max_score,
                 "status": "passed" if r.passed or r.status == NOT_GRADABLE else "failed",
-                "output": render_check_markdown(check_view(r)),
+                "output": render_check_markdown(check_view(r, check_hint(report, r))),
                 "tags": list(r.functions),
                 "visibility": r.visibility,
                 "extra_data": {"check": r.name, "status": r.status, "diagnosis": r.diagnosis,
@@ -58,5 +58,7 @@ def results_json(report: GradeReport) -> dict[str, Any]:
             "sandbox": report.sandbox,
             "load_messages": report.load_messages,
             "timings": {r.name: round(r.seconds, 3) for r in report.results},
+            "hints": report.hints,
+            "repairs": [repair.as_json() for repair in report.repairs],  # in full, whatever the students see
         },
     })

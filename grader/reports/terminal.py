@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from grader.reports.view import feedback, summary
+from grader.reports.view import check_hint, feedback, summary
 from grader.results import PASSED, GradeReport
 from grader.sandbox.printable import printable
 
@@ -28,7 +28,7 @@ def render(report: GradeReport) -> str:
         points = f"{result.score:g}/{result.max_score:g}"
         lines.append(f"  {LABELS.get(result.status, result.status):<8}{points:>7}   {result.title}")
         if result.status != PASSED or result.notes:
-            lines.append(textwrap.indent(feedback(result), INDENT))
+            lines.append(textwrap.indent(feedback(result, check_hint(report, result)), INDENT))
     lines += ["", summary(report)]
     if report.profile == "quick":
         lines.append("The official grade runs the same checks with the thorough profile (more inputs, another seed).")

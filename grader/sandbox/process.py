@@ -14,6 +14,7 @@ submission.
 from __future__ import annotations
 
 import io
+import math
 import os
 import secrets
 import select
@@ -28,11 +29,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader.sandbox import wire
+from grader.sandbox.cgroups import TOTALS, ChildGroups
+from grader.sandbox.child.isolation import SHM_MIB
 from grader.sandbox.errors import SandboxStartError, StudentCodeError
 from grader.sandbox.policy import Limits, Policy, child_environment, child_sys_path, confinement
 from grader.sandbox.printable import printable
 from grader.sandbox.zygote import zygote_for
-from grader.submission import Submission
+from grader.submission import SourceCell, Submission
 
 
 @dataclass(frozen=True)
@@ -104,13 +107,21 @@ class OutputCapture:
         return printable(text.replace(self.marker, b"").decode("utf-8", "replace")) + note
 
 
-class Child:
-    """One running child process, forked by a zygote, and its pipes."""
+STATUS = struct.Struct("=id")  # what the zygote reports of an ended child: its wait status and CPU seconds
 
-    def __init__(self, policy: Policy) -> None:
+
+class Child:
+    """One running child process, forked by a zygote, in cgroups of its own where the machine delegates them, and
+    its pipes. ``cpu_seconds`` caps the CPU time of all its processes (RLIMIT_CPU of its one process, where it may
+    start no other)."""
+
+    def __init__(self, policy: Policy, cpu_seconds: int | None = None) -> None:
         self.limits = policy.limits
         self.marker = f"<<sync-{secrets.token_hex(8)}>>".encode()
         self.scratch = Path(tempfile.mkdtemp(prefix="grader-child-"))
+        self.groups = ChildGroups(self.limits.memory_mib, self.limits.processes)
+        self.cpu_at_exit: float | None = None
+        self.cpu_limit = min(self.limits.cpu_seconds, cpu_seconds or self.limits.cpu_seconds)
         request_read, self.request_fd = os.pipe()
         self.response_fd, response_write = os.pipe()
         output_read, output_write = os.pipe()
@@ -124,10 +135,14 @@ class Child:
             "blocked": dict(policy.blocked_imports),
             "limits": {
                 "memory_mib": self.limits.memory_mib,
-                "cpu_seconds": self.limits.cpu_seconds,
+                "cpu_seconds": self.cpu_limit,
                 "file_size_mib": self.limits.file_size_mib,
+                "scratch_mib": self.limits.scratch_mib,
+                "shm_mib": SHM_MIB,
                 "processes": self.limits.processes,
             },
+            "processes": policy.subprocesses and TOTALS <= self.groups.controllers,
+            "cgroups": self.groups.config(),
             "confine": confinement(self.scratch, policy.preload) if policy.confine else None,
             "marker": self.marker.decode(),
         }
@@ -208,19 +223,39 @@ class Child:
         code = self.wait(seconds=2.0)
         if code is None:
             return f"the process stopped answering ({error})"
+        if code == -signal.SIGXCPU or (code < 0 and self.cpu_seconds() >= self.cpu_limit):
+            return (f"the process used up its CPU time ({self.cpu_limit} s, all its threads together; the submission's "
+                    "time budget counts CPU time)")
         if code < 0:
             name = signal.Signals(-code).name
-            hint = {"SIGSEGV": " (a segmentation fault)", "SIGKILL": " (killed, often for using too much memory)",
-                    "SIGXCPU": " (CPU time limit)"}.get(name, "")
+            hint = {"SIGSEGV": " (a segmentation fault)",
+                    "SIGKILL": " (killed, often for using too much memory)"}.get(name, "")
             return f"the process died from signal {name}{hint}"
         return f"the process exited with code {code} (a call to os._exit or a fatal error)"
 
     def wait(self, seconds: float) -> int | None:
         """The child's exit code (negative: killed by that signal), as the zygote reports it; None if still running."""
         if self.exit_status is None and self.status_fd >= 0 and select.select([self.status_fd], [], [], seconds)[0]:
-            status = os.read(self.status_fd, 4)
-            self.exit_status = os.waitstatus_to_exitcode(struct.unpack("i", status)[0]) if len(status) == 4 else -9
+            status = os.read(self.status_fd, STATUS.size)
+            code, cpu = STATUS.unpack(status) if len(status) == STATUS.size else (9, 0.0)
+            self.exit_status = os.waitstatus_to_exitcode(code)
+            # Killed at its CPU limit, it used all of it (the kernel counts finer than the rusage reported).
+            self.cpu_at_exit = max(cpu, self.cpu_limit) if self.exit_status == -signal.SIGXCPU else cpu
         return self.exit_status
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the child's processes: its cgroup's count where it has one, else its own (one
+        process, threads included), live from /proc or as the zygote reported it at its end."""
+        counted = self.groups.cpu_seconds()
+        if counted is not None:
+            return max(counted, self.cpu_at_exit or 0.0)
+        if self.cpu_at_exit is not None or self.pid <= 0:
+            return self.cpu_at_exit or 0.0
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return self.cpu_at_exit or 0.0
+        return sum(int(tick) for tick in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
     def take_output(self) -> str:
         """What the child printed since the last take (synchronised when it is alive)."""
@@ -235,7 +270,8 @@ class Child:
         return self.wait(seconds=0.0) is None
 
     def kill(self) -> None:
-        """Kill the child's whole process group and release its pipes and scratch folder."""
+        """Kill the child's whole process group (and whatever runs in its cgroups) and release its pipes, cgroups and
+        scratch folder."""
         if self.pid > 0 and self.wait(seconds=0.0) is None:
             for send in (os.killpg, os.kill):
                 try:
@@ -249,15 +285,23 @@ class Child:
             except OSError:
                 pass
         self.request_fd = self.response_fd = self.status_fd = -1
+        self.cpu_at_exit = self.cpu_seconds()
+        self.groups.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class Sandbox:
-    """A submission running in a child process, restarted and reloaded after a timeout or crash."""
+    """A submission running in a child process, restarted and reloaded after a timeout or crash.
 
-    def __init__(self, submission: Submission, policy: Policy) -> None:
+    ``cpu_budget`` is the CPU time all its children together may use (their processes' CPU time, counted across
+    restarts): each child starts with what is left as its CPU limit, and ``cpu_seconds`` says what was used.
+    """
+
+    def __init__(self, submission: Submission, policy: Policy, cpu_budget: float | None = None) -> None:
         self.submission = submission
         self.policy = policy
+        self.cpu_budget = cpu_budget
+        self.cpu_of_ended = 0.0  # CPU seconds of the children that have ended
         self.child: Child | None = None
         self.generation = 0
         self.report: LoadReport | None = None
@@ -307,6 +351,20 @@ class Sandbox:
             raise StudentCodeError("invalid", f"{label} returned data the grader could not read: {error}") from None
         return CallResult(self._stamp(value), tuple(int(i) for i in reply.get("modified_args", [])))
 
+    def run_more(self, submission: Submission, cells: tuple[SourceCell, ...]) -> None:
+        """Grade ``submission`` from now on: the loaded one with ``cells`` run after it (a definition there replaces
+        the loaded one). The live child runs only ``cells``; a child started later loads all of ``submission``. The
+        repair search tries many versions of one function this way, in one child."""
+        self.submission = submission
+        if self.child is None or not self.child.alive():
+            return
+        request = {"op": "load", "cells": [{"source": c.source, "label": c.label, "first_line": c.first_line}
+                                           for c in cells]}
+        try:
+            self._request(self.child, request, [], self.policy.limits.load_seconds)
+        except StudentCodeError:
+            pass  # the child is gone: the next call starts one that loads all of ``submission``
+
     def take_output(self) -> str:
         """Everything the student's code printed since the last take, capped."""
         text = self.pending_output
@@ -315,9 +373,14 @@ class Sandbox:
             text += self.child.take_output()
         return text
 
+    def cpu_seconds(self) -> float:
+        """CPU time used by this submission's processes so far, every child it had included."""
+        return self.cpu_of_ended + (self.child.cpu_seconds() if self.child is not None else 0.0)
+
     def close(self) -> None:
         if self.child is not None:
             self.child.kill()
+            self.cpu_of_ended += self.child.cpu_seconds()
             self.child = None
 
     def _request(self, child: Child, header: dict[str, Any], blobs: list[bytes], seconds: float):
@@ -336,7 +399,8 @@ class Sandbox:
             return self.child
         self.close()
         self.generation += 1
-        self.child = Child(self.policy)
+        left = None if self.cpu_budget is None else max(1, math.ceil(self.cpu_budget - self.cpu_of_ended))
+        self.child = Child(self.policy, left)
         self.level = self.child.sandbox_level
         report = self._load(self.child)
         if self.generation > 1 and report.failure is None:
@@ -367,6 +431,9 @@ class Sandbox:
         return value
 
 
+PROCESS_STARTERS = ("fork", "subprocess", "multiprocessing", "Popen", "spawn", "system(")  # in a traceback
+
+
 def error_from_reply(function: str, error: Mapping[str, str], limits: Limits) -> StudentCodeError:
     """Turn the child's description of an exception into the sentence the student reads."""
     kind, message = printable(str(error.get("type", "Exception"))), printable(str(error.get("message", "")))
@@ -379,7 +446,10 @@ def error_from_reply(function: str, error: Mapping[str, str], limits: Limits) ->
     if kind == "SystemExit":
         return StudentCodeError("exception", f"{function} called sys.exit({message}); return a value instead")
     text = f"{function} raised {kind}: {message}" if message else f"{function} raised {kind}"
-    if "DataLoader worker" in message:
+    if "DataLoader worker" in message or (kind == "PermissionError" and "dataloader" in trace.lower()):
         text = (f"{function} started DataLoader worker processes, which cannot run in the grader's sandbox: use "
                 f"num_workers=0 (the default). {text}")
+    elif kind == "PermissionError" and any(way in trace for way in PROCESS_STARTERS):
+        text = (f"{function} tried to start a process, which the grader's sandbox refuses: compute in this one "
+                f"(threads are allowed). {text}")
     return StudentCodeError("exception", text, trace)

@@ -192,6 +192,7 @@ class Suite:
     extra_budget_seconds: float = 0.0  # what its own long calls (a training run) add to a submission's time budget
     wants_gpu: bool = False  # a batch on a cluster sends its submissions to workers that have one
     minutes_on_full_mnist: bool = False  # grading the reference on the full MNIST takes minutes: validate --full
+    reads_mnist: bool = False  # its checks train on MNIST: `check` and `batch` refuse to start where none is found
     # Gradescope leaderboard entries from a finished grade's results (what the grader measured, never what the
     # student's code reported): (name, value, "asc" or "desc").
     leaderboard: Callable[[list[Any]], list[tuple[str, float, str]]] | None = None
@@ -224,7 +225,7 @@ class Context:
                  budget_seconds: float = math.inf, probed: bool = False) -> None:
         self.sandbox = sandbox
         self.probed = probed  # the checks read replies of probes that ran next to student code (which may forge them)
-        self.budget_seconds = budget_seconds  # wall-clock time for all of the submission's checks
+        self.budget_seconds = budget_seconds  # wall-clock time and CPU time for all of the submission's checks
         self.deadline = time.monotonic() + budget_seconds
         self.oracle = oracle
         self.settings = settings
@@ -234,6 +235,14 @@ class Context:
         self.notes: list[str] = []
         self.observed: list[Evidence] = []
         self.skipped: list[str] = []
+
+    def out_of_time(self) -> str:
+        """Which clock has used up the submission's time budget ('' while neither has): the CPU time of all its
+        processes and threads (read first: spinning many of them cannot buy time from the neighbours it slows), or
+        wall-clock time."""
+        if self.sandbox.cpu_seconds() >= self.budget_seconds:
+            return "CPU time"
+        return "wall-clock time" if time.monotonic() >= self.deadline else ""
 
     def observe(self, note: str, evidence: Evidence) -> None:
         """Record what the grader measured (an accuracy, a loss curve), shown even when the check passes."""

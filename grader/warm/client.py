@@ -19,11 +19,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from grader.warm import frames
 from grader.warm.codec import decode, encode
 from grader.warm.place import Install, Place, PlaceError, place_of
+
+if TYPE_CHECKING:
+    from grader.progress import OnProgress
 
 NO_DAEMON_VARIABLE = "GRADER_NO_DAEMON"
 START_SECONDS = 60.0  # a daemon listens within a second on a quiet machine; far longer on a loaded one
@@ -44,20 +47,22 @@ def enabled() -> bool:
     return hasattr(socket, "SO_PEERCRED") and os.environ.get(NO_DAEMON_VARIABLE, "") in ("", "0")
 
 
-def grade_file(assignment: str, path: Path, settings: Any, formats: list[str]) -> dict[str, Any] | None:
-    """`grader check`: the exit status (``exit``) and each of ``formats`` rendered (``texts``), or None."""
+def grade_file(assignment: str, path: Path, settings: Any, formats: list[str],
+               on_progress: OnProgress | None = None) -> dict[str, Any] | None:
+    """`grader check`: the exit status (``exit``) and each of ``formats`` rendered (``texts``), or None;
+    ``on_progress`` hears each step of the grade."""
     return ask({"op": "grade", "assignment": assignment, "path": str(path), "settings": encode(settings),
-                "formats": formats})
+                "formats": formats}, on_progress)
 
 
-def grade_function(function: str, cells: tuple, settings: Any) -> Any:
+def grade_function(function: str, cells: tuple, settings: Any, on_progress: OnProgress | None = None) -> Any:
     """A notebook's `grader.check`: the GradeReport, or None. ValueError when no assignment has ``function``."""
     reply = ask({"op": "grade", "function": function, "cells": encode(cells), "settings": encode(settings),
-                 "formats": ["report"]})
+                 "formats": ["report"]}, on_progress)
     return None if reply is None else decode(reply["report"])
 
 
-def ask(request: dict[str, Any]) -> dict[str, Any] | None:
+def ask(request: dict[str, Any], on_progress: OnProgress | None = None) -> dict[str, Any] | None:
     """Send a grading request, with this process's environment and folder, to the daemon (started if needed)."""
     request = request | {"env": dict(os.environ), "cwd": os.getcwd()}
     try:
@@ -66,7 +71,7 @@ def ask(request: dict[str, Any]) -> dict[str, Any] | None:
         for _ in range(2):  # a stale daemon, or one that hung up, is gone: the second try starts a fresh one
             try:
                 with connected(place, install, start=True) as connection:
-                    reply = exchange(connection, request)
+                    reply = exchange(connection, request, on_progress)
             except Gone as error:
                 reply = {"ok": False, "error": str(error)}
                 continue
@@ -83,13 +88,14 @@ def ask(request: dict[str, Any]) -> dict[str, Any] | None:
     return reply
 
 
-def exchange(connection: socket.socket, request: dict[str, Any]) -> dict[str, Any]:
-    """Send ``request`` and wait for the reply, through the daemon's heartbeats. Gone when the daemon hangs up;
-    a daemon silent for SILENCE_SECONDS is killed (Unavailable)."""
+def exchange(connection: socket.socket, request: dict[str, Any], on_progress: OnProgress | None) -> dict[str, Any]:
+    """Send ``request`` and wait for the reply, through the daemon's heartbeats (the steps of the grade among them,
+    for ``on_progress``). Gone when the daemon hangs up; a daemon silent for SILENCE_SECONDS is killed (Unavailable)."""
     try:
         frames.send(connection, request)
         while (message := frames.receive(connection, SILENCE_SECONDS)).get("working"):
-            pass
+            if on_progress is not None and "progress" in message:
+                on_progress(decode(message["progress"]))
         return message
     except frames.Silent as error:
         pid, _ = frames.peer(connection)

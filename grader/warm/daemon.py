@@ -21,11 +21,14 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from grader.warm import frames
 from grader.warm.codec import decode, encode
 from grader.warm.place import Install, Place, place_of
+
+if TYPE_CHECKING:
+    from grader.progress import OnProgress
 
 IDLE_VARIABLE = "GRADER_DAEMON_IDLE"
 IDLE_SECONDS = 900.0
@@ -111,8 +114,8 @@ class Daemon:
             self.retire("asked to stop")
             return {"ok": True, "pid": os.getpid()}
         if operation == "grade":
-            with heartbeat(connection):
-                return self.grade(request)
+            with heartbeat(connection) as on_progress:
+                return self.grade(request, on_progress)
         return {"ok": False, "error": f"unknown request {operation!r}"}
 
     def status(self) -> dict[str, Any]:
@@ -121,7 +124,7 @@ class Daemon:
                 "reference": self.install.reference, "courses": list(self.install.courses),
                 "fresh": self.install.fingerprint() == self.fingerprint}
 
-    def grade(self, request: dict[str, Any]) -> dict[str, Any]:
+    def grade(self, request: dict[str, Any], on_progress: OnProgress) -> dict[str, Any]:
         """Grade one request, or say the daemon is stale (and retire) when the grader's files changed."""
         with self.grading:
             self.last_used = time.monotonic()
@@ -130,7 +133,7 @@ class Daemon:
                 return {"ok": False, "stale": True}
             try:
                 with clients_view(request["env"], request["cwd"]):
-                    reply = graded(request)
+                    reply = graded(request, on_progress)
             except Exception:  # a grader bug: the client grades cold and shows it there
                 reply = {"ok": False, "error": traceback.format_exc()}
             self.graded += 1
@@ -140,7 +143,7 @@ class Daemon:
             return reply
 
 
-def graded(request: dict[str, Any]) -> dict[str, Any]:
+def graded(request: dict[str, Any], on_progress: OnProgress) -> dict[str, Any]:
     """The grade a cold run would give: a file by its path as typed, or a notebook's function from its cells."""
     from grader.notebook import assignment_of, grade_function
     from grader.reports.outputs import render
@@ -152,9 +155,9 @@ def graded(request: dict[str, Any]) -> dict[str, Any]:
             assignment_of(request["function"])
         except ValueError as error:  # no assignment has that function: the notebook raises it
             return {"ok": False, "value_error": str(error)}
-        report = grade_function(request["function"], decode(request["cells"]), settings)
+        report = grade_function(request["function"], decode(request["cells"]), settings, on_progress)
     else:
-        report = grade(request["assignment"], Path(request["path"]), settings)
+        report = grade(request["assignment"], Path(request["path"]), settings, on_progress)
     formats = [name for name in request["formats"] if name != "report"]
     reply = {"ok": True, "exit": 0 if report.all_passed else 1, "texts": render(report, formats)}
     if "report" in request["formats"]:
@@ -178,21 +181,23 @@ def clients_view(environment: dict[str, str], folder: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def heartbeat(connection: socket.socket) -> Iterator[None]:
-    """Tell the client every second, until the block ends, that its request is being worked on."""
-    done = threading.Event()
+def heartbeat(connection: socket.socket) -> Iterator[OnProgress]:
+    """Tell the client every second, until the block ends, that its request is being worked on; the block gets a
+    callback that tells it each step of the grade as well (the live line the client shows)."""
+    done, sending = threading.Event(), threading.Lock()
+
+    def send(message: dict[str, Any]) -> None:
+        with sending, contextlib.suppress(OSError):  # a client that left: the grade finishes for nothing
+            frames.send(connection, message)
 
     def beat() -> None:
         while not done.wait(BEAT_SECONDS):
-            try:
-                frames.send(connection, {"working": True})
-            except OSError:
-                return
+            send({"working": True})
 
     beating = threading.Thread(target=beat, daemon=True)
     beating.start()
     try:
-        yield
+        yield lambda progress: send({"working": True, "progress": encode(progress)})
     finally:
         done.set()
         beating.join()

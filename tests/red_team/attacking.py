@@ -31,6 +31,7 @@ import pytest
 
 from grader.results import GradeReport
 from grader.runner import grade_submission
+from grader.sandbox.cgroups import totals_held
 from grader.settings import Settings
 from grader.submission import load_submission
 from grader.suites import get_suite
@@ -180,6 +181,25 @@ def output(report: GradeReport) -> str:
     return "\n".join([report.load_output] + [r.output for r in report.results])
 
 
+def allowing_processes() -> None:
+    """Skip unless a policy that lets children start processes is honoured here: only where cgroups total what
+    they use (as root on this course machine; as an ordinary user, where a cgroup is delegated to that user)."""
+    if not totals_held():
+        pytest.skip("no cgroups delegated to this user: every child is one process, whatever its policy")
+
+
+@pytest.fixture
+def processes(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Let one assignment's children start processes in this test (skipped where that is not honoured)."""
+
+    def allow(assignment: str) -> None:
+        allowing_processes()
+        suite = get_suite(assignment)
+        monkeypatch.setattr(suite, "policy", dataclasses.replace(suite.policy, subprocesses=True))
+
+    return allow
+
+
 @pytest.fixture
 def limits(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Tighter limits for one assignment's sandbox in this test: ``limits("params", call_seconds=2)``.
@@ -238,7 +258,7 @@ def signals_confined(level: str) -> bool:
 
 
 SUBPROCESS_GRADER = """
-import json, sys
+import dataclasses, json, sys
 from pathlib import Path
 from grader.runner import grade_submission
 from grader.settings import Settings
@@ -246,6 +266,8 @@ from grader.submission import load_submission
 from grader.suites import get_suite
 
 assignment, path, functions = sys.argv[1], Path(sys.argv[2]), set(json.loads(sys.argv[3]))
+suite = get_suite(assignment)
+suite.policy = dataclasses.replace(suite.policy, **json.loads(sys.argv[4]))
 names = {c.name for c in get_suite(assignment).checks if not functions or functions & set(c.functions)}
 report = grade_submission(assignment, load_submission(path, assignment), Settings("quick"), only=lambda c: c.name in names)
 print(json.dumps({"sandbox": report.sandbox, "results": [
@@ -254,11 +276,11 @@ print(json.dumps({"sandbox": report.sandbox, "results": [
 """
 
 
-def grader_process(path: Path, assignment: str, functions: Iterable[str] = ()) -> subprocess.Popen:
-    """A grader in its own process (and session), for attacks aimed at the grader process itself; its
-    standard output will be the report as JSON."""
+def grader_process(path: Path, assignment: str, functions: Iterable[str] = (), **policy: object) -> subprocess.Popen:
+    """A grader in its own process (and session), for attacks aimed at the grader process itself, with the suite's
+    policy changed by ``policy``; its standard output will be the report as JSON."""
     return subprocess.Popen([sys.executable, "-c", SUBPROCESS_GRADER, assignment, str(path),
-                             json.dumps(sorted(functions))], cwd=ROOT, stdout=subprocess.PIPE,
+                             json.dumps(sorted(functions)), json.dumps(policy)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from red_team.attacking import (World, assert_contained, build, every_function, grade_attack, grade_correct_params,
-                                grade_in_a_process, grader_process, kill, output, processes_named, signals_confined,
-                                wait_until)
+from red_team.attacking import (World, allowing_processes, assert_contained, build, every_function, grade_attack,
+                                grade_correct_params, grade_in_a_process, grader_process, kill, messages, output,
+                                processes_named, signals_confined, wait_until)
 from grader.results import CRASHED, FAILED, TIMED_OUT
 from grader.runner import grade_submission
 from grader.submission import load_submission
@@ -64,17 +63,29 @@ def test_memory_bombs_fail_with_out_of_memory(tmp_path: Path, world: World) -> N
     assert all("ran out of memory" in r.message for r in report.results if not r.passed)
 
 
-def test_fork_bombs_time_out_and_leave_no_process_behind(tmp_path: Path, world: World) -> None:
-    """os.fork in a loop (bounded at 300) and a multiprocessing pool, then a hang; the world fixture looks for
-    any process named with the token afterwards."""
+def test_fork_bombs_are_refused_at_the_first_fork(tmp_path: Path, world: World) -> None:
+    """A child is one process (params starts none): os.fork and a multiprocessing pool fail at once, with a
+    sentence that says so."""
+    report = grade_attack(build(tmp_path / "sub", "params", "fork_bomb.py", world.places()), "params", COUNTS)
+    assert_contained(report, {"conv2d_param_count", "linear_param_count"}, COUNTS)
+    assert "fork refused" in output(report) and "forked 0 processes" in output(report)
+    assert any("tried to start a process, which the grader's sandbox refuses" in message
+               for message in messages(report, "linear_param_count"))
+
+
+def test_fork_bombs_time_out_and_leave_no_process_behind(tmp_path: Path, world: World, processes) -> None:
+    """Where a policy allows processes: os.fork in a loop (bounded at 300) and a multiprocessing pool, then a hang;
+    the world fixture looks for any process named with the token afterwards."""
+    processes("params")
     report = grade_attack(build(tmp_path / "sub", "params", "fork_bomb.py", world.places()), "params", COUNTS)
     assert_contained(report, {"conv2d_param_count", "linear_param_count"}, COUNTS)
     assert "forked" in output(report) and "started 16 processes" in output(report)
     assert wait_until(lambda: not processes_named(world.token), 3)
 
 
-def test_a_daemon_in_a_new_session_does_not_outlive_the_grading(tmp_path: Path, world: World) -> None:
+def test_a_daemon_in_a_new_session_does_not_outlive_the_grading(tmp_path: Path, world: World, processes) -> None:
     """fork, setsid (out of the sandbox's process group), fork again, and return at once: no timeout kills it."""
+    processes("params")
     try:
         report = grade_attack(build(tmp_path / "sub", "params", "escapes_process_group.py", world.places()),
                               "params", COUNTS)
@@ -85,47 +96,38 @@ def test_a_daemon_in_a_new_session_does_not_outlive_the_grading(tmp_path: Path, 
             kill(pid)
 
 
-def kill_the_grader_mid_call(tmp_path: Path, world: World) -> None:
-    """Grade outlives_the_grader.py in a grader process, and SIGKILL that process (no cleanup) while the
-    submission hangs with its helper running."""
+def kill_the_grader_mid_call(tmp_path: Path, world: World) -> Path:
+    """Grade outlives_the_grader.py in a grader process (letting the child start processes, where that is honoured),
+    and SIGKILL that process (no cleanup) while the submission hangs with its helper running; returns the child's
+    scratch folder (where the helper stands)."""
+    allowing_processes()
     grader = grader_process(build(tmp_path / "sub", "params", "outlives_the_grader.py", world.places()), "params",
-                            {"conv2d_param_count"})
+                            {"conv2d_param_count"}, subprocesses=True)
     try:
         assert wait_until(lambda: processes_named(world.token), 60), "the helper never started"
+        scratch = Path(os.readlink(f"/proc/{processes_named(world.token)[0]}/cwd"))
+        assert scratch.name.startswith("grader-child-") and scratch.exists()
         os.kill(grader.pid, signal.SIGKILL)
     finally:
         if grader.poll() is None:
             grader.kill()
         grader.communicate()
-
-
-def scratch_markers(token: str) -> list[Path]:
-    """The files outlives_the_grader.py leaves in its scratch folder."""
-    return list(Path(tempfile.gettempdir()).glob(f"grader-child-*/marker-{token}"))
-
-
-def remove_scratch_litter(token: str) -> None:
-    """Remove the scratch folders a killed grader left, this test's only (found by the token)."""
-    for marker in scratch_markers(token):
-        shutil.rmtree(marker.parent, ignore_errors=True)
+    return scratch
 
 
 @pytest.mark.slow
 def test_a_helper_process_dies_with_the_grader(tmp_path: Path, world: World) -> None:
-    try:
-        kill_the_grader_mid_call(tmp_path, world)
-        assert wait_until(lambda: not processes_named(world.token), 5), "the helper outlived the grader"
-    finally:
-        remove_scratch_litter(world.token)
+    kill_the_grader_mid_call(tmp_path, world)
+    assert wait_until(lambda: not processes_named(world.token), 5), "the helper outlived the grader"
 
 
 @pytest.mark.slow
 def test_a_killed_grader_leaves_no_scratch_folder_behind(tmp_path: Path, world: World) -> None:
+    scratch = kill_the_grader_mid_call(tmp_path, world)
     try:
-        kill_the_grader_mid_call(tmp_path, world)
-        assert wait_until(lambda: not scratch_markers(world.token), 5), "the scratch folder outlived the grader"
+        assert wait_until(lambda: not scratch.exists(), 5), "the scratch folder outlived the grader"
     finally:
-        remove_scratch_litter(world.token)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.mark.slow

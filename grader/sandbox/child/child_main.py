@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.abc
 import importlib.util
+import linecache
 import os
 import resource
 import signal
@@ -26,22 +27,56 @@ MAX_KEPT_OBJECTS = 64
 SUBMISSION_MODULE = "submission"
 
 
-def apply_limits(limits: dict[str, int], own_user: bool) -> None:
+def apply_limits(limits: dict[str, int], counted: bool, tmpfs_mib: int) -> None:
     """Lower this process's resource limits (soft and hard) before student code runs.
 
-    The process count is per user, so it is limited only when this child has a user of its own.
+    The address space leaves room for the ``tmpfs_mib`` of tmpfs the child may fill (its scratch and /dev/shm),
+    whose pages it does not count, so that its memory in all stays within the limit. The process count is per
+    user, so it is limited only where the kernel counts this child's processes apart (``counted``: a user or a
+    user namespace of its own).
     """
     settings = {
-        resource.RLIMIT_AS: limits["memory_mib"] << 20,
+        resource.RLIMIT_AS: (limits["memory_mib"] - tmpfs_mib) << 20,
         resource.RLIMIT_CPU: limits["cpu_seconds"],
         resource.RLIMIT_FSIZE: limits["file_size_mib"] << 20,
         resource.RLIMIT_CORE: 0,
     }
-    if own_user:
+    if counted:
         settings[resource.RLIMIT_NPROC] = limits["processes"]
     for which, value in settings.items():
-        resource.setrlimit(which, (value, value))
+        resource.setrlimit(which, (value, value + 1 if which == resource.RLIMIT_CPU else value))  # SIGXCPU, then KILL
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def join_groups(folders: list[str]) -> None:
+    """Enter the cgroups the grader made for this child (before giving up root: the files are the grader's)."""
+    for folder in folders:
+        with open(os.path.join(folder, "cgroup.procs"), "w") as procs:
+            procs.write(str(os.getpid()))
+
+
+def limits_held(limits: dict[str, int], held: list[str], groups: dict[str, Any]) -> str:
+    """Which of the per-submission limits hold in this child and how, for its level line."""
+    controllers, cgroup, one_process = set(groups["controllers"]), groups["label"], "one process" in held
+    counted = next((part for part in held if part in ("own user", "own user namespace")), "")
+
+    def how(*ways: str) -> str:
+        return " and ".join(way for way in ways if way) or "not held"
+
+    landlock = any(part.startswith("Landlock ABI") for part in held)
+    scratch = next((part for part in held if part.startswith("scratch")), "scratch not capped")
+    if scratch.startswith("scratch not capped") and landlock:
+        scratch = "scratch read-only (no mount namespace for a capped tmpfs)"
+    return "; ".join([
+        f"memory {limits['memory_mib']} MiB by " + how("one process" if one_process else "",
+                                                        cgroup if "memory" in controllers else ""),
+        "processes 1" if one_process else f"processes {limits['processes']} by " + how(
+            cgroup if "pids" in controllers else ""),
+        f"threads {limits['processes']} by " + how(counted, cgroup if "pids" in controllers else ""),
+        scratch,
+        "CPU time by " + how("one process" if one_process else "", cgroup if "cpuacct" in controllers else ""),
+        "CPU share by " + how("fixed cores" if "seccomp" in held else "", cgroup if "cpu" in controllers else ""),
+    ])
 
 
 def die_with_parent() -> None:
@@ -98,11 +133,13 @@ class Server:
         return {"ok": False, "error": describe_error(ValueError(f"unknown op {op!r}"))}, []
 
     def load(self, cells: list[dict[str, Any]]) -> dict[str, Any]:
-        """Execute each cell in order; a cell that raises is reported and skipped."""
+        """Execute each cell in order; a cell that raises is reported and skipped. Each cell's lines go into
+        linecache, so a traceback shows the student's source line, not only its number."""
         namespace = self.module.__dict__
         errors = []
         for cell in cells:
             padded = "\n" * (cell["first_line"] - 1) + cell["source"]
+            linecache.cache[cell["label"]] = (len(padded), None, padded.splitlines(keepends=True), cell["label"])
             try:
                 exec(compile(padded, cell["label"], "exec"), namespace)
             except BaseException as error:  # noqa: BLE001 - SystemExit too: the cell failed, the child goes on
@@ -190,30 +227,40 @@ def load_by_path(name: str, path: str) -> types.ModuleType:
     return module
 
 
-def confine(settings: dict[str, Any] | None) -> tuple[str, bool]:
-    """Isolate (namespaces, own user), apply Landlock, then seccomp, where this machine allows; name the level.
+def confine(settings: dict[str, Any] | None, scratch_mib: int, processes: bool) -> tuple[str, list[str]]:
+    """Isolate (namespaces, own user, capped scratch), apply Landlock, then seccomp (refusing processes unless
+    ``processes``), where this machine allows; name the level.
 
-    Returns the level's description and whether this child now runs as a user of its own.
+    Returns the level's name and what holds (its parts, as the level line shows them).
     """
     if not settings:
-        return "process (confinement turned off)", False
+        return "process", ["confinement turned off"]
     isolation = load_by_path("_grader_isolation", settings["isolation"])
     landlock = load_by_path("_grader_landlock", settings["landlock"])  # all three while the grader's files are
     seccomp = load_by_path("_grader_seccomp", settings["seccomp"])  # readable: not after the switch of user
-    held, uid = isolation.isolate(settings["closed"], settings["unreadable"], settings["write"][0])
-    writable = settings["write"] + (["/dev/shm"] if "own /dev/shm" in held else [])
+    held, uid = isolation.isolate(settings["closed"], settings["unreadable"], settings["write"][0], scratch_mib)
+    held = [part for part in held if part]
+    capped = any(part.startswith("scratch") for part in held)
+    writable = (settings["write"] if capped else []) + (["/dev/shm"] if "own /dev/shm" in held else [])
     try:
         abi = landlock.restrict(settings["read"], writable, settings["devices"])
     except OSError as error:
         abi, held = 0, held + [f"Landlock failed: {error}"]
     try:
-        held.append(seccomp.install())
+        seccomp.install(processes)
+        held += ["seccomp"] + ([] if processes else ["one process"])
     except OSError as error:
         held.append(f"no seccomp ({error})")
     held.insert(0, f"Landlock ABI {abi} with /dev and /proc narrowed" if abi else "no Landlock in this kernel")
     isolated = "no network" in held and (uid is not None or os.geteuid() != 0) and "seccomp" in held
     level = "strict" if abi and isolated else "landlock" if abi else "process"
-    return f"{level} ({', '.join(held)})", uid is not None
+    return level, held
+
+
+def tmpfs_mib(held: list[str], limits: dict[str, int]) -> int:
+    """The tmpfs this child may fill, which its address space does not count: its scratch and /dev/shm."""
+    scratch = any(part.startswith("scratch ") and part.endswith("tmpfs") for part in held)
+    return (limits["scratch_mib"] if scratch else 0) + (limits["shm_mib"] if "own /dev/shm" in held else 0)
 
 
 def share_tensors_by_name() -> None:
@@ -228,16 +275,21 @@ def share_tensors_by_name() -> None:
 def run(config: dict[str, Any], request_fd: int, response_fd: int) -> None:
     """Confine this freshly forked child, then answer the grader's requests until the request pipe closes."""
     die_with_parent()
+    groups = config["cgroups"]
+    join_groups(groups["folders"])
     wire = load_by_path("_grader_wire", config["wire"])
     extra = [load_by_path(name, path) for name, path in config["modules"]]
-    level, own_user = confine(config.get("confine"))
-    apply_limits(config["limits"], own_user)
+    limits = config["limits"]
+    level, held = confine(config.get("confine"), limits["scratch_mib"], config["processes"])
+    apply_limits(limits, any(part in ("own user", "own user namespace") for part in held), tmpfs_mib(held, limits))
+    parts = held + ([groups["description"]] if groups["description"] else [])
+    line = f"{level} ({', '.join(parts)}); limits per submission: {limits_held(limits, held, groups)}"
     share_tensors_by_name()
     sys.meta_path.insert(0, BlockedImports(config["blocked"]))
     requests = os.fdopen(request_fd, "rb", buffering=0)
     responses = os.fdopen(response_fd, "wb", buffering=0)
     server = Server(wire, config["marker"], extra[-1] if extra else None)
-    wire.write_message(responses, {"ok": True, "ready": True, "sandbox": level}, [])
+    wire.write_message(responses, {"ok": True, "ready": True, "sandbox": line}, [])
     while True:
         try:
             header, blobs = wire.read_message(requests.read)

@@ -3,12 +3,14 @@
 Loaded by file path in the forked child, before Landlock and before any student code. As root the child
 enters a new network namespace (no interface but a loopback that is down: no TCP, no UDP), an IPC namespace
 (System V objects it could create die with it and see no one else's) and a private mount namespace with a
-small /dev/shm of its own, then becomes a user of its own (``UID_BASE + pid``) so that process limits bind and
-it cannot touch other users' files. A Python installed under a folder other users cannot enter (``/root``)
-is shown to that user through a tmpfs that holds only the installation. As an ordinary user, the child
-enters new user, network, IPC and mount namespaces (mapping only its own uid), mounts its own /dev/shm, then
-drops the capabilities that namespace gave it. Either way it joins a fresh session keyring, so the grader's
-keys are not its own. Each step reports what it achieved; nothing here raises.
+small /dev/shm of its own and a size-capped tmpfs over its scratch folder, then becomes a user of its own
+(``UID_BASE + pid``) so that process limits bind and it cannot touch other users' files. A Python installed
+under a folder other users cannot enter (``/root``) is shown to that user through a tmpfs that holds only the
+installation. As an ordinary user, the child enters new user, network, IPC and mount namespaces (mapping only
+its own uid: the kernel counts RLIMIT_NPROC per user namespace, so the process limit binds there too), mounts
+its own /dev/shm and scratch, then drops the capabilities that namespace gave it. Either way it joins a fresh
+session keyring, so the grader's keys are not its own. Each step reports what it achieved; nothing here raises.
+Whatever it writes in its scratch lives in that tmpfs and is gone when the child's last process ends.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Callable
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x08000000, 0x10000000, 0x40000000
 KEYCTL, KEYCTL_JOIN_SESSION_KEYRING = {"x86_64": 250, "aarch64": 219}, 1
-SHM_SIZE = "64m"  # a private /dev/shm for POSIX semaphores and shared tensors; tmpfs pages escape RLIMIT_AS
+SHM_MIB = 16  # a private /dev/shm for POSIX semaphores; tmpfs pages escape RLIMIT_AS (the child's limits count it)
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 UID_BASE = 2_000_000_000
 
@@ -141,7 +143,15 @@ def map_own_user() -> None:
 def private_shm() -> None:
     """Mount an empty, small /dev/shm of this mount namespace's own: the grader's (the batch pool's semaphores)
     and other children's are out of sight."""
-    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={SHM_SIZE}")
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={SHM_MIB}m")
+
+
+def capped_scratch(scratch: str, mib: int) -> str:
+    """Mount a tmpfs of ``mib`` MiB over the scratch folder: writes past it fail with ENOSPC, and its files die
+    with this mount namespace (the child's last process), whatever the grader does. Returns what holds."""
+    mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,size={mib}m")
+    os.chdir(scratch)  # the folder the child stands in is now the tmpfs, not the disk beneath it
+    return f"scratch {mib} MiB tmpfs"
 
 
 def fresh_keyring() -> str:
@@ -152,14 +162,27 @@ def fresh_keyring() -> str:
     return "fresh keyring"
 
 
-def isolate(closed: dict[str, list[str]], unreadable: str, scratch: str) -> tuple[list[str], int | None]:
+def isolate(closed: dict[str, list[str]], unreadable: str, scratch: str,
+            scratch_mib: int) -> tuple[list[str], int | None]:
     """Apply what this machine allows; returns what holds (for the report) and the uid now in force, if changed.
-    ``closed`` and ``unreadable`` describe the files the child reads (``closed_folders``, ``unreadable_by_others``)."""
-    held, uid = isolate_as_user() if os.geteuid() != 0 else isolate_as_root(closed, unreadable, scratch)
+    ``closed`` and ``unreadable`` describe the files the child reads (``closed_folders``, ``unreadable_by_others``).
+    What holds names "own user" or "own user namespace" where the kernel counts this child's processes apart, and
+    "scratch ... tmpfs" where its scratch folder is capped."""
+    if os.geteuid() != 0:
+        held, uid = isolate_as_user(scratch, scratch_mib), None
+    else:
+        held, uid = isolate_as_root(closed, unreadable, scratch, scratch_mib)
     return held + [fresh_keyring()], uid
 
 
-def isolate_as_user() -> tuple[list[str], None]:
+def own_mounts(scratch: str, scratch_mib: int) -> list[str]:
+    """In a mount namespace of this child's own: a private /dev/shm and a capped scratch folder (each step on its
+    own), named as they hold."""
+    return [attempt(private_shm, "own /dev/shm", "grader's /dev/shm"),
+            attempt(lambda: capped_scratch(scratch, scratch_mib), "", "scratch not capped")]
+
+
+def isolate_as_user(scratch: str, scratch_mib: int) -> list[str]:
     """New user, network, IPC and mount namespaces, then no capabilities left in them (user and network
     namespaces alone where the kernel refuses the others)."""
     try:
@@ -169,26 +192,26 @@ def isolate_as_user() -> tuple[list[str], None]:
         try:
             unshare(CLONE_NEWUSER | CLONE_NEWNET)
         except OSError as error:
-            return [f"network open ({error})"], None
+            return [f"network open ({error})"]
         held = ["no network", f"shared IPC ({refused})"]
     try:
         map_own_user()
         if "own IPC" in held:
-            held.append(attempt(lambda: (mount(None, "/", None, MS_REC | MS_PRIVATE), private_shm()),
-                                "own /dev/shm", "grader's /dev/shm"))
+            mounts = attempt(lambda: mount(None, "/", None, MS_REC | MS_PRIVATE), "own mounts", "shared mounts")
+            held += own_mounts(scratch, scratch_mib) if mounts == "own mounts" else [f"grader's /dev/shm ({mounts})"]
         drop_capabilities()
     except OSError as error:
-        return [f"network open ({error})"], None
-    return held, None
+        return [f"network open ({error})"]
+    return held + ["own user namespace"]
 
 
-def isolate_as_root(closed: dict[str, list[str]], unreadable: str, scratch: str) -> tuple[list[str], int | None]:
+def isolate_as_root(closed: dict[str, list[str]], unreadable: str, scratch: str,
+                    scratch_mib: int) -> tuple[list[str], int | None]:
     """Each step on its own: a container may refuse namespaces (no CAP_SYS_ADMIN) yet allow the switch of user."""
     held = [attempt(lambda: unshare(CLONE_NEWNET), "no network", "network open"),
             attempt(lambda: unshare(CLONE_NEWIPC), "own IPC", "shared IPC")]
     mounts = attempt(lambda: (private_mounts(), expose(closed)), "own mounts", "shared mounts")
-    held.append(attempt(private_shm, "own /dev/shm", "grader's /dev/shm") if mounts == "own mounts" else
-                f"grader's /dev/shm ({mounts})")
+    held += own_mounts(scratch, scratch_mib) if mounts == "own mounts" else [f"grader's /dev/shm ({mounts})"]
     try:
         if unreadable or (closed and mounts != "own mounts"):
             raise OSError(f"other users cannot read {unreadable or next(iter(closed))}")
@@ -200,9 +223,10 @@ def isolate_as_root(closed: dict[str, list[str]], unreadable: str, scratch: str)
 
 
 def attempt(step: Callable[[], object], success: str, failure: str) -> str:
-    """Run one isolation step; name what it achieved, or what is missing and why."""
+    """Run one isolation step; name what it achieved (``success``, or what the step returns when that is ''), or
+    what is missing and why."""
     try:
-        step()
+        achieved = step()
     except OSError as error:
         return f"{failure} ({error})"
-    return success
+    return success or str(achieved)

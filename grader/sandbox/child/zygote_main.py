@@ -6,10 +6,10 @@ holds nothing of the grader's or the reference's state, and it never initialises
 that imports torch takes about two seconds; a fork of this one takes milliseconds. Each request arrives on
 a Unix socket with the child's configuration and four file descriptors (requests, responses, output, exit
 status); the forked child serves the grader through ``child_main.run``. The zygote reaps its children and
-writes each exit status to that child's status pipe, so the grader can tell a crash from a timeout. As the
-subreaper of everything it forks, it also inherits and kills whatever a finished child left running, even a
-process that left the child's process group. It exits when the grader closes the socket; its children die
-with it.
+writes each exit status to that child's status pipe (with the CPU time it used), so the grader can tell a crash
+from a timeout. As the subreaper of everything it forks, it also inherits and kills whatever a finished child left
+running, even a process that left the child's process group. A child keeps no descriptor of the zygote's but its
+pipes. It exits when the grader closes the socket; its children die with it (and the cgroups made for them go).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pathlib import Path
 MAX_REQUEST_BYTES = 1 << 20
 PR_SET_CHILD_SUBREAPER = 36
 FDS_PER_CHILD = 4  # requests (read), responses (write), output (write), exit status (write)
+STATUS = struct.Struct("=id")  # an ended child's wait status and CPU seconds, as the grader reads them
 
 
 def load_by_path(name: str, path: str) -> types.ModuleType:
@@ -48,6 +49,7 @@ class Zygote:
         self.child_main = child_main
         self.status_fds: dict[int, int] = {}
         self.scratches: dict[int, str] = {}
+        self.groups: dict[int, list[str]] = {}
         self.wakeup_read, wakeup_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wakeup_write)
         signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -82,6 +84,7 @@ class Zygote:
             os.close(fd)
         self.status_fds[pid] = fds[3]
         self.scratches[pid] = config["scratch"]
+        self.groups[pid] = config["cgroups"]["folders"]
         self.control.send(json.dumps({"pid": pid}).encode())
         return True
 
@@ -92,15 +95,14 @@ class Zygote:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             os.setsid()
-            request_fd, response_fd, output_fd, status_fd = fds
-            for fd in (self.control.fileno(), self.wakeup_read, status_fd, *self.status_fds.values()):
-                os.close(fd)
+            request_fd, response_fd, output_fd, _ = fds
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
             os.dup2(output_fd, 1)
             os.dup2(output_fd, 2)
             for fd in (devnull, output_fd):
                 os.close(fd)
+            keep_only_descriptors(0, 1, 2, request_fd, response_fd)
             os.chdir(config["scratch"])
             os.environ.clear()
             os.environ.update(config["env"])
@@ -120,21 +122,23 @@ class Zygote:
             pass
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
             fd = self.status_fds.pop(pid, None)
-            self.scratches.pop(pid, None)  # the grader removes it once it has read what it needs
+            self.scratches.pop(pid, None)  # the grader removes these once it has read what it needs
+            self.groups.pop(pid, None)
             if fd is not None:
-                os.write(fd, struct.pack("i", status))
+                os.write(fd, STATUS.pack(status, usage.ru_utime + usage.ru_stime))
                 os.close(fd)
                 self.kill_strays()
 
     def shutdown(self) -> None:
-        """The grader has gone: kill every child, then what they left running, and remove their scratch folders
-        and this zygote's own folder (a grader that ended with ``os._exit``, as pool workers do, cannot)."""
+        """The grader has gone: kill every child, then what they left running, and remove their scratch folders,
+        their cgroups and this zygote's own folder (a grader that ended with ``os._exit``, as pool workers do,
+        cannot)."""
         for pid in self.status_fds:
             for send in (os.killpg, os.kill):
                 try:
@@ -147,6 +151,11 @@ class Zygote:
         self.kill_strays()
         for folder in (*self.scratches.values(), os.getcwd()):
             shutil.rmtree(folder, ignore_errors=True)
+        for folder in (group for groups in self.groups.values() for group in groups):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
 
     def kill_strays(self) -> None:
         """Kill what a finished child left running: as the subreaper, the zygote inherits its orphans."""
@@ -155,6 +164,17 @@ class Zygote:
                 os.kill(pid, signal.SIGKILL)
             for pid in strays:
                 os.waitpid(pid, 0)
+
+
+def keep_only_descriptors(*kept: int) -> None:
+    """Close every file descriptor but ``kept``: nothing of the zygote's (its wake-up pipe, what its libraries
+    opened) reaches student code."""
+    low = 0
+    for fd in sorted(set(kept)):
+        if low < fd:  # closerange(n, n) would close every descriptor from n on
+            os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
 
 
 def children() -> list[int]:

