@@ -158,6 +158,13 @@ def test_a_notebooks_check_through_the_warm_grader_equals_one_graded_in_the_kern
         grader.check("conv_forwards", history=history)
 
 
+def test_a_warm_grade_reports_each_step_as_a_cold_one_does(warm: Path) -> None:
+    path, warm_steps, cold_steps = ROOT / "reference" / "params.py", [], []
+    assert client.grade_file("params", path, Settings(), ["terminal"], warm_steps.append) is not None
+    grade("params", path, Settings(), cold_steps.append)
+    assert warm_steps == cold_steps and len(warm_steps) > 1  # the live line a terminal or a notebook shows
+
+
 def test_student_code_runs_in_a_sandbox_child_never_in_the_daemon(warm: Path, tmp_path: Path) -> None:
     probe = tmp_path / "conv.py"
     probe.write_text("import os\nprint('pid', os.getpid(), 'parent', os.getppid())\n")
