@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from grader.warm import frames
-from grader.warm.codec import decode, encode
+from grader.warm.codec import Unencodable, decode, encode
 from grader.warm.place import Install, Place, PlaceError, place_of
 
 if TYPE_CHECKING:
@@ -51,21 +51,23 @@ def grade_file(assignment: str, path: Path, settings: Any, formats: list[str],
                on_progress: OnProgress | None = None) -> dict[str, Any] | None:
     """`grader check`: the exit status (``exit``) and each of ``formats`` rendered (``texts``), or None;
     ``on_progress`` hears each step of the grade."""
-    return ask({"op": "grade", "assignment": assignment, "path": str(path), "settings": encode(settings),
-                "formats": formats}, on_progress)
+    return ask({"op": "grade", "assignment": assignment, "path": str(path), "settings": settings, "formats": formats},
+               on_progress)
 
 
 def grade_function(function: str, cells: tuple, settings: Any, on_progress: OnProgress | None = None) -> Any:
     """A notebook's `grader.check`: the GradeReport, or None. ValueError when no assignment has ``function``."""
-    reply = ask({"op": "grade", "function": function, "cells": encode(cells), "settings": encode(settings),
-                 "formats": ["report"]}, on_progress)
+    reply = ask({"op": "grade", "function": function, "cells": cells, "settings": settings, "formats": ["report"]},
+                on_progress)
     return None if reply is None else decode(reply["report"])
 
 
 def ask(request: dict[str, Any], on_progress: OnProgress | None = None) -> dict[str, Any] | None:
-    """Send a grading request, with this process's environment and folder, to the daemon (started if needed)."""
-    request = request | {"env": dict(os.environ), "cwd": os.getcwd()}
+    """Send a grading request (its values encoded), with this process's environment and folder, to the daemon
+    (started if needed)."""
     try:
+        request = {name: encode(value) for name, value in request.items()}
+        request |= {"env": dict(os.environ), "cwd": os.getcwd()}
         install = Install.this_one()
         place = place_of(install)
         for _ in range(2):  # a stale daemon, or one that hung up, is gone: the second try starts a fresh one
@@ -77,7 +79,7 @@ def ask(request: dict[str, Any], on_progress: OnProgress | None = None) -> dict[
                 continue
             if not reply.get("stale"):
                 break
-    except (PlaceError, Unavailable) as error:
+    except (PlaceError, Unavailable, Unencodable) as error:
         note(f"{error}; grading without it")
         return None
     if "value_error" in reply:

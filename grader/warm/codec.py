@@ -15,8 +15,12 @@ from pathlib import Path, PurePath
 from typing import Any
 
 
+class Unencodable(TypeError):
+    """A value of a type the codec does not carry: the caller grades cold instead."""
+
+
 def encode(value: Any) -> Any:
-    """``value`` as JSON-ready data; TypeError for a type the codec does not carry (the caller then grades cold)."""
+    """``value`` as JSON-ready data; Unencodable for a type the codec does not carry."""
     if value is None or type(value) in (bool, int, float, str):
         return value
     if type(value) is list:
@@ -35,14 +39,14 @@ def encode(value: Any) -> Any:
 
 
 def encode_numpy(value: Any) -> Any:
-    """A numpy scalar or array of numbers, with its dtype; TypeError for anything else."""
+    """A numpy scalar or array of numbers, with its dtype; Unencodable for anything else."""
     import numpy as np
 
     if isinstance(value, np.generic) and value.dtype.kind in "biufc":
         return {"numpy": value.dtype.str, "value": encode(value.item())}
     if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
         return {"ndarray": value.dtype.str, "shape": list(value.shape), "values": encode(value.ravel().tolist())}
-    raise TypeError(f"the warm grader cannot hand over a {type(value).__name__}")
+    raise Unencodable(f"the warm grader cannot carry a {type(value).__name__}")
 
 
 def decode(data: Any) -> Any:
