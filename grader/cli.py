@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
 from grader.repair.found import HINT_LEVELS
-from grader.settings import Settings, hint_level
+from grader.settings import Settings, Unusable, hint_level
 from grader.suites import assignments, course_in_environment, get_suite, repository_assignments
 from grader.validate import PROPERTY_NAMES
 
@@ -254,23 +254,16 @@ def seconds(text: str) -> float:
 
 
 def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
-    """The run's settings, built once from the options. Usage errors: a --data-dir without MNIST in it, an
-    assignment that trains on MNIST where none is found, --oracle reference where the reference is not installed
-    (a student's install)."""
-    from grader.data.mnist import find_data_dir, training_data_missing
-    from grader.oracles import reference_module
+    """The run's settings, built once from the options; a --data-dir without MNIST in it is a usage error (what the
+    assignment needs of them is checked where it is graded: grader.runner.unusable)."""
+    if args.data_dir is not None:
+        from grader.data.mnist import find_data_dir
 
-    if args.data_dir is not None and find_data_dir(args.data_dir) is None:
-        parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
-    if get_suite(args.assignment).reads_mnist and (missing := training_data_missing(args.data_dir)):
-        parser.error(f"{args.assignment} trains on MNIST: {missing}")
-    oracle = getattr(args, "oracle", "auto")
-    if oracle == "reference" and reference_module(get_suite(args.assignment)) is None:
-        parser.error(f"--oracle reference needs reference/{args.assignment}.py, which this installation lacks (a "
-                     "student's install grades against PyTorch, which course CI proves agrees with the reference): "
-                     "leave --oracle out")
-    return Settings(profile=args.profile, seed=args.seed, oracle=oracle, data_dir=args.data_dir,
-                    budget_seconds=args.budget, hints=hint_level(args.hints), repair_seconds=args.repair_budget)
+        if find_data_dir(args.data_dir) is None:
+            parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    return Settings(profile=args.profile, seed=args.seed, oracle=getattr(args, "oracle", "auto"),
+                    data_dir=args.data_dir, budget_seconds=args.budget, hints=hint_level(args.hints),
+                    repair_seconds=args.repair_budget)
 
 
 def one_thread_for_torch() -> None:
@@ -283,7 +276,7 @@ def one_thread_for_torch() -> None:
 
 def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     one_thread_for_torch()
-    return show_check(args, *check_arguments(args, parser))
+    return show_check(args, parser, *check_arguments(args, parser))
 
 
 def command_watch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -296,7 +289,7 @@ def command_watch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     target = find_submission_file(path, args.assignment)
     print(f"Watching {target}: checked now and each time it is saved (Ctrl-C stops).", flush=True)
     try:
-        watch(target, lambda: show_check(args, path, settings, heading=True))
+        watch(target, lambda: show_check(args, parser, path, settings, heading=True))
     except KeyboardInterrupt:
         print()
     return 0
@@ -314,12 +307,17 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     return path, settings_of(args, parser)
 
 
-def show_check(args: argparse.Namespace, path: Path, settings: Settings, heading: bool = False) -> int:
+def show_check(args: argparse.Namespace, parser: argparse.ArgumentParser, path: Path, settings: Settings,
+               heading: bool = False) -> int:
     """Grade the submission, print the terminal report (after the time, for `watch`) and write the reports asked
     for; the exit status of `grader check`."""
     files = {name: target for name, target in (("json", args.json), ("html", args.html), ("md", args.md)) if target}
-    with live_line(quiet=args.json is not None) as on_progress:
-        status, texts = graded(args.assignment, path, settings, ["terminal", *files], not args.no_daemon, on_progress)
+    try:
+        with live_line(quiet=args.json is not None) as on_progress:
+            status, texts = graded(args.assignment, path, settings, ["terminal", *files], not args.no_daemon,
+                                   on_progress)
+    except Unusable as error:
+        parser.error(str(error))
     if heading:
         print(f"\n=== {time.strftime('%H:%M:%S')} ===")
     print(texts["terminal"], flush=True)
@@ -332,15 +330,17 @@ def show_check(args: argparse.Namespace, path: Path, settings: Settings, heading
 def graded(assignment: str, path: Path, settings: Settings, formats: list[str], warm: bool,
            on_progress: OnProgress | None) -> tuple[int, dict[str, str]]:
     """The exit status and each format's text: from the warm grader when it can (grader.warm), else graded here;
-    ``on_progress`` hears which check runs, either way."""
+    ``on_progress`` hears which check runs, either way. Unusable when the settings cannot grade the assignment."""
     from grader.warm import client
 
     reply = client.grade_file(assignment, path, settings, formats, on_progress) if warm and client.enabled() else None
     if reply is not None:
         return reply["exit"], reply["texts"]
     from grader.reports.outputs import render
-    from grader.runner import grade
+    from grader.runner import grade, unusable
 
+    if problem := unusable(assignment, settings):
+        raise Unusable(problem)
     report = grade(assignment, path, settings, on_progress)
     return (0 if report.all_passed else 1), render(report, formats)
 
@@ -480,6 +480,7 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     from grader.batch.downloads import read_download
     from grader.batch.records import GRADER_ERROR
     from grader.batch.run import run_batch as grade_all
+    from grader.runner import unusable
 
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
@@ -491,6 +492,8 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1")
     settings = settings_of(args, parser)
+    if problem := unusable(args.assignment, settings):
+        parser.error(problem)
     if (args.executor == "dask") != bool(args.scheduler):
         parser.error("--executor dask and --scheduler ADDRESS go together")
     try:

@@ -269,13 +269,18 @@ def test_the_daemon_answers_nothing_to_another_user(warm: Path) -> None:
     assert f"refused a connection from uid {NOBODY}" in next(warm.glob("*.log")).read_text()
 
 
-def test_a_changed_course_file_restarts_the_daemon_and_a_killed_one_is_replaced(
+def test_a_course_daemon_says_usage_errors_restarts_when_a_file_changes_and_is_replaced_when_killed(
         warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     course = tmp_path / "course"
     shutil.copytree(ROOT / "examples" / "course", course)
     monkeypatch.setenv("GRADER_COURSE", str(course))
-    solution = str(course / "reference" / "relu.py")
+    solution = str((course / "reference" / "relu.py").rename(tmp_path / "relu.py"))  # a course without its reference
     try:
+        with pytest.raises(SystemExit) as usage:  # found by the daemon, said as a cold run says it
+            main(["check", "relu", solution, "--oracle", "reference"])
+        err = capsys.readouterr().err
+        assert usage.value.code == 2 and "--oracle reference needs reference/relu.py" in err
+        assert "grading without it" not in err and client.control("status") is not None
         assert main(["check", "relu", solution]) == 0
         first = client.control("status")["pid"]
         with (course / "suites" / "relu.py").open("a") as suite:

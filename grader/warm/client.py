@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from grader.settings import Unusable
 from grader.warm import frames
 from grader.warm.codec import Unencodable, decode, encode
 from grader.warm.place import Install, Place, PlaceError, place_of
@@ -50,7 +51,7 @@ def enabled() -> bool:
 def grade_file(assignment: str, path: Path, settings: Any, formats: list[str],
                on_progress: OnProgress | None = None) -> dict[str, Any] | None:
     """`grader check`: the exit status (``exit``) and each of ``formats`` rendered (``texts``), or None;
-    ``on_progress`` hears each step of the grade."""
+    ``on_progress`` hears each step of the grade. Unusable when the settings cannot grade the assignment."""
     return ask({"op": "grade", "assignment": assignment, "path": str(path), "settings": settings, "formats": formats},
                on_progress)
 
@@ -84,6 +85,8 @@ def ask(request: dict[str, Any], on_progress: OnProgress | None = None) -> dict[
         return None
     if "value_error" in reply:
         raise ValueError(reply["value_error"])
+    if "usage_error" in reply:
+        raise Unusable(reply["usage_error"])
     if not reply.get("ok"):
         note(f"the warm grader failed ({reply.get('error') or reply}); grading without it")
         return None

@@ -147,9 +147,11 @@ def graded(request: dict[str, Any], on_progress: OnProgress) -> dict[str, Any]:
     """The grade a cold run would give: a file by its path as typed, or a notebook's function from its cells."""
     from grader.notebook import assignment_of, grade_function
     from grader.reports.outputs import render
-    from grader.runner import grade
+    from grader.runner import grade, unusable
 
     settings = decode(request["settings"])
+    if "assignment" in request and (problem := unusable(request["assignment"], settings)):
+        return {"ok": False, "usage_error": problem}  # the command's usage error, as a cold run gives it
     if "function" in request:
         try:
             assignment_of(request["function"])
