@@ -42,7 +42,7 @@ PARTS = {
     "draw": ("hypothesis/control.py", "prep_args_kwargs_from_strategies"),
     "bodies": (CHECKS, "body"),  # Attempts.body: one check on one input
     "sandbox": ("grader/sandbox/process.py", "_invoke"),
-    "diagnose": (CHECKS, "diagnose"),
+    "diagnose": ("grader/diagnosis.py", "diagnose"),
     "shrink": ("hypothesis/internal/conjecture/shrinker.py", "shrink"),
     "engine": ("hypothesis/core.py", "wrapped_test"),  # a whole Hypothesis test: fixed examples, generation, shrinking
 }

@@ -1,7 +1,7 @@
 """Run one check on one submission: a Hypothesis property run with a fixed seed and no example database, so
 grading is deterministic. A failure is shrunk to the smallest input that still fails, then diagnosed against the
-suite's catalogue of mistakes; a timeout or crash stops the check at once. ``settle`` turns what the attempts saw
-into the check's result; grader.families runs several checks on one stream with the same pieces.
+suite's catalogue of mistakes (grader.diagnosis); a timeout or crash stops the check at once. ``settle`` turns what
+the attempts saw into the check's result; grader.families runs several checks on one stream with the same pieces.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from hypothesis.errors import Flaky, Unsatisfiable, UnsatisfiedAssumption
 from hypothesis.internal.conjecture import providers
 
 from grader import compare
+from grader.diagnosis import diagnose
 from grader.results import CRASHED, FAILED, NOT_GRADABLE, NOT_GRADED, PASSED, TIMED_OUT, CheckResult
-from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.process import LoadReport
 from grader.settings import Profile
-from grader.suites.framework import Check, CheckAborted, CheckFailed, Context, Mistake, MistakenOracle, Skipped
+from grader.suites.framework import Check, CheckAborted, CheckFailed, Context, Mistake, Skipped
 
 
 MAX_SHOWN_ARRAY = 64
@@ -48,10 +48,12 @@ SKIPS_BEFORE_NOT_GRADED, SKIPS_AT_MOST = 20, 60
 class Attempts:
     """The property Hypothesis runs for one check: it counts cases (and those it graded), keeps the last one and
     the smallest failure of the first failure's kind, and stops shrinking once ``budget`` more cases have been
-    tried after the first failure."""
+    tried after the first failure. Once a failure is found, failures of other kinds are rejected as inputs this
+    search cannot use, so that shrinking keeps to the first kind; ``kind`` sets it from the start (a check that
+    failed in its family, run again alone, shrinks the kind of failure the family saw)."""
 
-    def __init__(self, check: Check, ctx: Context, budget: int) -> None:
-        self.check, self.ctx, self.budget = check, ctx, budget
+    def __init__(self, check: Check, ctx: Context, budget: int, kind: str = "") -> None:
+        self.check, self.ctx, self.budget, self.kind = check, ctx, budget, kind
         self.count, self.graded, self.skipped, self.case, self.first_failure = 0, 0, 0, None, 0
         self.failure: CheckFailed | None = None
         self.failing_case: Any = None
@@ -87,6 +89,8 @@ class Attempts:
         try:
             self.body(case)
         except CheckFailed as failure:
+            if self.kind and failure.kind != self.kind:
+                reject()
             self.graded += 1
             self.keep(failure, case)
             raise
@@ -121,11 +125,11 @@ class Attempts:
             self.inputs.update(f"{name}{array.dtype}{array.shape}".encode() + array.tobytes())
 
     def keep(self, failure: CheckFailed, case: Any) -> None:
-        """Keep the first failure, then any smaller failing case of the same kind (a shrink that settles on another
-        kind of failure, or stops early, cannot hide the smallest case seen)."""
+        """Keep the first failure, then any smaller failing case (of the same kind: others are rejected first), so
+        that a shrink that stops early cannot hide the smallest case seen."""
         if self.failure is None:
-            self.first_failure, self.first_failing_case = self.count, case
-        elif failure.kind != self.failure.kind or case_size(case) >= case_size(self.failing_case):
+            self.first_failure, self.first_failing_case, self.kind = self.count, case, failure.kind
+        elif case_size(case) >= case_size(self.failing_case):
             return
         self.failure, self.failing_case = failure, case
 
@@ -179,44 +183,15 @@ def hypothesis_test(cases: Any, examples: Sequence[Any], attempt: Callable[[Any]
     return seed(run_seed)(test)
 
 
-def diagnose(check: Check, ctx: Context, failure: CheckFailed, cases: Sequence[Any],
-             mistakes: Sequence[Mistake]) -> str:
-    """The sentence of the first known mistake that explains the failure: one whose exception the student's code
-    raised, or whose output the student's matches on every case given: the first failing one, the shrunk one (a
-    tiny case alone can match a mistake by chance) and a few that passed (a mistake that would have failed them is
-    not the student's); '' when none does."""
-    correct = ctx.oracle
-    try:
-        for mistake in mistakes:
-            if not set(mistake.functions) & set(check.functions):
-                continue
-            if mistake.explains(failure.message) or (not mistake.raised and matches(check, ctx, mistake, correct,
-                                                                                     cases)):
-                return mistake.sentence
-    finally:
-        ctx.oracle = correct
-    return ""
-
-
-def matches(check: Check, ctx: Context, mistake: Mistake, correct: Any, cases: Sequence[Any]) -> bool:
-    """Whether the check passes on every case when the oracle makes ``mistake``."""
-    ctx.oracle = MistakenOracle(correct, mistake)
-    for case in cases:
-        try:
-            check.body(ctx, case)
-        except (CheckFailed, CheckAborted, StudentCodeError, ValueError, Skipped):
-            return False
-    return True
-
-
 def run_check(check: Check, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
-              mistakes: Sequence[Mistake] = ()) -> CheckResult:
-    """Run one check's property and turn its outcome into a result; never raises for student faults."""
+              mistakes: Sequence[Mistake] = (), kind: str = "") -> CheckResult:
+    """Run one check's property and turn its outcome into a result; never raises for student faults. With ``kind``,
+    only a failure of that kind counts (see Attempts)."""
     started = time.monotonic()
     early = not_runnable(check, ctx, loaded)
     if early is not None:
         return early
-    attempts = Attempts(check, ctx, profile.shrink_examples)
+    attempts = Attempts(check, ctx, profile.shrink_examples, kind)
     attempts.activate()
     stop: BaseException | None = None
     try:
@@ -249,8 +224,8 @@ def settle(attempts: Attempts, stop: BaseException | None, mistakes: Sequence[Mi
     if attempts.failure is not None and not isinstance(stop, (BudgetSpent, CheckAborted, Flaky)):
         result.message, result.evidence = attempts.failure.message, attempts.failure.evidence
         result.counterexample = counterexample(attempts.failing_case, check.shows)
-        result.diagnosis = diagnose(check, ctx, attempts.failure, [attempts.first_failing_case,
-                                                                   attempts.failing_case, *attempts.passing], mistakes)
+        result.diagnosis = attempts.failure.cause or diagnose(check, ctx, attempts.failure, attempts.first_failing_case,
+                                                              attempts.failing_case, attempts.passing, mistakes)
     elif stop is None or (isinstance(stop, (Unsatisfiable, EnoughSkipped)) and attempts.graded):
         result.status, result.score = PASSED, check.points
     elif isinstance(stop, BudgetSpent):

@@ -506,7 +506,7 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         print(f"\ninterrupted: the records in {args.out} are kept; run the same command again to finish",
               file=sys.stderr)
         return 130
-    errors = [r.student_id for r in records if r.outcome == GRADER_ERROR]
+    errors = [r.student_id for r in records if r.status == GRADER_ERROR]
     print(f"wrote {args.out / 'gradebook.csv'} and {args.out / 'summary.html'}")
     if args.similarity:
         command_similarity(args, parser)

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 from grader.checking import (Attempts, BudgetSpent, hypothesis_test, not_runnable, run_check, same_inputs_everywhere,
                              settle)
-from grader.results import PASSED, CheckResult
+from grader.results import NOT_GRADED, PASSED, CheckResult
 from grader.sandbox.process import LoadReport
 from grader.settings import Profile
 from grader.suites.framework import Check, Context, Mistake
@@ -84,12 +84,13 @@ def family_stream(members: Sequence[Attempts], ctx: Context, profile: Profile,
 
 def alone_or_as_seen(member: Attempts, ctx: Context, loaded: LoadReport, profile: Profile, run_seed: int,
                      mistakes: Sequence[Mistake], seconds: float) -> CheckResult:
-    """A check that failed in its family, run alone so that its failure shrinks; if that run (whose input stream
-    skips differently) does not fail, or there is no time left for it, the failure the family saw stands, unshrunk
-    (``seconds``: this check's share of the family's time)."""
+    """A check that failed in its family, run alone so that its failure shrinks, keeping to the kind of failure the
+    family saw (a wrong value stays a wrong value, not an exception that another input raises); if that run (whose
+    input stream skips differently) finds no such failure, or there is no time left for it, the failure the family
+    saw stands, unshrunk (``seconds``: this check's share of the family's time)."""
     if not ctx.out_of_time():
-        alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes)
-        if alone.status != PASSED:
+        alone = run_check(member.check, ctx, loaded, profile, run_seed, mistakes, member.kind)
+        if alone.status not in (PASSED, NOT_GRADED):
             return alone
     member.activate()
     return settle(member, member.failure, mistakes, seconds)

@@ -22,6 +22,7 @@ from grader.files import json_text, write_atomic
 from grader.reports.results_json import results_json
 from grader.runner import grade
 from grader.settings import Settings
+from grader.status import Status
 from grader.suites import assignments
 
 AUTOGRADER = Path("/autograder")
@@ -59,7 +60,8 @@ def grader_failure(assignment: str, profile: str, trace: str, seconds: float) ->
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [],
-        "extra_data": {"assignment": assignment, "profile": profile, "grader_error": True, "traceback": trace},
+        "extra_data": {"status": Status.GRADER_ERROR, "assignment": assignment, "profile": profile,
+                       "grader_error": True, "traceback": trace},
     }
 
 

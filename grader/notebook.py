@@ -72,12 +72,14 @@ class NotebookReport(GradeReport):
         return render_fragment(self)
 
     def __repr__(self) -> str:
-        """The score line, then each check's status and title; a failed check's first line of feedback."""
-        from grader.reports.view import feedback, summary
+        """The score line and each function's status, then each check's status and title; a failed check's first
+        line of feedback."""
+        from grader.reports.view import feedback, function_line, summary
 
-        lines = [summary(self)]
+        lines = [summary(self), f"Functions: {function_line(self)}"]
+        width = max((len(result.status) for result in self.results), default=0)
         for result in self.results:
-            lines.append(f"  {result.status.upper():<12} {result.title}")
+            lines.append(f"  {result.status.upper():<{width}}  {result.title}")
             if not result.passed:
                 lines.append(f"      {feedback(result).splitlines()[0][:160]}")
         return "\n".join(lines)

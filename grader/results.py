@@ -7,11 +7,11 @@ from typing import Any
 
 from grader.evidence import Evidence, as_json
 from grader.repair.found import Repair
+from grader.status import Status, combined, in_words, submission_status
 
-PASSED, FAILED, TIMED_OUT, CRASHED, NOT_GRADABLE = "passed", "failed", "timed out", "crashed", "not gradable here"
-# A check that could not grade the student's function because code it relies on (their own forward) failed on every
-# input: it earns nothing, but it is not a failure of the function it grades.
-NOT_GRADED = "not graded"
+# The statuses a check ends in, by the short names the grader uses (grader.status defines them and what they mean).
+PASSED, FAILED, TIMED_OUT, CRASHED = Status.PASSED, Status.FAILED, Status.TIMED_OUT, Status.CRASHED
+NOT_GRADED, NOT_GRADABLE = Status.NOT_GRADED, Status.NOT_GRADABLE
 
 
 @dataclass
@@ -23,7 +23,7 @@ class CheckResult:
     functions: tuple[str, ...]
     max_score: float
     score: float
-    status: str
+    status: Status
     message: str = ""
     counterexample: dict[str, Any] | None = None
     evidence: list[Evidence] = field(default_factory=list)
@@ -35,6 +35,10 @@ class CheckResult:
     diagnosis: str = ""
     inputs: str = ""  # digest of the inputs the check was given: equal digests, equal inputs
     stopped_in: str = ""  # the student function that hung or crashed and stopped this check
+
+    def __post_init__(self) -> None:
+        """A status given as its word becomes the Status; a word outside the vocabulary is a ValueError."""
+        self.status = Status(self.status)
 
     @property
     def passed(self) -> bool:
@@ -75,3 +79,34 @@ class GradeReport:
     @property
     def all_passed(self) -> bool:
         return all(r.passed or r.status == NOT_GRADABLE for r in self.results)
+
+    @property
+    def function_statuses(self) -> dict[str, Status]:
+        """Each graded function's status, derived from the statuses of the checks that exercise it, in the order the
+        checks first name them."""
+        checks: dict[str, list[Status]] = {}
+        for result in self.results:
+            for function in result.functions:
+                checks.setdefault(function, []).append(result.status)
+        return {function: combined(statuses) for function, statuses in checks.items()}
+
+    @property
+    def status(self) -> Status:
+        """The submission's status: did not load, else its functions' (and any check naming no function) combined."""
+        unnamed = [r.status for r in self.results if not r.functions]
+        return submission_status(not self.load_failure, [*self.function_statuses.values(), *unnamed])
+
+    @property
+    def detail(self) -> str:
+        """What follows the status word where it helps: where it timed out or crashed ("in conv_forward"), or that
+        the submission used up its time budget; '' otherwise."""
+        status = self.status
+        if status not in (TIMED_OUT, CRASHED):
+            return ""
+        stopped = next(r.stopped_in for r in self.results if r.status == status)
+        return f"in {stopped}" if stopped else "after using up its time budget"
+
+    @property
+    def what_happened(self) -> str:
+        """The status word and its detail: "failed", "timed out in conv_forward"."""
+        return in_words(self.status, self.detail)

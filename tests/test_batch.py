@@ -31,9 +31,10 @@ from conftest import SUBMISSIONS, as_notebook, shared
 from grader.batch import job as job_module
 from grader.batch.discover import MAX_ZIP_MEMBERS, Entry, discover
 from grader.batch.executor import LocalExecutor
+from grader.batch.gradebook import write_gradebook
 from grader.batch.job import GradeJob
 from grader.batch.layout import spreadsheet_cell, student_folder
-from grader.batch.records import Record, read_record, write_record
+from grader.batch.records import Record, is_done, read_record, write_record
 from grader.batch.run import Progress, run_all, run_batch, warn_below_strict
 from grader.cli import main
 from grader.settings import Settings
@@ -41,8 +42,8 @@ from grader.suites import get_suite
 
 POOL = SUBMISSIONS / "pool"
 IDS = ["alice", "bob", "carol", "dave", "erin", "frank", "ivan"]
-OUTCOMES = {"alice": "student_error", "bob": "graded", "carol": "graded", "dave": "graded", "erin": "graded",
-            "frank": "student_error", "ivan": "graded"}
+STATUSES = {"alice": "did not load", "bob": "passed", "carol": "passed", "dave": "passed", "erin": "did not load",
+            "frank": "did not load", "ivan": "failed"}
 
 
 class Counting:
@@ -108,10 +109,10 @@ def gradebook(out: Path) -> list[list[str]]:
     return list(csv.reader((out / "gradebook.csv").read_text().splitlines()))
 
 
-def test_every_id_has_one_record_with_its_outcome(graded: tuple[Path, Path, list[str]]) -> None:
+def test_every_id_has_one_record_with_its_status(graded: tuple[Path, Path, list[str]]) -> None:
     _, out, submitted = graded
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == IDS
-    assert {sid: read_record(out, sid).outcome for sid in IDS} == OUTCOMES
+    assert {sid: read_record(out, sid).status for sid in IDS} == STATUSES
     assert sorted(submitted) == IDS
     assert "alice.py and alice.zip" in read_record(out, "alice").message
     assert "frank.zip is not a readable zip" in read_record(out, "frank").message
@@ -122,13 +123,13 @@ def test_gradebook_has_one_row_per_student_and_a_column_per_check(graded: tuple[
     _, out, _ = graded
     rows = gradebook(out)
     checks, full = [check.name for check in get_suite("pool").checks], f"{POOL_POINTS:g}"
-    assert rows[0] == ["id", "total", "max", "outcome", "what happened", "report", *checks]
+    assert rows[0] == ["id", "total", "max", "status", "what happened", "report", *checks]
     assert [row[0] for row in rows[1:]] == IDS
     assert {row[0]: (row[1], row[3]) for row in rows[1:]} == {
-        "alice": ("0", "student_error"), "bob": (full, "graded"), "carol": (full, "graded"),
-        "dave": (full, "graded"), "erin": ("0", "graded"), "frank": ("0", "student_error"),
+        "alice": ("0", "did not load"), "bob": (full, "passed"), "carol": (full, "passed"),
+        "dave": (full, "passed"), "erin": ("0", "did not load"), "frank": ("0", "did not load"),
         # avg_pool_backward wrong: its value check (2 points) and its dtype check (not graded) earn nothing
-        "ivan": (f"{POOL_POINTS - 2.5:g}", "graded")}
+        "ivan": (f"{POOL_POINTS - 2.5:g}", "failed")}
 
 
 def test_results_are_valid_gradescope_json_and_reports_exist(graded: tuple[Path, Path, list[str]]) -> None:
@@ -141,8 +142,8 @@ def test_results_are_valid_gradescope_json_and_reports_exist(graded: tuple[Path,
     summary = (out / "summary.html").read_text()
     diagnoses = [t["extra_data"]["diagnosis"] for t in json.loads((out / "ivan" / "results.json").read_text())["tests"]]
     assert any(diagnoses) and all(str(escape(d)) in summary for d in diagnoses if d)
-    headline = " ".join(re.search(r'<p class="headline">(.*?)</p>', summary, re.DOTALL).group(1).split())
-    assert headline == "7 submissions: 4 graded, 2 student errors, 1 did not load."
+    headline = re.search(r'<p class="headline">(.*?)</p>', summary, re.DOTALL).group(1)
+    assert " ".join(re.sub(r"<[^>]*>", "", headline).split()) == "7 submissions: 3 passed, 1 failed, 3 did not load."
     assert "frank.zip is not a readable zip" in summary
 
 
@@ -190,13 +191,51 @@ def test_rerun_skips_done_work_and_regrades_only_what_changed(graded: tuple[Path
 
     log = io.StringIO()
     assert rerun() == []
-    assert "7/7" in log.getvalue() and "skipped 7, student errors 0, grader errors 0" in log.getvalue()
+    assert "7/7" in log.getvalue() and "skipped 7, did not load 0, grader error 0" in log.getvalue()
     assert (out / "gradebook.csv").read_bytes() == before
     (submissions / "erin.py").write_text("")
     assert rerun() == ["erin"]
     (out / "bob" / "record.json").unlink()
     assert rerun() == ["bob"]
-    assert read_record(out, "bob").outcome == "graded"
+    assert read_record(out, "bob").status == "passed"
+
+
+def old_record(out: Path, student_id: str, outcome: str, happened: str, score: float | None = 1.0,
+               statuses: tuple[str, ...] = ()) -> None:
+    """A record.json as a grader before statuses wrote it (outcome and happened), beside the results.json whose
+    checks ended in ``statuses``."""
+    fields = {"student_id": student_id, "key": "k", "outcome": outcome, "score": score, "max_score": 2.0,
+              "checks": {}, "message": "", "seconds": 1.0, "sandbox": "strict (...)", "happened": happened}
+    (out / student_id).mkdir(parents=True)
+    (out / student_id / "record.json").write_text(json.dumps(fields))
+    tests = [{"name": "c", "tags": ["f"], "extra_data": {"status": status}} for status in statuses]
+    (out / student_id / "results.json").write_text(json.dumps({"score": score, "tests": tests}))
+
+
+def test_records_written_before_statuses_load_with_a_status_and_still_count_as_done(tmp_path: Path) -> None:
+    old_record(tmp_path, "ann", "graded", "graded", 2.0, ("passed", "not gradable here"))
+    old_record(tmp_path, "bea", "graded", "graded", 1.0, ("passed", "not graded"))
+    old_record(tmp_path, "cy", "graded", "graded", 1.0, ("passed", "failed", "not graded"))
+    old_record(tmp_path, "dan", "graded", "timed out in conv_forward", 0.0)
+    old_record(tmp_path, "eve", "graded", "used up its time budget", 0.0)
+    old_record(tmp_path, "fay", "graded", "crashed in zero_pad", 0.0)
+    old_record(tmp_path, "gus", "graded", "did not load", 0.0)
+    old_record(tmp_path, "hal", "student_error", "", 0.0)
+    old_record(tmp_path, "ida", "grader_error", "", None)
+    old_record(tmp_path, "jo", "graded", "", 1.0)  # before `happened`, and its results.json unreadable
+    (tmp_path / "jo" / "results.json").write_text("{")
+    records = {sid: read_record(tmp_path, sid) for sid in ("ann", "bea", "cy", "dan", "eve", "fay", "gus", "hal",
+                                                           "ida", "jo")}
+    assert {sid: record.what_happened for sid, record in records.items()} == {
+        "ann": "passed", "bea": "not graded", "cy": "failed", "dan": "timed out in conv_forward",
+        "eve": "timed out after using up its time budget", "fay": "crashed in zero_pad", "gus": "did not load",
+        "hal": "did not load", "ida": "grader error", "jo": "failed"}
+    assert records["hal"].sandbox == "" and records["gus"].sandbox == "strict (...)"
+    assert [sid for sid in records if not is_done(tmp_path, sid, "k")] == ["ida"]  # only a grader error is redone
+    write_gradebook(tmp_path, [], list(records.values()))
+    assert [row[3] for row in gradebook(tmp_path)[1:]] == [
+        "passed", "not graded", "failed", "timed out", "timed out", "crashed", "did not load", "did not load",
+        "grader error", "failed"]
 
 
 def test_unsafe_zips_are_refused_with_a_reason(tmp_path: Path) -> None:
@@ -230,8 +269,8 @@ def test_a_grader_fault_is_retried_once_then_recorded_as_an_error(tmp_path: Path
         counting = Counting(threads)
         [record] = run_batch("pool", folder, tmp_path / "out", settings=Settings("quick"), executor=counting)
     assert counting.ids == ["gus", "gus"]
-    assert record.outcome == "grader_error" and "RuntimeError: the grader broke" in record.message
-    assert gradebook(tmp_path / "out")[1][:4] == ["gus", "", "", "grader_error"]
+    assert record.status == "grader error" and "RuntimeError: the grader broke" in record.message
+    assert gradebook(tmp_path / "out")[1][:4] == ["gus", "", "", "grader error"]
 
 
 def test_cli_batch_exit_codes(tmp_path: Path) -> None:
@@ -243,7 +282,7 @@ def test_cli_batch_exit_codes(tmp_path: Path) -> None:
     (folder / "frank.zip").write_bytes(b"not a zip")
     command = ["batch", "pool", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1", "--profile", "quick"]
     assert main(command) == 0
-    assert gradebook(tmp_path / "out")[1][3] == "student_error"
+    assert gradebook(tmp_path / "out")[1][3] == "did not load"
 
 
 def pseudo_terminal(columns: int) -> tuple[int, TextIO]:
@@ -263,10 +302,10 @@ def read_all(reader: int) -> str:
 
 
 def show_progress(stream: TextIO) -> None:
-    """Six submissions, two skipped, four finished with each kind of outcome."""
+    """Six submissions, two skipped, four finished: passed, did not load, failed, grader error."""
     progress = Progress(6, stream, skipped=2)
-    for sid, outcome in zip("abcd", ["graded", "student_error", "graded", "grader_error"]):
-        progress.add(Record(sid, "key", outcome))
+    for sid, status in zip("abcd", ["passed", "did not load", "failed", "grader error"]):
+        progress.add(Record(sid, "key", status))
     progress.finish()
     stream.flush()
 
@@ -276,7 +315,7 @@ def test_progress_redraws_one_line_in_a_terminal() -> None:
     with terminal:
         show_progress(terminal)
         text = read_all(reader)
-    assert "\r" in text and "6/6" in text and "skipped 2, student errors 1, grader errors 1" in text
+    assert "\r" in text and "6/6" in text and "skipped 2, did not load 1, grader error 1" in text
 
 
 @pytest.mark.parametrize("kind", ["log", "terminal without a width"])
@@ -293,7 +332,7 @@ def test_progress_prints_whole_lines_in_a_log_or_a_terminal_without_a_width(kind
     lines = text.splitlines()
     assert "\r" not in text and len(lines) == 2, "a quick run logs its first and last lines only"
     assert lines[0].startswith("grading:") and "2/6" in lines[0]
-    assert "6/6" in lines[1] and "skipped 2, student errors 1, grader errors 1" in lines[1]
+    assert "6/6" in lines[1] and "skipped 2, did not load 1, grader error 1" in lines[1]
 
 
 def build_odd_ids(folder: Path) -> Path:
@@ -309,7 +348,7 @@ def build_odd_ids(folder: Path) -> Path:
     return folder
 
 
-def test_unsafe_and_clashing_ids_are_student_errors_that_say_what_to_rename(tmp_path: Path) -> None:
+def test_unsafe_and_clashing_ids_did_not_load_and_say_what_to_rename(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with concurrent.futures.ThreadPoolExecutor(2) as threads:
         records = run_batch("pool", build_odd_ids(tmp_path / "submissions"), out, settings=Settings("quick"),
@@ -318,7 +357,7 @@ def test_unsafe_and_clashing_ids_are_student_errors_that_say_what_to_rename(tmp_
     unsafe = ["-rf", "Gradebook.CSV", "a:b", "bob\\nsmith", "caf\\udce9", "summary.html", "unsafe-ids", " pad"]
     assert sorted(by_id) == sorted(unsafe + ["+bob", "=1+2", "@alice", "EVE"])
     for sid in unsafe:
-        assert by_id[sid].outcome == "student_error" and "rename that entry" in by_id[sid].message, sid
+        assert by_id[sid].status == "did not load" and "rename that entry" in by_id[sid].message, sid
         assert student_folder(out, sid).parent == out / "unsafe-ids"
         assert (student_folder(out, sid) / "results.json").is_file() and read_record(out, sid) == by_id[sid]
     assert "clashes with the batch's own gradebook.csv" in by_id["Gradebook.CSV"].message
@@ -326,7 +365,7 @@ def test_unsafe_and_clashing_ids_are_student_errors_that_say_what_to_rename(tmp_
     assert "control character (U+000A)" in by_id["bob\\nsmith"].message
     assert "a byte that is not UTF-8 (0xE9" in by_id["caf\\udce9"].message
     assert "several submissions for EVE (EVE.ipynb and eve.py)" in by_id["EVE"].message
-    assert {by_id[sid].outcome for sid in ("+bob", "=1+2", "@alice")} == {"graded"}
+    assert {by_id[sid].status for sid in ("+bob", "=1+2", "@alice")} == {"failed"}
     assert sorted(p.name for p in out.iterdir()) == ["+bob", "=1+2", "@alice", "EVE", "gradebook.csv",
                                                      "summary.html", "unsafe-ids"]
     assert (out / "gradebook.csv").is_file() and (out / "summary.html").is_file()
@@ -369,7 +408,7 @@ class BreakingPool:
             if broken:
                 future.set_exception(BrokenProcessPool("a process in the pool was terminated abruptly"))
             else:
-                record = Record(job.entry.student_id, job.key, "graded", 1.0, 1.0)
+                record = Record(job.entry.student_id, job.key, "passed", 1.0, 1.0)
                 write_record(job.out, record)  # as a job does: the batch counts the record OUT holds
                 future.set_result(record)
 
@@ -383,9 +422,9 @@ def test_jobs_in_flight_when_a_worker_dies_run_again_alone(tmp_path: Path, break
     progress.add = finished.append
     run_all(pool, jobs, progress)
     assert pool.rounds == [["aaron", "bea"], ["aaron"], ["bea"], ["cy", "dan"]], "suspects run alone, once more"
-    outcomes = {record.student_id: record.outcome for record in finished}
-    assert outcomes == {"aaron": "graded" if breaks == 1 else "grader_error", "bea": "graded", "cy": "graded",
-                        "dan": "graded"}
+    statuses = {record.student_id: record.status for record in finished}
+    assert statuses == {"aaron": "passed" if breaks == 1 else "grader error", "bea": "passed", "cy": "passed",
+                        "dan": "passed"}
     if breaks == 2:
         assert "worker process grading aaron died twice" in read_record(tmp_path, "aaron").message
 
@@ -398,8 +437,8 @@ def test_each_record_names_its_sandbox_level(graded: tuple[Path, Path, list[str]
 def test_a_batch_below_the_strict_sandbox_warns_loudly() -> None:
     stream = io.StringIO()
     weaker = "landlock (Landlock ABI 7, not isolated further (unshare: Operation not permitted))"
-    warn_below_strict([Record("a", "", "graded", sandbox="strict (...)"), Record("b", "", "graded", sandbox=weaker),
-                       Record("c", "", "graded", sandbox=weaker), Record("d", "", "student_error")], stream)
+    warn_below_strict([Record("a", "", "passed", sandbox="strict (...)"), Record("b", "", "failed", sandbox=weaker),
+                       Record("c", "", "did not load", sandbox=weaker), Record("d", "", "did not load")], stream)
     assert stream.getvalue().splitlines() == [
         f"WARNING: 2 submission(s) ran without the strict sandbox, at level {weaker}: they could reach more of this "
         "machine (see README, Security). Grade untrusted code on a Linux machine with Landlock and namespaces, or "
@@ -414,10 +453,13 @@ def test_a_submission_that_never_started_is_not_warned_about_as_a_sandbox_level(
     with concurrent.futures.ThreadPoolExecutor(1) as threads:
         [record] = run_batch("pool", folder, tmp_path / "out", settings=Settings("quick"), executor=Counting(threads),
                              stream=stream)
-    assert record.outcome == "student_error" and record.sandbox == ""
+    assert record.status == "did not load" and record.sandbox == ""
     assert "WARNING" not in stream.getvalue() and "not started" not in stream.getvalue()
     stream = io.StringIO()
-    warn_below_strict([Record("old", "", "student_error", sandbox="not started")], stream)  # a record from before
+    old = {"student_id": "old", "key": "", "outcome": "student_error", "sandbox": "not started"}  # an older grader's
+    (tmp_path / "old" / "old").mkdir(parents=True)
+    (tmp_path / "old" / "old" / "record.json").write_text(json.dumps(old))
+    warn_below_strict([read_record(tmp_path / "old", "old")], stream)
     assert stream.getvalue() == ""
 
 
@@ -445,15 +487,15 @@ def test_the_progress_bar_counts_what_the_gradebook_shows(tmp_path: Path) -> Non
     with concurrent.futures.ThreadPoolExecutor(1) as threads:
         [record] = run_batch("pool", folder, tmp_path / "out", settings=Settings("quick"),
                              executor=ElsewhereWorker(threads, tmp_path / "elsewhere"), stream=log)
-    assert record.outcome == "grader_error" and "not in " + str(tmp_path / "out") in record.message
+    assert record.status == "grader error" and "not in " + str(tmp_path / "out") in record.message
     assert "shared filesystem" in record.message
-    assert gradebook(tmp_path / "out")[1][3] == "grader_error"
-    assert "student errors 0, grader errors 1" in log.getvalue().splitlines()[-1]
+    assert gradebook(tmp_path / "out")[1][3] == "grader error"
+    assert "did not load 0, grader error 1" in log.getvalue().splitlines()[-1]
 
 
 def test_a_batch_in_the_strict_sandbox_says_nothing_of_it() -> None:
     stream = io.StringIO()
-    warn_below_strict([Record("a", "", "graded", sandbox="strict (Landlock ABI 7, no network)")], stream)
+    warn_below_strict([Record("a", "", "passed", sandbox="strict (Landlock ABI 7, no network)")], stream)
     assert stream.getvalue() == ""
 
 

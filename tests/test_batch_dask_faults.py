@@ -107,8 +107,8 @@ def gradebook(out: Path) -> str:
     return (out / "gradebook.csv").read_text()
 
 
-def outcome_counts(out: Path) -> Counter:
-    """How many students the gradebook gives each outcome."""
+def status_counts(out: Path) -> Counter:
+    """How many students the gradebook gives each status."""
     return Counter(line.split(",")[3] for line in gradebook(out).splitlines()[1:])
 
 
@@ -136,10 +136,10 @@ def test_relative_paths_are_resolved_where_the_command_runs_not_in_each_worker(
                  "--scheduler", cluster.address]) == 0
     assert gradebook(tmp_path / "graded") == gradebook(tmp_path / "local")
     assert list(cluster.workers_folder.iterdir()) == [], "a worker wrote into its own working directory"
-    counts = outcome_counts(tmp_path / "graded")
-    assert counts == {"graded": 3, "student_error": 1}
+    counts = status_counts(tmp_path / "graded")
+    assert counts == {"passed": 2, "failed": 1, "did not load": 1}
     final = [line for line in capsys.readouterr().err.splitlines() if " 4/4 " in line]  # the progress bar's last
-    assert f"student errors {counts['student_error']}, grader errors {counts['grader_error']}" in final[-1]
+    assert f"did not load {counts['did not load']}, grader error {counts['grader error']}" in final[-1]
 
 
 def class_of_forty(folder: Path) -> Path:
@@ -186,8 +186,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_grades_nothing_twice(cluste
         assert batch.wait(timeout=480) == 0, log.read_text()
     assert killed and 0 < recorded_at_kill < 40, "the kill should land mid-batch, on a worker grading something"
     assert gradebook(records) == gradebook(tmp_path / "local")
-    assert outcome_counts(records) == {"graded": 40}
+    assert status_counts(records) == {"passed": 10, "failed": 20, "did not load": 10}
     for student in sorted(submissions.iterdir()):  # one set of results per student: none lost, none doubled
         assert sorted(p.name for p in (records / student.stem).iterdir() if not p.name.startswith(".")) == [
             "record.json", "report.html", "report.md", "results.json"]
-    assert re.search(r"40/40 .*student errors 0, grader errors 0", log.read_text())
+    assert re.search(r"40/40 .*did not load 10, grader error 0", log.read_text())

@@ -87,7 +87,8 @@ def test_a_hanging_and_a_crashing_submission_do_not_stop_the_others(tmp_path: Pa
     (folder / "crashes.py").write_text(correct + "\n\ndef avg_pool_forward(x, pool_param):\n    import os\n"
                                        "    os._exit(3)\n")
     records = {r.student_id: r for r in run_batch("pool", folder, tmp_path / "out", Settings("quick"), jobs=2)}
-    assert {r.outcome for r in records.values()} == {"graded"}
+    assert {sid: r.what_happened for sid, r in records.items()} == {
+        "good": "passed", "hangs": "timed out in max_pool_forward", "crashes": "crashed in avg_pool_forward"}
     assert records["good"].score == records["good"].max_score
     assert 0 < records["hangs"].score < records["hangs"].max_score
     assert 0 < records["crashes"].score < records["crashes"].max_score
@@ -166,8 +167,8 @@ def rerun_at_most_once(submitted: list[str]) -> bool:
 @pytest.mark.timeout(300)
 def test_a_worker_killed_once_is_replaced_and_every_job_it_took_down_is_graded(tmp_path: Path) -> None:
     records, submitted = grade_with_a_killer(tmp_path, times=1)
-    assert {sid: (r.outcome, r.score) for sid, r in records.items()} == {
-        sid: ("graded", PARAMS_POINTS) for sid in ("aaron", "bea", "cy", "dan")}
+    assert {sid: (r.status, r.score) for sid, r in records.items()} == {
+        sid: ("passed", PARAMS_POINTS) for sid in ("aaron", "bea", "cy", "dan")}
     assert submitted.count("aaron") == 2 and rerun_at_most_once(submitted)
 
 
@@ -176,9 +177,9 @@ def test_a_worker_killed_once_is_replaced_and_every_job_it_took_down_is_graded(t
 def test_a_job_that_kills_its_worker_twice_is_a_grader_error_and_the_others_are_graded(tmp_path: Path) -> None:
     records, submitted = grade_with_a_killer(tmp_path, times=99)
     aaron = records.pop("aaron")
-    assert aaron.outcome == "grader_error" and aaron.score is None
+    assert aaron.status == "grader error" and aaron.score is None
     assert "worker process grading aaron died twice" in aaron.message
-    assert {sid: (r.outcome, r.score) for sid, r in records.items()} == {
-        sid: ("graded", PARAMS_POINTS) for sid in ("bea", "cy", "dan")}
+    assert {sid: (r.status, r.score) for sid, r in records.items()} == {
+        sid: ("passed", PARAMS_POINTS) for sid in ("bea", "cy", "dan")}
     assert submitted.count("aaron") == 2 and rerun_at_most_once(submitted)
-    assert gradebook_rows(tmp_path / "out")[1][:4] == ["aaron", "", "", "grader_error"]
+    assert gradebook_rows(tmp_path / "out")[1][:4] == ["aaron", "", "", "grader error"]

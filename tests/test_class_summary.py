@@ -10,13 +10,16 @@ import re
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from conftest import compose, require
+from grader.status import Status
 
 pytestmark = pytest.mark.slow
+WORDS = {str(status) for status in Status}
 BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom"]
 
 
@@ -50,19 +53,19 @@ def browse(url: str) -> str:
 def test_the_gradebook_says_what_happened_to_each_student(graded: Path) -> None:
     book = rows(graded)
     assert {student: row["what happened"] for student, row in book.items()} == {
-        "amy": "graded", "ben": "graded", "cal": "did not load", "dee": "timed out in conv_forward"}
+        "amy": "passed", "ben": "failed", "cal": "did not load", "dee": "timed out in conv_forward"}
     assert book["amy"]["report"] == "amy/report.html" and (graded / "amy" / "report.html").is_file()
     assert book["amy"]["total"] == book["amy"]["max"] and book["cal"]["total"] == "0"
 
 
-def test_the_summary_counts_every_outcome_and_lists_every_student(graded: Path) -> None:
+def test_the_summary_counts_every_status_and_lists_every_student(graded: Path) -> None:
     page = (graded / "summary.html").read_text()
-    headline = re.search(r'<p class="headline">(.*?)</p>', page, re.DOTALL).group(1)
-    assert " ".join(headline.split()) == "4 submissions: 2 graded, 1 did not load, 1 timed out in conv_forward."
+    headline = re.sub(r"<[^>]*>", "", re.search(r'<p class="headline">(.*?)</p>', page, re.DOTALL).group(1))
+    assert " ".join(headline.split()) == "4 submissions: 1 passed, 1 failed, 1 timed out, 1 did not load."
     assert all(f'<a href="{student}/report.html">{student}</a>' in page for student in ("amy", "ben", "cal", "dee"))
     problems = page[page.index("<h2>Problems</h2>"):]
-    assert "<td>cal</td><td>did not load</td>" in problems
-    assert "<td>dee</td><td>timed out in conv_forward</td>" in problems
+    assert '<td>cal</td><td class="status">did not load</td>' in problems
+    assert '<td>dee</td><td class="status">timed out in conv_forward</td>' in problems
     assert "<td>amy</td>" not in problems and "No known mistake" not in page
 
 
@@ -113,3 +116,41 @@ def test_an_empty_submissions_folder_is_a_usage_error(tmp_path: Path) -> None:
     ran = subprocess.run([sys.executable, "-m", "grader.cli", "batch", "conv", str(tmp_path / "empty"), "--out",
                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert ran.returncode == 2 and "holds no submissions" in ran.stderr and not (tmp_path / "out").exists()
+
+
+def test_every_status_in_the_gradebook_is_a_word_of_the_vocabulary(graded: Path) -> None:
+    book = rows(graded)
+    assert {student: row["status"] for student, row in book.items()} == {
+        "amy": "passed", "ben": "failed", "cal": "did not load", "dee": "timed out"}
+    assert all(row["status"] in WORDS and row["what happened"].startswith(row["status"]) for row in book.values())
+
+
+class StatusCells(HTMLParser):
+    """The text of every element of class "status" in a page."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self.depth = 0
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.depth += bool(self.depth)
+        if not self.depth and "status" in (dict(attrs).get("class") or "").split():
+            self.depth = 1
+            self.texts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth = max(0, self.depth - 1)
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.texts[-1] += data
+
+
+def test_every_status_in_the_class_summary_is_a_word_of_the_vocabulary(graded: Path) -> None:
+    shown = StatusCells((graded / "summary.html").read_text()).texts
+    headline, students = shown[:4], shown[4:8]
+    assert headline == ["passed", "failed", "timed out", "did not load"]
+    assert students == ["passed", "failed", "did not load", "timed out in conv_forward"]
+    assert all(any(text == word or text.startswith(word + " ") for word in WORDS) for text in shown), shown

@@ -24,7 +24,8 @@ def test_all_passed_exits_zero_and_lists_every_check(capsys, tmp_path: Path) -> 
     checks = get_suite("pool").checks
     total = sum(check.points for check in checks)
     assert out.count("PASS") == len(checks)
-    assert f"pool: {total:g}/{total:g} points; {len(checks)} of {len(checks)} checks passed (all passed)" in out
+    assert (f"pool: passed, {total:g}/{total:g} points; {len(checks)} of {len(checks)} checks passed (all passed)"
+            in out)
     assert json.loads((tmp_path / "r.json").read_text())["score"] == total
 
 

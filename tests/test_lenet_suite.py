@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import torch
 
 from conftest import SUBMISSIONS
 
-from grader.suites.lenet.model import LeNet5Variant, load_parameters
 from grader.reports.view import feedback
 from grader.runner import grade
+from grader.sandbox.in_process import InProcess, load_probes
+from grader.suites import get_suite
+from grader.suites.framework import Context
+from grader.suites.lenet import NetCase, diagnose
+from grader.suites.lenet.model import LeNet5Variant, load_parameters
+from grader.suites.lenet.oracles import LenetTorch
 
 LENET = SUBMISSIONS / "lenet"
+STUDENTS = Path(__file__).parent / "fixtures" / "students"
 
 
 def failing(report) -> dict[str, str]:
@@ -35,9 +44,10 @@ def test_lenet_without_padding_is_named() -> None:
 
 
 def test_lenet_with_tanh_and_average_pooling_is_named() -> None:
-    messages = failing(grade("lenet", LENET / "tanh_avgpool.py"))
-    assert list(messages) == ["same_function"]
-    assert "tanh activations and average pooling" in messages["same_function"]
+    report = grade("lenet", LENET / "tanh_avgpool.py")
+    assert list(failing(report)) == ["same_function"]
+    same = next(r for r in report.results if r.name == "same_function")
+    assert "LeNet-5 with tanh activations and average pooling." in same.diagnosis
 
 
 def test_lenet_ignoring_num_classes_is_named() -> None:
@@ -59,3 +69,37 @@ def test_a_parameter_of_the_wrong_shape_is_named_by_its_place_in_lenet5() -> Non
     arrays[4] = np.zeros((120, 256), dtype=np.float32)
     problem = load_parameters(LeNet5Variant(), arrays)
     assert "fc1.weight" in problem and "(120, 256)" in problem and "(120, 400)" in problem
+
+
+def test_a_lenet_built_for_32x32_keeps_its_parameter_points_and_its_traceback_starts_in_its_code() -> None:
+    """Its forward pass raises on 28x28 input: the checks that run it fail with the error, traced through the
+    student's own lines only (no grader probe, no torch internals); the parameter checks need no forward pass."""
+    report = grade("lenet", STUDENTS / "lenet" / "functional_built_for_32.py")
+    results = {r.name: r for r in report.results}
+    assert all(results[name].passed for name in ("default_parameter_count", "configured_parameter_count",
+                                                 "parameter_shapes"))
+    shown = feedback(results["default_output_shape"])
+    trace = shown[shown.index("Traceback (your code):"):].splitlines()[1:]
+    assert trace[0] == '  File "functional_built_for_32.py", line 20, in forward'
+    assert trace[1].strip() == "x = F.relu(self.fc1(x))"
+    assert not [line for line in trace if line.startswith("  File") and "functional_built_for_32.py" not in line]
+
+
+class ReturnsZeros(LeNet5Variant):
+    """LeNet-5's parameters, but a forward pass that ignores them."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(x.shape[0], self.fc3.out_features)
+
+
+def test_a_network_that_returns_zeros_is_not_taken_for_a_variant_whose_relu_output_is_zero() -> None:
+    """Under weights that make every logit negative, LeNet-5 with a ReLU on its output returns zeros too: the
+    diagnosis names only variants whose logits spread out, and says that this output ignores the parameters."""
+    model = LeNet5Variant()
+    with torch.no_grad():
+        model.fc3.bias.fill_(-100.0)
+    weights = [p.detach().numpy() for p in model.parameters()]
+    suite = get_suite("lenet")
+    ctx = Context(InProcess({"LeNet5": ReturnsZeros}, load_probes(suite.policy.probe_modules)), LenetTorch())
+    case = NetCase(10, 1, 4)
+    assert "stays the same when its parameters change" in diagnose(ctx, weights, case, np.zeros((4, 10), np.float32))

@@ -112,9 +112,9 @@ def test_a_folder_that_is_not_all_one_lms_download_keeps_its_plain_ids(tmp_path:
 def test_a_canvas_download_round_trips_to_the_gradebook_export_rows(tmp_path: Path, pool, capsys) -> None:
     records = run_batch("conv", canvas_download(tmp_path / "download"), tmp_path / "graded", Settings("quick"),
                         executor=pool, stream=io.StringIO())
-    assert {r.student_id: r.outcome for r in records} == {
-        "doejane_12345": "graded", "smithjohn_12346": "graded", "garcíamaría_12347": "graded",
-        "nguyentran_12348": "student_error"}
+    assert {r.student_id: r.status for r in records} == {
+        "doejane_12345": "passed", "smithjohn_12346": "did not load", "garcíamaría_12347": "failed",
+        "nguyentran_12348": "did not load"}
     assert main(["export", "canvas", str(tmp_path / "graded"), "--roster", str(LMS / "canvas-gradebook-export.csv"),
                  "--name", "Convolution (HW 1)"]) == 0
     written = rows(tmp_path / "graded" / "canvas.csv")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch.gradebook import write_gradebook
-from grader.batch.records import GRADED, GRADER_ERROR, STUDENT_ERROR, Record
+from grader.batch.records import Record
 from grader.cli import main
 
 ROSTER = """Student,ID,SIS User ID,SIS Login ID,Section,Homework 1 (1201),Current Score
@@ -28,12 +28,13 @@ ROSTER = """Student,ID,SIS User ID,SIS Login ID,Section,Homework 1 (1201),Curren
 
 @pytest.fixture
 def batch_out(tmp_path: Path) -> Path:
-    """A batch's output folder: four graded ids (one not in the roster), a student error and a grader error."""
+    """A batch's output folder: three graded ids (one not in the roster), one that did not load and a grader
+    error."""
     out = tmp_path / "out"
     out.mkdir()
-    records = [Record("ada", "k", GRADED, 14.5, 14.5, {"a": 14.5}), Record("alan", "k", GRADED, 3, 14.5, {"a": 3}),
-               Record("grace", "k", STUDENT_ERROR, 0, 14.5, {"a": 0}), Record("emmy", "k", GRADER_ERROR),
-               Record("mallory", "k", GRADED, 14.5, 14.5, {"a": 14.5})]
+    records = [Record("ada", "k", "passed", 14.5, 14.5, {"a": 14.5}), Record("alan", "k", "failed", 3, 14.5, {"a": 3}),
+               Record("grace", "k", "did not load", 0, 14.5, {"a": 0}), Record("emmy", "k", "grader error"),
+               Record("mallory", "k", "passed", 14.5, 14.5, {"a": 14.5})]
     write_gradebook(out, ["a"], records)
     return out
 
@@ -79,7 +80,8 @@ CANVAS_ROSTER = Path(__file__).parent / "fixtures" / "lms" / "canvas-gradebook-e
 def gradebook_of(folder: Path, scores: dict[str, float]) -> Path:
     """A batch's output folder whose gradebook gives each id its score out of 14.5."""
     folder.mkdir()
-    write_gradebook(folder, ["a"], [Record(sid, "k", GRADED, score, 14.5, {"a": score}) for sid, score in scores.items()])
+    write_gradebook(folder, ["a"], [Record(sid, "k", "passed" if score == 14.5 else "failed", score, 14.5, {"a": score})
+                                    for sid, score in scores.items()])
     return folder
 
 

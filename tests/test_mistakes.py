@@ -11,13 +11,13 @@ import importlib
 import pytest
 
 from grader.oracles import oracle_for
-from grader.suites.lenet.model import MISTAKES as LENET_MISTAKES
+from grader.suites.lenet import mutants as lenet_mutants
 from grader.suites import get_suite
 from grader.validate.mutants import catalogue, grade_in_process, grade_mutant
 
 NUMPY_SUITES = ["conv", "pool", "params", "im2col"]
 CATALOGUE = [(name, mistake.name) for name in NUMPY_SUITES for mistake in get_suite(name).mistakes]
-LENET = [("lenet", name) for name in LENET_MISTAKES]
+LENET = [("lenet", name) for name, *_ in lenet_mutants()]
 
 
 @pytest.mark.parametrize("assignment", NUMPY_SUITES)

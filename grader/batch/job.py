@@ -8,18 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.discover import Entry
-from grader.batch.layout import printable, student_folder
-from grader.batch.records import GRADED, GRADER_ERROR, OUTCOME_WORDS, STUDENT_ERROR, Record, write_record
+from grader.batch.layout import RESULTS_NAME, printable, student_folder
+from grader.batch.records import GRADER_ERROR, Record, write_record
 from grader.checking import unrun
 from grader.files import write_atomic, write_json
-from grader.reports.view import summary, what_happened
+from grader.reports.view import summary
 from grader.results import GradeReport
 from grader.runner import grade_submission
 from grader.settings import Settings
 from grader.submission import SubmissionError, load_submission
 from grader.suites import course_folders, course_in_environment, get_suite
 
-RESULTS_NAME = "results.json"
 INSTRUCTOR_NAME = "instructor.html"  # the report with every repair in full, written when a repair was found
 
 
@@ -35,25 +34,25 @@ class GradeJob:
     courses: tuple[Path, ...] = field(default_factory=lambda: tuple(course_folders()))  # where outside suites are
 
     def __call__(self) -> Record:
-        """Grade, write results.json and the reports, then the record; a grader fault becomes a grader_error."""
+        """Grade, write results.json and the reports, then the record; a grader fault becomes a grader error."""
         started = time.monotonic()
         try:
             with course_in_environment(*self.courses):  # a worker started before the course was named lacks it
-                report, outcome, message = self.grade()
+                report, ran, message = self.grade()
                 write_feedback(student_folder(self.out, self.entry.student_id), report)  # reads the suite too
-            record = Record(self.entry.student_id, self.key, outcome, round(report.score, 4),
+            record = Record(self.entry.student_id, self.key, report.status, round(report.score, 4),
                             round(report.max_score, 4), {r.name: r.score for r in report.results}, message,
-                            sandbox=report.sandbox if outcome == GRADED else "",  # what never ran had no level
-                            happened=what_happened(report) if outcome == GRADED else OUTCOME_WORDS[outcome])
+                            sandbox=report.sandbox if ran else "",  # what never ran had no level
+                            detail=report.detail)
         except Exception:  # a fault of the grader itself, never the student's: recorded, not scored
-            record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc(),
-                            happened=OUTCOME_WORDS[GRADER_ERROR])
+            record = Record(self.entry.student_id, self.key, GRADER_ERROR, message=traceback.format_exc())
         record.seconds = round(time.monotonic() - started, 3)
         write_record(self.out, record)
         return record
 
-    def grade(self) -> tuple[GradeReport, str, str]:
-        """The report, the outcome, and the record's message."""
+    def grade(self) -> tuple[GradeReport, bool, str]:
+        """The report, whether the code ran in a sandbox (a submission that could not be read never did), and the
+        record's message."""
         problem = self.entry.problem
         if problem is None:
             try:
@@ -63,8 +62,8 @@ class GradeJob:
             else:
                 report = grade_submission(self.assignment, submission, self.settings)
                 report.submission = as_handed_in(self.entry, submission.path)
-                return report, GRADED, summary(report)
-        return problem_report(self.assignment, self.entry, problem, self.settings), STUDENT_ERROR, problem
+                return report, True, summary(report)
+        return problem_report(self.assignment, self.entry, problem, self.settings), False, problem
 
 
 def as_handed_in(entry: Entry, graded: Path) -> str:
@@ -77,11 +76,11 @@ def as_handed_in(entry: Entry, graded: Path) -> str:
 
 
 def problem_report(assignment: str, entry: Entry, problem: str, settings: Settings) -> GradeReport:
-    """A report for a submission that could not be read: every check failed with the reason, so the student
-    still gets a results.json and reports that say why."""
+    """A report for a submission that could not be read (it did not load): every check failed with the reason, so
+    the student still gets a results.json and reports that say why."""
     checks = [unrun(check, problem) for check in get_suite(assignment).checks]
     return GradeReport(assignment, printable(entry.path.name), settings.chosen.name, settings.seed_in_force, "",
-                       "not started", checks, [problem])
+                       "not started", checks, [problem], load_failure=problem)
 
 
 def write_feedback(folder: Path, report: GradeReport) -> None:

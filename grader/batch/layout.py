@@ -2,9 +2,9 @@
 safe to be folder names and spreadsheet cells.
 
 An unsafe id (one that clashes with the batch's own outputs, or holds characters that break folders, shells or
-spreadsheets) is never renamed: it becomes a student error that says how to fix it, so the gradebook never holds
-an id the instructor's roster does not know. Its files go to `OUT/unsafe-ids/<readable part>-<hash>/`, a folder
-no id can reach because `unsafe-ids` is itself reserved.
+spreadsheets) is never renamed: its submission did not load, with a sentence that says how to fix it, so the
+gradebook never holds an id the instructor's roster does not know. Its files go to
+`OUT/unsafe-ids/<readable part>-<hash>/`, a folder no id can reach because `unsafe-ids` is itself reserved.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 GRADEBOOK_NAME = "gradebook.csv"
+RESULTS_NAME = "results.json"  # each student's, in their folder
 SUMMARY_NAME = "summary.html"
 UNSAFE_IDS = "unsafe-ids"
 SIMILARITY_NAME = "similarity.html"
@@ -59,7 +60,7 @@ def describe(character: str) -> str:
 
 
 def id_problem(student_id: str, entry_name: str) -> str | None:
-    """The sentence a student error gives for an unsafe id (what is wrong and what to do), or None when safe."""
+    """Why the submission of an unsafe id did not load (what is wrong and what to do), or None when safe."""
     reason = unsafe_reason(student_id)
     if not reason:
         return None

@@ -1,7 +1,8 @@
 """The durable record each submission ends with (`OUT/<id>/record.json`) and its key.
 
 The key says what was graded and how: the submission's bytes, the assignment, the suite's source, the
-profile and the seed. A record with the same key and a final outcome means there is nothing to redo.
+profile and the seed. A record with the same key and a final status (any but grader error) means there is nothing
+to redo. Records written before statuses (an ``outcome`` of graded, student_error or grader_error) still load.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import grader.suites
-from grader.batch.layout import student_folder
+from grader.batch.layout import RESULTS_NAME, student_folder
 from grader.files import json_text, write_atomic
+from grader.status import Status, combined, in_words
 
-GRADED, STUDENT_ERROR, GRADER_ERROR = "graded", "student_error", "grader_error"
-OUTCOME_WORDS = {GRADED: "graded", STUDENT_ERROR: "student error", GRADER_ERROR: "grader error"}
+GRADER_ERROR = Status.GRADER_ERROR
 RECORD_NAME = "record.json"
 MAX_HASHED_BYTES = 64 * 1024 * 1024  # above what discovery accepts: a larger file is refused, not read
 
@@ -30,19 +31,23 @@ class Record:
 
     student_id: str
     key: str
-    outcome: str
+    status: Status  # the submission's (grader.status)
     score: float | None = None
     max_score: float | None = None
     checks: dict[str, float] = field(default_factory=dict)
     message: str = ""
     seconds: float = 0.0
     sandbox: str = ""  # the sandbox level the submission ran at (see README, Security)
-    happened: str = ""  # what happened, in words: graded, did not load, timed out in F, crashed in F, ...
+    detail: str = ""  # what follows the status word where it helps: "in conv_forward"
+
+    def __post_init__(self) -> None:
+        """A status given as its word becomes the Status; a word outside the vocabulary is a ValueError."""
+        self.status = Status(self.status)
 
     @property
     def what_happened(self) -> str:
-        """``happened``, or the outcome in words for a record written before it was kept."""
-        return self.happened or OUTCOME_WORDS.get(self.outcome, self.outcome)
+        """The status word and its detail: "did not load", "timed out in conv_forward"."""
+        return in_words(self.status, self.detail)
 
     def to_json(self) -> str:
         """Stable JSON (sorted keys), so an unchanged record is byte-identical."""
@@ -57,15 +62,47 @@ def record_path(out: Path, student_id: str) -> Path:
 def read_record(out: Path, student_id: str) -> Record | None:
     """The stored record for `student_id`, or None when there is none or it cannot be read."""
     try:
-        return Record(**json.loads(record_path(out, student_id).read_text(encoding="utf-8")))
+        fields = json.loads(record_path(out, student_id).read_text(encoding="utf-8"))
+        return Record(**(upgraded(fields, student_folder(out, student_id)) if "outcome" in fields else fields))
     except (OSError, ValueError, TypeError):
         return None
 
 
+LEGACY_ERRORS = {"student_error": Status.DID_NOT_LOAD, "grader_error": Status.GRADER_ERROR}
+LEGACY_WORDS = {"used up its time budget": (Status.TIMED_OUT, "after using up its time budget")}
+
+
+def upgraded(fields: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A record written before statuses, in today's fields: its ``outcome`` and ``happened`` become a status and its
+    detail. A student error (never started) is did not load, with no sandbox level; a graded submission keeps what
+    happened when it named a status ("timed out in F"), else takes the status its checks in results.json give."""
+    fields = dict(fields)
+    outcome, happened = fields.pop("outcome"), fields.pop("happened", "")
+    if outcome in LEGACY_ERRORS:
+        fields["sandbox"] = "" if outcome == "student_error" else fields.get("sandbox", "")
+        return fields | {"status": LEGACY_ERRORS[outcome]}
+    for word in (Status.DID_NOT_LOAD, Status.TIMED_OUT, Status.CRASHED):
+        if happened.startswith(word):
+            return fields | {"status": word, "detail": happened[len(word):].strip()}
+    status, detail = LEGACY_WORDS.get(happened, (checks_status(folder, fields), ""))
+    return fields | {"status": status, "detail": detail}
+
+
+def checks_status(folder: Path, fields: dict[str, Any]) -> Status:
+    """A graded submission's status from its checks' statuses in its results.json (the worst of them, as through its
+    functions); when that cannot be read, passed for full marks, else failed."""
+    try:
+        tests = json.loads((folder / RESULTS_NAME).read_text(encoding="utf-8"))["tests"]
+        return combined(Status(test["extra_data"]["status"]) for test in tests)
+    except (OSError, ValueError, TypeError, KeyError):
+        full = fields.get("score") is not None and fields.get("score") == fields.get("max_score")
+        return Status.PASSED if full else Status.FAILED
+
+
 def is_done(out: Path, student_id: str, key: str) -> bool:
-    """Whether a final record (graded or student error) exists for exactly this key."""
+    """Whether a final record (any status but grader error) exists for exactly this key."""
     record = read_record(out, student_id)
-    return record is not None and record.key == key and record.outcome != GRADER_ERROR
+    return record is not None and record.key == key and record.status != GRADER_ERROR
 
 
 def write_record(out: Path, record: Record) -> None:

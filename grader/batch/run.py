@@ -19,11 +19,12 @@ from grader.batch.discover import discover
 from grader.batch.executor import Executor, local_pool
 from grader.batch.gradebook import write_gradebook
 from grader.batch.job import GradeJob
-from grader.batch.records import (GRADED, GRADER_ERROR, STUDENT_ERROR, Record, is_done, read_record, record_key,
-                                  suite_version, write_record)
+from grader.batch.records import (GRADER_ERROR, Record, is_done, read_record, record_key, suite_version,
+                                  write_record)
 from grader.batch.scratch import UNPACKED_PREFIX, clear_leftovers, held_folder
 from grader.batch.summary import write_summary
 from grader.settings import Settings
+from grader.status import Status
 from grader.suites import get_suite
 
 
@@ -49,7 +50,8 @@ class LogLines:
 
 
 class Progress:
-    """The progress bar on stderr (tqdm: done/total, rate, ETA), with the outcome counts as its postfix.
+    """The progress bar on stderr (tqdm: done/total, rate, ETA), with how many did not load or met a grader error
+    as its postfix.
 
     In a terminal it redraws one line; elsewhere (a log, CI, a terminal that reports no width, where tqdm would
     draw nothing) it prints a line at most every LOG_SECONDS, plus the first and the last. The rate and the ETA
@@ -58,21 +60,20 @@ class Progress:
 
     def __init__(self, total: int, stream: TextIO, skipped: int = 0) -> None:
         self.skipped = skipped
-        self.counts = {STUDENT_ERROR: 0, GRADER_ERROR: 0}
+        self.counts = {Status.DID_NOT_LOAD: 0, GRADER_ERROR: 0}
         terminal = terminal_columns(stream) > 0
         self.bar = tqdm(total=total, initial=skipped, desc="grading", unit="sub", postfix=self.postfix(),
                         file=stream if terminal else LogLines(stream), dynamic_ncols=True, smoothing=0,
                         mininterval=0.1 if terminal else LOG_SECONDS)
 
     def postfix(self) -> str:
-        """The counts shown after the bar: `skipped 3, student errors 1, grader errors 0`."""
-        return (f"skipped {self.skipped}, student errors {self.counts[STUDENT_ERROR]}, "
-                f"grader errors {self.counts[GRADER_ERROR]}")
+        """The counts shown after the bar: `skipped 3, did not load 1, grader error 0`."""
+        return ", ".join([f"skipped {self.skipped}", *(f"{status} {n}" for status, n in self.counts.items())])
 
     def add(self, record: Record) -> None:
         """Count one finished submission (the bar redraws when its interval has passed)."""
-        if record.outcome in self.counts:
-            self.counts[record.outcome] += 1
+        if record.status in self.counts:
+            self.counts[record.status] += 1
         self.bar.set_postfix_str(self.postfix(), refresh=False)
         self.bar.update(1)
 
@@ -128,8 +129,7 @@ def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings 
 
 def warn_below_strict(records: list[Record], stream: TextIO) -> None:
     """Say loudly when submissions ran below the strict sandbox: the grades hold, the machine is less protected."""
-    weaker = Counter(r.sandbox for r in records
-                     if r.outcome == GRADED and r.sandbox and not r.sandbox.startswith("strict"))
+    weaker = Counter(r.sandbox for r in records if r.sandbox and not r.sandbox.startswith("strict"))
     for level, count in sorted(weaker.items()):
         stream.write(f"WARNING: {count} submission(s) ran without the strict sandbox, at level {level}: "
                      "they could reach more of this machine (see README, Security). Grade untrusted code on a "
@@ -198,7 +198,7 @@ def settle(future: concurrent.futures.Future[Record], job: GradeJob, queue: Queu
             return None
         return error_record(job, worker_died(job))
     record = as_stored(result_of(future, job), job)
-    if record.outcome == GRADER_ERROR and tries.faults == 0 and tries.deaths == 0:
+    if record.status == GRADER_ERROR and tries.faults == 0 and tries.deaths == 0:
         tries.faults += 1
         queue.waiting.append(job)
         return None
@@ -211,7 +211,7 @@ def as_stored(record: Record, job: GradeJob) -> Record:
     stored = read_record(job.out, job.entry.student_id)
     if stored is not None and stored.key == record.key:
         return stored
-    return error_record(job, f"the worker reported {record.outcome} for {job.entry.student_id} but its record is "
+    return error_record(job, f"the worker reported {record.status} for {job.entry.student_id} but its record is "
                              f"not in {job.out}: every worker must see the submissions and the output folder at the "
                              "same paths as this machine (a shared filesystem)")
 

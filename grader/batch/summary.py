@@ -1,8 +1,9 @@
 """`OUT/summary.html`: the class at a glance, from the records and each student's results.json.
 
-Counts by what happened (graded, did not load, timed out in F, crashed in F, student or grader error), every
-student with their score and a link to their report (a table that sorts by any column), a score histogram, each
-check's pass rate, the most common diagnoses (counted per student), the functions repaired by each rewrite (the
+Counts by status (grader.status: passed, failed, timed out, did not load, ...), every student with their score,
+status (with its detail where it helps: "timed out in conv_forward") and a link to their report (a table that sorts
+by any column); then, of the submissions whose checks ran, a score histogram, each check's pass rate, the most
+common diagnoses (counted per student), the functions repaired by each rewrite (the
 mistakes the class made, with links to the instructor's view of each report), the slowest submissions and every
 problem. Rendered with jinja2 autoescaping, so nothing from a submission becomes markup.
 """
@@ -16,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.gradebook import report_link
-from grader.batch.job import INSTRUCTOR_NAME, RESULTS_NAME
-from grader.batch.layout import SUMMARY_NAME, student_folder
-from grader.batch.records import GRADED, Record
+from grader.batch.job import INSTRUCTOR_NAME
+from grader.batch.layout import RESULTS_NAME, SUMMARY_NAME, student_folder
+from grader.batch.records import Record
 from grader.files import write_atomic
-from grader.results import NOT_GRADABLE, PASSED
+from grader.status import SUBMISSION_ONLY, Status
+
+# What the summary lists under Problems: a submission that stopped before its checks could say all they would.
+PROBLEMS = (Status.TIMED_OUT, Status.CRASHED, Status.DID_NOT_LOAD, Status.GRADER_ERROR)
 
 BINS = 10
 TOP = 10
@@ -63,17 +67,22 @@ class StudentRow:
     record: Record
     report: str  # relative to summary.html; '' when there is none
 
+    @property
+    def problem(self) -> bool:
+        """Whether the summary lists this student under Problems (its status cell is marked)."""
+        return self.record.status in PROBLEMS
+
 
 def summary_view(out: Path, assignment: str, records: list[Record]) -> dict[str, Any]:
     """Everything the summary template shows, computed here so the template only lays it out."""
-    graded = [r for r in records if r.outcome == GRADED]
+    graded = [r for r in records if r.status not in SUBMISSION_ONLY]  # their checks ran
     tests = {r.student_id: results_tests(out, r.student_id) for r in graded}
     diagnoses = Counter(sentence for student in tests.values() for sentence in
                         {t["extra_data"]["diagnosis"] for t in student if t.get("extra_data", {}).get("diagnosis")})
+    statuses = Counter(r.status for r in records)
     return {
         "assignment": assignment,
-        "happened": [(count, plural(words, count)) for words, count in
-                     Counter(r.what_happened for r in records).most_common()],
+        "statuses": [(statuses[status], status) for status in Status if statuses[status]],
         "total": len(records),
         "students": [StudentRow(r, report_link(out, r)) for r in sorted(records, key=lambda r: r.student_id)],
         "histogram": histogram(graded),
@@ -81,13 +90,8 @@ def summary_view(out: Path, assignment: str, records: list[Record]) -> dict[str,
         "diagnoses": diagnoses.most_common(TOP),
         "repairs": repairs_by_rewrite(out, graded),
         "slowest": sorted(records, key=lambda r: -r.seconds)[:TOP],
-        "errors": [r for r in records if r.what_happened != "graded"],
+        "problems": [r for r in records if r.status in PROBLEMS],
     }
-
-
-def plural(words: str, count: int) -> str:
-    """'student error' -> 'student errors' for a count other than one; what happened ("graded") stays."""
-    return words + "s" if count != 1 and words.endswith(" error") else words
 
 
 def student_results(out: Path, student_id: str) -> dict[str, Any]:
@@ -147,7 +151,7 @@ def check_rates(tests: list[dict[str, Any]]) -> list[CheckRate]:
     graded: Counter[str] = Counter()
     for test in tests:
         extra = test.get("extra_data", {})
-        if extra.get("status") != NOT_GRADABLE:
+        if extra.get("status") != Status.NOT_GRADABLE:
             graded[extra.get("check", test.get("name", "?"))] += 1
-            passed[extra.get("check", test.get("name", "?"))] += extra.get("status") == PASSED
+            passed[extra.get("check", test.get("name", "?"))] += extra.get("status") == Status.PASSED
     return [CheckRate(name, passed[name], count) for name, count in graded.items()]

@@ -15,7 +15,7 @@ import itertools
 from typing import Iterator
 
 from grader.repair.rewrites import Rewrite
-from grader.repair.scope import HEIGHT, OTHER, Scope, called, constant_int, string_key
+from grader.repair.scope import HEIGHT, OTHER, Scope, called, constant_int
 from grader.repair.source import Site
 
 LOW_PRECEDENCE = (ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda, ast.NamedExpr)

@@ -8,7 +8,7 @@ from typing import Any
 
 from grader.reports.markdown import render_check_markdown, summary_markdown
 from grader.reports.view import check_hint, check_view
-from grader.results import NOT_GRADABLE, GradeReport
+from grader.results import GradeReport
 from grader.sandbox.printable import printable_data
 
 
@@ -37,7 +37,7 @@ def results_json(report: GradeReport) -> dict[str, Any]:
                 "number": str(i),
                 "score": r.score,
                 "max_score": r.max_score,
-                "status": "passed" if r.passed or r.status == NOT_GRADABLE else "failed",
+                "status": r.status.gradescope,  # passed or failed, as the schema allows; extra_data has ours
                 "output": render_check_markdown(check_view(r, check_hint(report, r))),
                 "tags": list(r.functions),
                 "visibility": r.visibility,
@@ -50,6 +50,9 @@ def results_json(report: GradeReport) -> dict[str, Any]:
         ],
         **({"leaderboard": board} if (board := leaderboard(report)) else {}),
         "extra_data": {
+            "status": report.status,
+            "detail": report.detail,
+            "functions": report.function_statuses,
             "assignment": report.assignment,
             "submission": report.submission,
             "profile": report.profile,

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from grader.reports.view import check_hint, feedback, summary
+from grader.reports.view import check_hint, feedback, function_line, summary
 from grader.results import PASSED, GradeReport
 from grader.sandbox.printable import printable
-
-LABELS = {"passed": "PASS", "failed": "FAIL", "timed out": "TIMEOUT", "crashed": "CRASH",
-          "not gradable here": "N/A", "not graded": "BLOCKED"}
-INDENT = " " * 17
 
 
 def render(report: GradeReport) -> str:
@@ -24,12 +20,13 @@ def render(report: GradeReport) -> str:
         lines.append(textwrap.indent("Your code printed while it loaded:\n" + report.load_output.rstrip(), "  "))
     if report.load_messages or report.load_output.strip():
         lines.append("")
+    width = max((len(result.status) for result in report.results), default=0)  # the status words' column
     for result in report.results:
         points = f"{result.score:g}/{result.max_score:g}"
-        lines.append(f"  {LABELS.get(result.status, result.status):<8}{points:>7}   {result.title}")
+        lines.append(f"  {result.status.upper():<{width}}{points:>9}   {result.title}")
         if result.status != PASSED or result.notes:
-            lines.append(textwrap.indent(feedback(result, check_hint(report, result)), INDENT))
-    lines += ["", summary(report)]
+            lines.append(textwrap.indent(feedback(result, check_hint(report, result)), " " * (width + 11)))
+    lines += ["", f"Functions: {function_line(report)}", summary(report)]
     if report.profile == "quick":
         lines.append("The official grade runs the same checks with the thorough profile (more inputs, another seed).")
     return printable("\n".join(lines))

@@ -20,8 +20,8 @@ from grader.evidence import (ArrayMismatch, GradientErrors, Layer, LayerTables, 
                              ValueMismatch, first)
 from grader.repair.hints import INSTRUCTOR, Hint, hint_for
 from grader.reports import plots
-from grader.results import (CRASHED, FAILED, NOT_GRADABLE, NOT_GRADED, PASSED, TIMED_OUT, CheckResult,
-                            GradeReport)
+from grader.results import FAILED, NOT_GRADABLE, PASSED, CheckResult, GradeReport
+from grader.status import Status
 
 MAX_SLICES = 8
 HEAT_MAP_MIN_ENTRIES = 16
@@ -30,22 +30,22 @@ GROUPS = {PASSED: "Passed", NOT_GRADABLE: "Not gradable here"}
 
 
 @dataclass(frozen=True)
-class Status:
-    """How a status looks: its words, its CSS class, and a symbol so colour is never the only cue."""
+class Badge:
+    """How a status looks: its word, its CSS class, and a symbol so colour is never the only cue."""
 
-    label: str
+    label: Status
     css: str
     symbol: str
 
 
-STATUSES = {
-    PASSED: Status("passed", "passed", "\u2713"),
-    FAILED: Status("failed", "failed", "\u2717"),
-    TIMED_OUT: Status("timed out", "timed-out", "\u25f7"),
-    CRASHED: Status("crashed", "crashed", "\u203c"),
-    NOT_GRADED: Status("not graded", "not-graded", "\u2026"),
-    NOT_GRADABLE: Status("not gradable here", "not-gradable", "\u2205"),
-}
+SYMBOLS = {Status.PASSED: "\u2713", Status.FAILED: "\u2717", Status.TIMED_OUT: "\u25f7", Status.CRASHED: "\u203c",
+           Status.NOT_GRADED: "\u2026", Status.NOT_GRADABLE: "\u2205", Status.DID_NOT_LOAD: "\u2298",
+           Status.GRADER_ERROR: "\u26a0"}
+
+
+def badge(status: Status) -> Badge:
+    """The badge of a status: its word, the word as a CSS class (``timed-out``) and its symbol."""
+    return Badge(status, status.replace(" ", "-"), SYMBOLS[status])
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class CheckView:
     """Everything the templates show for one check, already shaped for display."""
 
     result: CheckResult
-    status: Status
+    badge: Badge
     anchor: str
     points: str
     inputs: list[ArrayView]
@@ -139,6 +139,9 @@ class ReportView:
     verdict: str
     profile_note: str
     checks: list[CheckView]
+    badge: Badge  # the submission's status
+    detail: str  # what follows its word where it helps ("in conv_forward"), or ''
+    functions: list[tuple[str, Badge]]  # each function's status
     instructor: bool = False  # the instructor's view: every repair in full
 
     @property
@@ -156,7 +159,8 @@ def report_view(report: GradeReport, instructor: bool = False) -> ReportView:
     percent = 100 * report.score / report.max_score if report.max_score else 0.0
     return ReportView(report, f"{report.score:g}/{report.max_score:g}", percent, verdict(report),
                       profile_note(report.profile), [check_view(r, check_hint(report, r, instructor))
-                                                     for r in report.results], instructor)
+                                                     for r in report.results], badge(report.status), report.detail,
+                      [(name, badge(status)) for name, status in report.function_statuses.items()], instructor)
 
 
 def check_hint(report: GradeReport, result: CheckResult, instructor: bool = False) -> Hint | None:
@@ -175,15 +179,19 @@ class Counts:
 
     graded: int  # every check but those not gradable here
     passed: int
-    by_status: dict[str, int]
+    by_status: dict[Status, int]  # every status a check ended in, in the vocabulary's order
     not_gradable: int
 
     @classmethod
     def of(cls, report: GradeReport) -> Counts:
-        graded = [r for r in report.results if r.status != NOT_GRADABLE]
-        by_status = {status: sum(r.status == status for r in graded)
-                     for status in (FAILED, TIMED_OUT, CRASHED, NOT_GRADED)}
-        return cls(len(graded), sum(r.passed for r in graded), by_status, len(report.results) - len(graded))
+        by_status = {status: n for status in Status if (n := sum(r.status == status for r in report.results))}
+        not_gradable = by_status.get(NOT_GRADABLE, 0)
+        return cls(len(report.results) - not_gradable, by_status.get(PASSED, 0), by_status, not_gradable)
+
+    @property
+    def unfinished(self) -> list[str]:
+        """'1 failed', '2 not graded', ...: the checks graded here that did not pass, by status."""
+        return [f"{n} {status}" for status, n in self.by_status.items() if status not in (PASSED, NOT_GRADABLE)]
 
 
 def verdict(report: GradeReport) -> str:
@@ -191,9 +199,7 @@ def verdict(report: GradeReport) -> str:
     counts = Counts.of(report)
     if counts.graded and counts.passed == len(report.results):
         return f"All {counts.passed} checks passed." if counts.passed > 1 else "The 1 check passed."
-    words = [f"{counts.passed} of {counts.graded} checks passed"]
-    words += [f"{count} {status}" for status, count in counts.by_status.items() if count]
-    sentence = "; ".join(words) + "."
+    sentence = "; ".join([f"{counts.passed} of {counts.graded} checks passed", *counts.unfinished]) + "."
     if counts.not_gradable == 1:
         sentence += f" 1 check is not gradable here: it {NO_POINTS}."
     elif counts.not_gradable:
@@ -202,27 +208,20 @@ def verdict(report: GradeReport) -> str:
 
 
 def summary(report: GradeReport) -> str:
-    """One honest line for the terminal, Gradescope and the gradebook: points, checks passed, what could not run
-    here, the profile and the seed."""
+    """One honest line for the terminal, Gradescope, the notebook and the gradebook: the submission's status, points,
+    checks passed and how the others ended, what could not run here, the profile and the seed."""
     counts = Counts.of(report)
-    failed = counts.graded - counts.passed - counts.by_status[NOT_GRADED]
-    parts = [f"{n} {what}" for n, what in ((failed, "failed"), (counts.by_status[NOT_GRADED], "not graded")) if n]
-    state = "no check could be graded" if not counts.graded else ", ".join(parts) or "all passed"
-    unrun = f", {counts.not_gradable} not gradable here" if counts.not_gradable else ""
-    return (f"{report.assignment}: {report.score:g}/{report.max_score:g} points; {counts.passed} of {counts.graded} "
-            f"checks passed ({state}{unrun}), {report.profile} profile, seed {report.seed}")
+    state = "no check could be graded" if not counts.graded else ", ".join(counts.unfinished) or "all passed"
+    unrun = f", {counts.not_gradable} {NOT_GRADABLE}" if counts.not_gradable else ""
+    return (f"{report.assignment}: {report.what_happened}, {report.score:g}/{report.max_score:g} points; "
+            f"{counts.passed} of {counts.graded} checks passed ({state}{unrun}), {report.profile} profile, "
+            f"seed {report.seed}")
 
 
-def what_happened(report: GradeReport) -> str:
-    """What happened to a graded submission, in the class summary's words: "did not load", "timed out in F",
-    "crashed in F" (the first function that did), or "graded"."""
-    if report.load_failure:
-        return "did not load"
-    for status, words in ((TIMED_OUT, "timed out"), (CRASHED, "crashed")):
-        stopped = [r.stopped_in for r in report.results if r.status == status]
-        if stopped:
-            return f"{words} in {stopped[0]}" if stopped[0] else "used up its time budget"
-    return "graded"
+def function_line(report: GradeReport) -> str:
+    """Each function's status on one line, for the terminal and the notebook: "conv_forward failed, zero_pad
+    passed"."""
+    return ", ".join(f"{name} {status}" for name, status in report.function_statuses.items())
 
 
 def not_gradable_text(result: CheckResult) -> str:
@@ -308,7 +307,7 @@ def check_view(result: CheckResult, hint: Hint | None = None) -> CheckView:
     training = first(result.evidence, TrainingRun)
     losses = list(training.losses) if training else None
     trace = first(result.evidence, StudentTraceback)
-    return CheckView(result, STATUSES[result.status], f"check-{result.name}", points_text(result), inputs,
+    return CheckView(result, badge(result.status), f"check-{result.name}", points_text(result), inputs,
                      comparison(result), error_summary(first(result.evidence, ArrayMismatch)),
                      gradient_rows(first(result.evidence, GradientErrors)),
                      layer_rows(first(result.evidence, LayerTables)), loss_plot(losses),

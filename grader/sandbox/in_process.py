@@ -59,10 +59,11 @@ class InProcess:
 
     @staticmethod
     def _run(label: str, call: Callable[[], Any]) -> Any:
-        """What ``call`` returns; the exceptions a mistaken oracle raises fail the check as a student's would."""
+        """What ``call`` returns; the exceptions a mistaken oracle (or network) raises fail the check as a student's
+        would (PyTorch raises RuntimeError for a layer that does not fit its input)."""
         try:
             return call()
-        except (ValueError, TypeError, KeyError) as error:
+        except (ValueError, TypeError, KeyError, RuntimeError) as error:
             raise StudentCodeError("exception", f"{label} raised {type(error).__name__}: {error}") from None
 
     def _keep(self, item: Any) -> wire.Handle:

@@ -42,14 +42,16 @@ class Case(Protocol):
 
 class CheckFailed(Exception):
     """The property does not hold for this case; ``evidence`` is what the report shows besides the message,
-    ``kind`` what went wrong (a wrong shape, wrong values, an exception...)."""
+    ``kind`` what went wrong (a wrong shape, wrong values, an exception...), ``cause`` the likely cause where the
+    check itself knows it (a network that matches a known variant), else the catalogue names it (grader.diagnosis)."""
 
     kind = "failed"
 
-    def __init__(self, message: str, evidence: Sequence[Evidence] = ()) -> None:
+    def __init__(self, message: str, evidence: Sequence[Evidence] = (), cause: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.evidence = list(evidence)
+        self.cause = cause
 
     @staticmethod
     @functools.cache
@@ -102,13 +104,17 @@ class Mistake:
     """A classic mistake, as a patch of the oracle: ``patches`` maps an oracle method to a function of
     (the correct oracle, the method's arguments) that computes what the mistaken code returns. A mistake that
     makes code raise rather than return wrong values has ``raised``: a pattern of the exception it raises, which
-    names it in the feedback (the patches then raise it, for the mutation test)."""
+    names it in the feedback (the patches then raise it, for the mutation test). A mistake whose effect varies with
+    how the code is written (it raises here, returns wrong values there) has ``twins`` instead: the failing input's
+    twins on which the mistake makes no difference (the same input with a square kernel); code that fails the input
+    but passes all its twins is named (grader.diagnosis), and the patches are only the mutation test's."""
 
     name: str
     sentence: str
     functions: tuple[str, ...]
     patches: Mapping[str, Callable[..., Any]]
     raised: str = ""
+    twins: Callable[[Any], list[Any]] | None = None
 
     def explains(self, failure: str) -> bool:
         """Whether a failure message is this mistake's exception (only for mistakes that raise)."""
@@ -200,9 +206,9 @@ class Suite:
     home: Path | None = None  # the course folder of a suite kept outside the grader (its reference/ is there)
 
     def mistake(self, name: str, sentence: str, functions: Sequence[str], raised: str = "",
-                **patches: Callable[..., Any]) -> None:
+                twins: Callable[[Any], list[Any]] | None = None, **patches: Callable[..., Any]) -> None:
         """Add a classic mistake to the catalogue (see Mistake)."""
-        self.mistakes.append(Mistake(name, sentence, tuple(functions), patches, raised))
+        self.mistakes.append(Mistake(name, sentence, tuple(functions), patches, raised, twins))
 
     def check(self, title: str, *, points: float, functions: Sequence[str], cases: st.SearchStrategy[Any],
               examples: Sequence[Any] = (), visibility: str = "visible",

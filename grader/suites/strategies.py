@@ -15,8 +15,9 @@ grade's time.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from hypothesis import strategies as st
@@ -88,3 +89,14 @@ def arrays(dtype: np.dtype, shape: tuple[int, ...], distinct: bool = False) -> s
 def side(kernel: int, pad: int, extra: int = 6) -> st.SearchStrategy[int]:
     """An input side length that the kernel fits once padded, from a tight fit to a few pixels more."""
     return st.integers(max(1, kernel - 2 * pad), max(1, kernel - 2 * pad) + extra)
+
+
+def with_random_values(case: Any, seed: int, distinct: bool = False) -> Any:
+    """``case`` (a dataclass whose ``arrays()`` are fields of it) with random values of the same shapes and dtypes
+    in each array, drawn from ``seed``: the diagnosis compares a mistake with the student's code on such copies of a
+    shrunk input, where a pattern (zeros, ones, counting) could make two mistakes agree by chance."""
+    fresh = {}
+    for index, (name, array) in enumerate(case.arrays().items()):
+        fill = random_distinct if distinct else random_values(array.dtype)
+        fresh[name] = fill(array.size, seed * 1000 + index).reshape(array.shape).astype(array.dtype)
+    return dataclasses.replace(case, **fresh)

@@ -10,7 +10,7 @@ from grader.runner import grade
 
 def test_zero_weights_do_not_hide_another_network() -> None:
     report = grade("lenet", ATTACKS / "lenet" / "zero_weights_tanh_avgpool.py")
-    failed = {r.name: r.message for r in report.results if not r.passed}
+    failed = {r.name: r.diagnosis for r in report.results if not r.passed}
     assert "same_function" in failed and report.score <= report.max_score - 3
     assert "tanh activations and average pooling" in failed["same_function"]
 
@@ -18,4 +18,4 @@ def test_zero_weights_do_not_hide_another_network() -> None:
 def test_parameters_without_layers_fail_and_are_named() -> None:
     report = grade("lenet", ATTACKS / "lenet" / "parameters_without_layers.py")
     same = next(r for r in report.results if r.name == "same_function")
-    assert same.score == 0 and "output stays the same when its parameters change" in same.message
+    assert same.score == 0 and "output stays the same when its parameters change" in same.diagnosis

@@ -21,7 +21,7 @@ import sys
 import traceback
 import types
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Collection
 
 MAX_KEPT_OBJECTS = 64
 SUBMISSION_MODULE = "submission"
@@ -114,6 +114,7 @@ class Server:
         sys.modules[SUBMISSION_MODULE] = self.module
         self.kept: OrderedDict[int, Any] = OrderedDict()
         self.next_number = 1
+        self.cell_files: set[str] = set()  # the file names the student's cells are compiled under
 
     def handle(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         op = header.get("op")
@@ -139,11 +140,12 @@ class Server:
         errors = []
         for cell in cells:
             padded = "\n" * (cell["first_line"] - 1) + cell["source"]
+            self.cell_files.add(cell["label"])
             linecache.cache[cell["label"]] = (len(padded), None, padded.splitlines(keepends=True), cell["label"])
             try:
                 exec(compile(padded, cell["label"], "exec"), namespace)
             except BaseException as error:  # noqa: BLE001 - SystemExit too: the cell failed, the child goes on
-                errors.append({"label": cell["label"], **describe_error(error)})
+                errors.append({"label": cell["label"], **describe_error(error, self.cell_files)})
         names = {
             name: ("class" if isinstance(value, type) else "function" if callable(value) else type(value).__name__)
             for name, value in list(namespace.items())
@@ -166,7 +168,7 @@ class Server:
         try:
             result = target(*leading, *args, **kwargs)
         except BaseException as error:  # noqa: BLE001 - report anything the student raised, SystemExit included
-            return {"ok": False, "error": describe_error(error)}, []
+            return {"ok": False, "error": describe_error(error, self.cell_files)}, []
         result = self.keep(result, header.get("keep", []))
         out_blobs: list[bytes] = []
         value = self.wire.encode(result, out_blobs)
@@ -198,13 +200,14 @@ def digests(values: list[Any]) -> list[str]:
     ]
 
 
-def describe_error(error: BaseException) -> dict[str, str]:
-    """Type, message and the student's part of the traceback, as plain text."""
+def describe_error(error: BaseException, cell_files: Collection[str] = ()) -> dict[str, str]:
+    """Type, message and the student's part of the traceback, as plain text: the frames of their cells only (the
+    grader's probes and the libraries between, torch's modules, numpy's, are left out), with each line's source."""
     try:
         message = str(error)
     except Exception:  # noqa: BLE001 - a student's exception may fail to print
         message = "<the exception's message could not be printed>"
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in cell_files]
     lines = traceback.format_list(frames)
     return {"type": type(error).__name__, "message": message[:2000], "traceback": "".join(lines)[-4000:]}
 

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from grader.evidence import GradientError, GradientErrors
 from grader.oracles.numeric import central_differences
 from grader.suites.agreement import Agreement, same_array, same_value
-from grader.suites.conv.cases import ConvCase, PadCase, conv_case, conv_cases, pad_cases
+from grader.suites.conv.cases import ConvCase, PadCase, conv_case, conv_cases, conv_output_shape, pad_cases
 from grader.suites.conv.oracles import ConvReference, ConvTorch
 from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, CheckFailed, Context, Oracles, Skipped,
                                      Suite, float32_only, int_of_array, numpy_only, transposed)
+from grader.suites.strategies import with_random_values
 
 
 suite = Suite(
@@ -257,6 +258,52 @@ def _stride_one_gradients(oracle, x, w, b, stride, pad, dout):
     return oracle.conv_gradients(x, w, b, 1, pad, spread)
 
 
+def _dx_assigned(oracle, x, w, b, stride, pad, dout):
+    """The gradients when dx is written with ``=`` instead of ``+=``, window by window in output order (summed over
+    the filters): where windows overlap (stride < kernel), a later window overwrites an earlier one's share."""
+    dx_pad = np.zeros(oracle.zero_pad(x, pad).shape, dtype=x.dtype)
+    _, _, hh, ww = w.shape
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            rows, cols = slice(i * stride, i * stride + hh), slice(j * stride, j * stride + ww)
+            dx_pad[:, :, rows, cols] = np.einsum("nf,fchw->nchw", dout[:, :, i, j], w)
+    height, width = x.shape[2:]
+    return _replace(oracle.conv_gradients(x, w, b, stride, pad, dout), 0,
+                    dx_pad[:, :, pad:pad + height, pad:pad + width])
+
+
+def _stride_one_forward(oracle, x, w, b, stride, pad, crop: bool = True):
+    """What a forward pass that ignores the stride computes: the stride-1 convolution, cut to the output's true size
+    when the code sizes the output with the stride (``crop``) but moves its windows by 1."""
+    out = oracle.conv_forward(x, w, b, 1, pad)
+    _, _, rows, cols = conv_output_shape(x, w, stride, pad)
+    return np.ascontiguousarray(out[:, :, :rows, :cols]) if crop else out
+
+
+def _square_only(oracle, x, w, b, stride, pad):
+    """What code that uses one kernel size for both sides does: right for a square kernel, and for the others numpy's
+    broadcasting error (a window of HH x HH times a kernel of HH x WW)."""
+    _, c, hh, ww = w.shape
+    if hh != ww:
+        raise ValueError(f"operands could not be broadcast together with shapes ({c},{hh},{hh}) ({c},{hh},{ww})")
+    return oracle.conv_forward(x, w, b, stride, pad)
+
+
+def square_kernels(case: ConvCase) -> list[ConvCase]:
+    """The twins of a case with a non-square kernel: the same sizes, but a square kernel of each of its sides (the
+    input grown where that kernel would not fit), all values random. Code that confuses HH and WW is right on them."""
+    (n, c, height, width), (f, _, hh, ww) = case.x.shape, case.w.shape
+    if hh == ww:
+        return []
+    twins = []
+    for side in (hh, ww):
+        x = np.zeros((n, c, max(height, side - 2 * case.pad), max(width, side - 2 * case.pad)), case.x.dtype)
+        w = np.zeros((f, c, side, side), case.w.dtype)
+        dout = np.zeros(conv_output_shape(x, w, case.stride, case.pad), case.dout.dtype)
+        twins.append(with_random_values(ConvCase(x, w, case.b, case.stride, case.pad, dout), side))
+    return twins
+
+
 def _replace(gradients: tuple, index: int, value: np.ndarray) -> tuple:
     return tuple(value if i == index else g for i, g in enumerate(gradients))
 
@@ -334,10 +381,30 @@ suite.mistake(
     "int() of an array", INT_OF_ARRAY_SENTENCE, suite.functions, raised=INT_OF_ARRAY,
     conv_output_size=lambda o, n, f, pad=0, stride=1: int_of_array(o.conv_output_size(n, f, pad, stride)))
 suite.mistake(
+    "forward ignores the stride", "Your output matches windows that move by 1 whatever the stride "
+    "(x[..., i:i + HH, j:j + WW]): output (i, j) covers the window that starts at row i*stride and column j*stride.",
+    ["conv_forward"], conv_forward=lambda o, x, w, b, s, p: _stride_one_forward(o, x, w, b, s, p))
+suite.mistake(
+    "output size ignores the stride", "Your output is the stride-1 convolution: with stride s it has "
+    "1 + (H + 2*pad - HH) // s rows and 1 + (W + 2*pad - WW) // s columns, and output (i, j) covers the window that "
+    "starts at row i*stride and column j*stride.", ["conv_forward"],
+    conv_forward=lambda o, x, w, b, s, p: _stride_one_forward(o, x, w, b, s, p, crop=False))
+suite.mistake(
+    "dx assigned, not added", "Your dx keeps only the last window's contribution where windows overlap "
+    "(stride < kernel size): accumulate with dx_pad[...] += w[f] * dout[n, f, i, j], not =, so that an input inside "
+    "several windows (and under several filters) gets the sum of their gradients.", ["conv_backward"],
+    conv_gradients=_dx_assigned)
+suite.mistake(
     "dw from the first image only", "Your dw only counts the first image: dw sums the contributions of every "
     "image in the batch.", ["conv_backward"],
     conv_gradients=lambda o, x, w, b, s, p, d: _replace(o.conv_gradients(x, w, b, s, p, d), 1,
                                                          o.conv_gradients(x[:1], w, b, s, p, d[:1])[1]))
+
+suite.mistake(
+    "square kernel assumed", "Your code works for square kernels but fails for this one (HH != WW): it uses one "
+    "kernel size for both sides. Take both from the weights, F, C, HH, WW = w.shape, and use HH for the rows and WW "
+    "for the columns, in the output size and in every window slice.", ["conv_forward", "conv_backward"],
+    twins=square_kernels, conv_forward=_square_only)
 
 
 def as_student(oracle: Any) -> dict[str, Any]:

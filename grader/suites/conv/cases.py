@@ -9,7 +9,7 @@ from typing import Mapping
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.suites.strategies import DTYPES, arrays, side
+from grader.suites.strategies import DTYPES, arrays, side, with_random_values
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ class ConvCase:
 
     def arrays(self) -> Mapping[str, np.ndarray]:
         return {"x": self.x, "w": self.w, "b": self.b, "dout": self.dout}
+
+    def resampled(self, seed: int) -> "ConvCase":
+        """The same convolution with other random values (see with_random_values)."""
+        return with_random_values(self, seed)
 
 
 def conv_output_shape(x: np.ndarray, w: np.ndarray, stride: int, pad: int) -> tuple[int, int, int, int]:
@@ -79,6 +83,9 @@ class PadCase:
 
     def arrays(self) -> Mapping[str, np.ndarray]:
         return {"x": self.x}
+
+    def resampled(self, seed: int) -> "PadCase":
+        return with_random_values(self, seed)
 
 
 @st.composite

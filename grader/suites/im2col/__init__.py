@@ -27,7 +27,7 @@ from grader.suites.conv import EDGE_CASES, FORWARD_INPUTS, WORKED_EXAMPLES
 from grader.suites.conv.cases import ConvCase, conv_cases, conv_output_shape
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, float32_only, numpy_only
 from grader.suites.im2col.oracles import Im2colReference, Im2colTorch
-from grader.suites.strategies import DTYPES, arrays, side
+from grader.suites.strategies import DTYPES, arrays, side, with_random_values
 
 SPEED_PROBES = Path(__file__).with_name("speed_probes.py")
 
@@ -56,6 +56,9 @@ class Im2colCase:
 
     def arrays(self) -> Mapping[str, np.ndarray]:
         return {"x": self.x}
+
+    def resampled(self, seed: int) -> "Im2colCase":
+        return with_random_values(self, seed)
 
 
 @st.composite

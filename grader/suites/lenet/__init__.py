@@ -29,7 +29,8 @@ from grader.sandbox.printable import printable
 from grader.suites.agreement import Agreement, same_array
 from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
 from grader.suites.lenet.layer_table import layer_table
-from grader.suites.lenet.model import MISTAKES, LeNet5Variant, load_parameters
+from grader.suites.lenet.model import (BUILT_FOR_32, MISTAKES, LeNet5Variant, described, load_parameters,
+                                       variants)
 from grader.suites.lenet.oracles import LenetReference, LenetTorch
 
 MAX_LAYER_ROWS = 50  # a student's network may have any number of layers; the report shows this many
@@ -69,8 +70,10 @@ DEFAULT = NetCase(10, 1, 2)
 configurations = st.builds(NetCase, st.integers(2, 20), st.integers(1, 4), st.integers(1, 3), st.integers(0, 100))
 
 
-def summary(ctx: Context, case: NetCase) -> dict[str, Any]:
-    return ctx.probe("lenet_summary", case.kwargs, case.x, label="LeNet5")
+def parameters(ctx: Context, case: NetCase) -> dict[str, Any]:
+    """The student's parameter count and shapes, from their network built but never run (a forward pass that fails
+    costs the checks that run it, not these)."""
+    return ctx.probe("lenet_parameters", case.kwargs, label="LeNet5")
 
 
 def expected_model(ctx: Context, case: NetCase) -> torch.nn.Module:
@@ -97,7 +100,7 @@ def layers_of(rows: Any) -> tuple[Layer, ...]:
 @suite.check("LeNet5() maps a batch of shape (N, 1, 28, 28) to logits of shape (N, 10)", points=1,
              functions=["LeNet5"], cases=st.sampled_from([NetCase(10, 1, n) for n in (1, 2, 5)]))
 def default_output_shape(ctx: Context, case: NetCase) -> None:
-    logits = summary(ctx, case)["logits"]
+    logits = ctx.probe("lenet_logits", case.kwargs, case.x, label="LeNet5")
     expected = np.zeros((case.batch, case.num_classes), dtype=np.float32)
     if getattr(logits, "shape", None) != expected.shape or type(logits) is not np.ndarray:
         ctx.expect_array("LeNet5's output", logits, expected, case)
@@ -111,14 +114,14 @@ def configured_output_shape(ctx: Context, case: NetCase) -> None:
 
 @suite.check("LeNet5() has 61,706 parameters", points=1, functions=["LeNet5"], cases=st.just(DEFAULT))
 def default_parameter_count(ctx: Context, case: NetCase) -> None:
-    got = summary(ctx, case)
+    got = parameters(ctx, case)
     model = expected_model(ctx, case)
     expected = sum(p.numel() for p in model.parameters())
     if got["parameters"] != expected:
-        rows = layer_table(model, torch.from_numpy(case.x))
+        yours = ctx.probe("lenet_layers", case.kwargs, case.x, label="LeNet5")
         raise CheckFailed(f"your LeNet5 has {got['parameters']:,} parameters; expected {expected:,}"
                           f"{hint(got['shapes'], case)} (compare your layers with the expected ones below)",
-                          [layer_tables(got["table"], rows)])
+                          [layer_tables(yours, layer_table(model, torch.from_numpy(case.x)))])
 
 
 @suite.check("LeNet5(num_classes, in_channels) has (25*in_channels + 1)*6 + 2,416 + 48,120 + 10,164 + "
@@ -130,7 +133,7 @@ def configured_parameter_count(ctx: Context, case: NetCase) -> None:
 @suite.check("LeNet5's parameters come in layer order: conv1, conv2, fc1, fc2, fc3, each weight then bias",
              points=1, functions=["LeNet5"], cases=st.sampled_from([DEFAULT, NetCase(7, 3, 1)]))
 def parameter_shapes(ctx: Context, case: NetCase) -> None:
-    got = summary(ctx, case)["shapes"]
+    got = parameters(ctx, case)["shapes"]
     expected = [tuple(p.shape) for p in expected_model(ctx, case).parameters()]
     if [tuple(s) for s in got] != expected:
         raise CheckFailed(f"your parameter shapes are {[tuple(s) for s in got]}; expected {expected}"
@@ -141,7 +144,7 @@ def parameter_shapes(ctx: Context, case: NetCase) -> None:
              points=3, functions=["LeNet5"], cases=st.sampled_from([NetCase(10, 1, 4, seed) for seed in (1, 2)]),
              examples=[NetCase(10, 1, 4, 0)])
 def same_function(ctx: Context, case: NetCase) -> None:
-    shapes = summary(ctx, case)["shapes"]
+    shapes = parameters(ctx, case)["shapes"]
     model = expected_model(ctx, case)
     if [tuple(s) for s in shapes] != [tuple(p.shape) for p in model.parameters()]:
         raise CheckFailed(f"the grader cannot load LeNet-5's weights into your network: your parameter shapes are "
@@ -150,8 +153,12 @@ def same_function(ctx: Context, case: NetCase) -> None:
     got = ctx.probe("lenet_with_weights", case.kwargs, weights, case.x, label="LeNet5")
     mismatch = compare.check_array("LeNet5's output", got, forward(model, case.x))
     if mismatch is not None:
-        raise CheckFailed(f"{mismatch.message}; {diagnose(ctx, weights, case, got)}",
-                          [mismatch.evidence] if mismatch.evidence else [])
+        cause = diagnose(ctx, weights, case, got)
+        raise CheckFailed(mismatch.message if cause else f"{mismatch.message}; {UNNAMED}",
+                          [mismatch.evidence] if mismatch.evidence else [], cause=cause)
+
+
+SPREAD = 1e-2  # logits that differ by less across a batch and the classes say nothing about a network
 
 
 def secret_weights(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray]:
@@ -163,7 +170,7 @@ def secret_weights(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray]:
             for module in model.modules():
                 if hasattr(module, "reset_parameters"):
                     module.reset_parameters()
-        if np.ptp(forward(model, x)) > 1e-2:
+        if np.ptp(forward(model, x)) > SPREAD:
             break
     return [p.detach().numpy().astype(np.float32) for p in model.parameters()]
 @suite.check("Gradients of a cross-entropy loss reach every parameter of LeNet5", points=1, functions=["LeNet5"],
@@ -178,6 +185,17 @@ def gradients_reach_every_parameter(ctx: Context, case: NetCase) -> None:
     if missing:
         raise CheckFailed(f"parameter tensors {missing} get no gradient: are they used in forward, "
                           "and is nothing detached (.detach(), .data, torch.no_grad()) on the way?")
+
+
+AS_SPECIFIED = ("LeNet-5 as specified has a ReLU after conv1, conv2, fc1 and fc2, 2x2 max pooling, and returns fc3's "
+                "logits: cross_entropy applies log_softmax itself")
+BUILT_FOR_32_NAME = "built for 32x32 input"
+BUILT_FOR_32_SENTENCE = (
+    "Your LeNet5 is built for 32x32 input, as the original LeNet-5 was: conv1 has no padding, so a 28x28 image reaches "
+    "fc1 as 16x4x4 = 256 features, not the 16x5x5 = 400 that fc1 takes. Give conv1 padding=2 "
+    "(nn.Conv2d(in_channels, 6, 5, padding=2)) so that it keeps 28x28.")
+suite.mistake(BUILT_FOR_32_NAME, BUILT_FOR_32_SENTENCE, ["LeNet5"],
+              raised=r"\(\d+x256 and 400x120\)|shape '\[-1, 400\]' is invalid for input of size \d+")
 
 
 def forward(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
@@ -199,25 +217,40 @@ def hint(shapes: list, case: NetCase) -> str:
 
 
 def diagnose(ctx: Context, weights: list[np.ndarray], case: NetCase, logits: np.ndarray) -> str:
-    """Name what the student's network computes instead: a known mistake under the same weights, or an output that
-    does not depend on the weights at all."""
-    for mistake, options in MISTAKES.items():
-        variant = LeNet5Variant(case.num_classes, case.in_channels, **options)
-        if not load_parameters(variant, weights) and compare.check_array("", logits, forward(variant, case.x)) is None:
-            return f"your network matches LeNet-5 with {mistake}"
+    """Name what the student's network computes instead: a known variant under the same weights (one whose logits
+    spread out: a ReLU output that is all zeros would match any network that returns zeros), or an output that does
+    not depend on the weights at all ('' when it is neither)."""
+    variant = LeNet5Variant(case.num_classes, case.in_channels)
+    load_parameters(variant, weights)
+    for design in variants():
+        variant.design = design
+        theirs = forward(variant, case.x)
+        if np.ptp(theirs) > SPREAD and compare.check_array("", logits, theirs) is None:
+            return variant_sentence(described(design))
     others = secret_weights(expected_model(ctx, case), case.x)
     again = ctx.probe("lenet_with_weights", case.kwargs, others, case.x, label="LeNet5")
     if compare.check_array("", again, logits) is None:
-        return ("your network's output stays the same when its parameters change: forward must compute with the "
-                "layers' weights (self.conv1(x), ...), not with fixed or copied values")
-    return "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"
+        return ("Your network's output stays the same when its parameters change: forward must compute with the "
+                "layers' weights (self.conv1(x), ...), not with fixed or copied values.")
+    return ""
+
+
+UNNAMED = "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"
+
+
+def variant_sentence(difference: str) -> str:
+    """What the feedback says of a network that computes LeNet-5 with ``difference`` (a variant's description)."""
+    return f"Your network matches LeNet-5 with {difference}. {AS_SPECIFIED}."
 
 
 def mutants() -> list[tuple[str, dict[str, Any], str, tuple[str, ...]]]:
     """The catalogue as submissions, for ``grader validate``: each network variant of lenet_model.MISTAKES as a
-    student's LeNet5 class, named by its mistake (a variant is a network, not an oracle with one function wrong)."""
-    return [(name, {"LeNet5": functools.partial(LeNet5Variant, **options)}, name, ("LeNet5",))
-            for name, options in MISTAKES.items()]
+    student's LeNet5 class, named by its mistake (a variant is a network, not an oracle with one function wrong),
+    and the network built for 32x32 input."""
+    networks = [(name, design, variant_sentence(name)) for name, design in MISTAKES.items()]
+    networks.append((BUILT_FOR_32_NAME, BUILT_FOR_32, BUILT_FOR_32_SENTENCE))
+    return [(name, {"LeNet5": functools.partial(LeNet5Variant, design=design)}, sentence, ("LeNet5",))
+            for name, design, sentence in networks]
 
 
 def _logits_agree(reference: Any, pytorch: Any, case: NetCase) -> None:

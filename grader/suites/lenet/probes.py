@@ -36,15 +36,21 @@ def logits(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     return out.detach().cpu().numpy()
 
 
-def lenet_summary(namespace: dict[str, Any], kwargs: dict[str, int], x: np.ndarray) -> dict[str, Any]:
-    """Parameter count and shapes (in order), the layer table, and the output for ``x``."""
+def lenet_parameters(namespace: dict[str, Any], kwargs: dict[str, int]) -> dict[str, Any]:
+    """Parameter count and shapes (in order), without a forward pass: a network whose forward fails still has them."""
     model = build(namespace, kwargs)
-    return {
-        "parameters": int(sum(p.numel() for p in model.parameters())),
-        "shapes": [tuple(int(d) for d in p.shape) for p in model.parameters()],
-        "table": layers.layer_table(model, torch.from_numpy(x)),
-        "logits": logits(model, x),
-    }
+    return {"parameters": int(sum(p.numel() for p in model.parameters())),
+            "shapes": [tuple(int(d) for d in p.shape) for p in model.parameters()]}
+
+
+def lenet_layers(namespace: dict[str, Any], kwargs: dict[str, int], x: np.ndarray) -> list[dict[str, Any]]:
+    """The layer table for ``x``, up to the layer where the forward pass fails, if it does."""
+    return layers.layer_table(build(namespace, kwargs), torch.from_numpy(x))
+
+
+def lenet_logits(namespace: dict[str, Any], kwargs: dict[str, int], x: np.ndarray) -> np.ndarray:
+    """The output for ``x`` of the student's LeNet5(**kwargs), seeded."""
+    return logits(build(namespace, kwargs), x)
 
 
 def lenet_with_weights(namespace: dict[str, Any], kwargs: dict[str, int], weights: list[np.ndarray],

@@ -19,6 +19,7 @@ from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, Contex
                                      int_of_array, numpy_only, transposed)
 from grader.suites.pool.cases import PoolCase, pool_case, pool_cases, pool_output_shape
 from grader.suites.pool.oracles import PoolReference, PoolTorch
+from grader.suites.strategies import with_random_values
 
 
 suite = Suite(
@@ -180,6 +181,29 @@ def _assigned(x: np.ndarray, ph: int, pw: int, stride: int, dout: np.ndarray, wh
     return dx
 
 
+def _square_window(pool, x: np.ndarray, ph: int, pw: int, stride: int) -> np.ndarray:
+    """What code that uses pool_height for both sides computes: ph x ph windows and W' = 1 + (W - ph) // stride
+    (numpy's error for a negative size when ph > W)."""
+    if ph > x.shape[3]:
+        raise ValueError("negative dimensions are not allowed")
+    return pool(x, ph, ph, stride)
+
+
+def square_windows(case: PoolCase) -> list[PoolCase]:
+    """The twins of a case with a non-square window: the same sizes, but a square window of each of its sides (the
+    input grown where that window would not fit), all values random (distinct). Code that confuses pool_height and
+    pool_width is right on them."""
+    (n, c, height, width), (ph, pw) = case.x.shape, (case.pool_height, case.pool_width)
+    if ph == pw:
+        return []
+    twins = []
+    for side in (ph, pw):
+        x = np.zeros((n, c, max(height, side), max(width, side)), case.x.dtype)
+        dout = np.zeros(pool_output_shape(x, side, side, case.stride), case.dout.dtype)
+        twins.append(with_random_values(PoolCase(x, side, side, case.stride, dout), side, distinct=True))
+    return twins
+
+
 def _square(out: np.ndarray) -> np.ndarray:
     """What ``out.reshape(N, C, H', H')`` does: right for square outputs, ValueError for the rest."""
     return out.reshape(*out.shape[:3], out.shape[2])
@@ -242,6 +266,13 @@ suite.mistake(
 suite.mistake(
     "int() of an array", INT_OF_ARRAY_SENTENCE, suite.functions, raised=INT_OF_ARRAY,
     max_pool_gradient=lambda o, x, ph, pw, s, d: o.max_pool_gradient(x, ph, pw, s, d) * int_of_array(1))
+suite.mistake(
+    "square window assumed", "Your code works for square windows but fails for this one (pool_height != "
+    "pool_width): it uses one size for both sides. Use pool_height for the rows and pool_width for the columns, in "
+    "the output size (W' = 1 + (W - pool_width) // stride) and in every window slice.", suite.functions,
+    twins=square_windows,
+    max_pool_forward=lambda o, x, ph, pw, s: _square_window(o.max_pool_forward, x, ph, pw, s),
+    avg_pool_forward=lambda o, x, ph, pw, s: _square_window(o.avg_pool_forward, x, ph, pw, s))
 
 
 def as_student(oracle: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Mapping
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.suites.strategies import DTYPES, arrays, side
+from grader.suites.strategies import DTYPES, arrays, side, with_random_values
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,10 @@ class PoolCase:
 
     def arrays(self) -> Mapping[str, np.ndarray]:
         return {"x": self.x, "dout": self.dout}
+
+    def resampled(self, seed: int) -> "PoolCase":
+        """The same pooling with other random values, distinct (one maximum per window; see with_random_values)."""
+        return with_random_values(self, seed, distinct=True)
 
 
 def pool_output_shape(x: np.ndarray, ph: int, pw: int, stride: int) -> tuple[int, int, int, int]:

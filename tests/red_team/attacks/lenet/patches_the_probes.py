@@ -20,11 +20,10 @@ def _model(kwargs, seed=0):
     return spec.LeNet5Variant(**kwargs)
 
 
-def _summary(namespace, kwargs, x):
+def _parameters(namespace, kwargs):
     model = _model(kwargs)
     return {"parameters": int(sum(p.numel() for p in model.parameters())),
-            "shapes": [tuple(int(d) for d in p.shape) for p in model.parameters()],
-            "table": spec.layer_table(model, torch.from_numpy(x)), "logits": probes.logits(model, x)}
+            "shapes": [tuple(int(d) for d in p.shape) for p in model.parameters()]}
 
 
 def _export(namespace, kwargs, seed, x):
@@ -33,6 +32,9 @@ def _export(namespace, kwargs, seed, x):
             "logits": probes.logits(model, x).astype(np.float32)}
 
 
-probes.lenet_summary = _summary
+probes.lenet_parameters = _parameters
+probes.lenet_layers = lambda namespace, kwargs, x: sys.modules["_grader_layer_table"].layer_table(_model(kwargs),
+                                                                                                 torch.from_numpy(x))
+probes.lenet_logits = lambda namespace, kwargs, x: probes.logits(_model(kwargs), x)
 probes.lenet_export = _export
 probes.lenet_gradients = lambda namespace, kwargs, x, y: [True] * len(list(_model(kwargs).parameters()))
