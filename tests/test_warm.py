@@ -369,9 +369,11 @@ def test_installs_that_differ_in_python_code_or_course_have_daemons_of_their_own
 def test_the_codec_rebuilds_only_the_graders_own_dataclasses() -> None:
     value = (Settings("thorough", seed=3, data_dir=Path("/data")), {"a": [1.5, float("inf")], 2: (None, True)})
     assert decode(encode(value)) == value
-    for name in ("subprocess:Popen", "os:system", "grader.warm.client:Unavailable"):
+    for name in ("subprocess:Popen", "os:system", "grader.warm.client:Unavailable", "signal:Signals"):
         with pytest.raises(ValueError):
             decode({"dataclass": name, "fields": {}})
+        with pytest.raises(ValueError):
+            decode({"enum": name, "value": 9})
     with pytest.raises(TypeError):
         encode(object())
 

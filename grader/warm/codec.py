@@ -2,17 +2,18 @@
 cold run holds: the same types (a tuple stays a tuple, a numpy scalar a numpy scalar), the same floats (JSON keeps
 a float's shortest repr, which reads back to the same bits), the same order.
 
-Every JSON object written is tagged with what it stands for; a dataclass is named by module and class and read
-back only when it is a dataclass of the grader's own (``grader.*``), never anything else. Both ends are the same
+Every JSON object written is tagged with what it stands for; a dataclass or an enumeration is named by module and
+class and read back only when it is one of the grader's own (``grader.*``), never anything else. Both ends are the same
 user's processes of one install (the socket checks that), and nothing here runs code it is handed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import importlib
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Callable
 
 
 class Unencodable(TypeError):
@@ -32,10 +33,15 @@ def encode(value: Any) -> Any:
     if isinstance(value, PurePath):
         return {"path": str(value)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        kind = type(value)
-        return {"dataclass": f"{kind.__module__}:{kind.__qualname__}",
+        return {"dataclass": name_of(type(value)),
                 "fields": {field.name: encode(getattr(value, field.name)) for field in dataclasses.fields(value)}}
+    if isinstance(value, enum.Enum):
+        return {"enum": name_of(type(value)), "value": encode(value.value)}
     return encode_numpy(value)
+
+
+def name_of(kind: type) -> str:
+    return f"{kind.__module__}:{kind.__qualname__}"
 
 
 def encode_numpy(value: Any) -> Any:
@@ -64,7 +70,10 @@ def decode(data: Any) -> Any:
     if "path" in data:
         return Path(data["path"])
     if "dataclass" in data:
-        return grader_dataclass(data["dataclass"])(**{name: decode(item) for name, item in data["fields"].items()})
+        kind = graders_own(data["dataclass"], dataclasses.is_dataclass)
+        return kind(**{name: decode(item) for name, item in data["fields"].items()})
+    if "enum" in data:
+        return graders_own(data["enum"], lambda kind: issubclass(kind, enum.Enum))(decode(data["value"]))
     import numpy as np
 
     if "numpy" in data:
@@ -74,12 +83,13 @@ def decode(data: Any) -> Any:
     raise ValueError(f"not an encoded value: {str(data)[:80]}")
 
 
-def grader_dataclass(name: str) -> type:
-    """The grader's dataclass called ``module:qualname``; ValueError for anything else."""
+def graders_own(name: str, is_kind: Callable[[type], bool]) -> type:
+    """The grader's own class called ``module:qualname``, if ``is_kind`` says it is of the kind expected;
+    ValueError for anything else."""
     module, _, qualname = name.partition(":")
     if not module.startswith("grader.") or "." in qualname:
         raise ValueError(f"{name} is not one of the grader's types")
     kind = getattr(importlib.import_module(module), qualname, None)
-    if not (isinstance(kind, type) and dataclasses.is_dataclass(kind)):
-        raise ValueError(f"{name} is not one of the grader's dataclasses")
+    if not (isinstance(kind, type) and is_kind(kind)):
+        raise ValueError(f"{name} is not one of the grader's types of that kind")
     return kind
