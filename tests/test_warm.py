@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -298,7 +297,7 @@ def test_a_course_daemon_says_usage_errors_restarts_when_a_file_changes_and_is_r
 
 
 def test_a_hung_daemon_is_stopped_and_the_check_grades_cold(
-        warm: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+        warm: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     folder = Path(tempfile.mkdtemp(prefix="grader-hung-"))
     monkeypatch.setenv("GRADER_DAEMON_DIR", str(folder))
     monkeypatch.setattr(client, "SILENCE_SECONDS", 1.0)
@@ -366,7 +365,7 @@ def test_installs_that_differ_in_python_code_or_course_have_daemons_of_their_own
     assert here.key == Install.this_one().key
 
 
-def test_the_codec_rebuilds_only_the_graders_own_dataclasses() -> None:
+def test_the_codec_rebuilds_only_the_graders_own_dataclasses_and_enumerations() -> None:
     value = (Settings("thorough", seed=3, data_dir=Path("/data")), {"a": [1.5, float("inf")], 2: (None, True)})
     assert decode(encode(value)) == value
     for name in ("subprocess:Popen", "os:system", "grader.warm.client:Unavailable", "signal:Signals"):
