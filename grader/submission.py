@@ -11,9 +11,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-from nbformat.reader import reads as read_notebook_json
+if TYPE_CHECKING:  # imported where a notebook is read: a .py submission and the command line's start do without
+    import nbformat
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
@@ -226,6 +227,9 @@ def _describe(exc: Exception) -> str:
 
 def _read_notebook(data: bytes, name: str) -> nbformat.NotebookNode:
     """Parse a notebook as nbformat 4 without rejecting schema problems that do not stop reading it."""
+    import nbformat
+    from nbformat.reader import reads as read_notebook_json
+
     values = data.count(b",") + data.count(b"[") + data.count(b"{")
     if values > MAX_NOTEBOOK_VALUES:
         raise SubmissionError(

@@ -40,6 +40,10 @@ def verdicts(results: dict) -> dict[str, str]:
     return {test["extra_data"]["check"]: test["extra_data"]["status"] for test in results["tests"]
             if test["extra_data"]["status"] != "passed"}
 
+# Every test grades cold, in its own process or the ones it starts, unless it switches the warm grader on in a folder
+# of its own and stops the daemon at teardown (tests/test_warm.py): no test leaves a daemon behind.
+os.environ["GRADER_NO_DAEMON"] = "1"
+
 
 def solution_passages(root: Path = ROOT, length: int = 3) -> set[str]:
     """The solutions' own text: every run of ``length`` consecutive lines of every reference solution block

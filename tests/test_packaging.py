@@ -59,7 +59,7 @@ def run(python: Path, *args: str, cwd: Path, path: Path | None = None,
     """Run a program of the fresh environment (``-m module``, a script, or ``bin/NAME`` beside ``python``) from
     ``cwd``, far from this repository; ``path`` goes on PYTHONPATH, ``proxy`` is the one for https."""
     program = [str(python.parent / args[0][4:]), *args[1:]] if args[0].startswith("bin/") else [str(python), *args]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "GRADER_NO_DAEMON": "1"}
     env |= {"PYTHONPATH": str(path)} if path else {}
     env |= {"https_proxy": proxy} if proxy else {}
     return subprocess.run(program, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)

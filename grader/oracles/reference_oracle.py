@@ -18,4 +18,5 @@ class ReferenceOracle:
     name = "reference"
 
     def __init__(self, module: ModuleType | None = None) -> None:
+        super().__init__()  # the PyTorch oracle's own start (it fetches torch for the gradients)
         self.module = module

@@ -6,13 +6,11 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-import torch
-import torch.nn.functional as F
-from torch.utils.flop_counter import FlopCounterMode
-
+from grader.oracles.lazy_torch import F, LazyModule, torch
 from grader.oracles.reference_oracle import ReferenceOracle
 from grader.oracles.torch_oracle import TorchOracle
 
+flop_counter = LazyModule("torch.utils.flop_counter")
 Layer = tuple  # ('conv', out_channels, kernel, stride, pad), ('maxpool', size, stride), ('linear', out), ...
 Shape = tuple[int, ...]
 
@@ -48,7 +46,7 @@ class ParamsTorch(TorchOracle):
             raise ValueError(f"layer {layer} is not a convolution")
         module = _module(input_shape, layer)
         self.layer_output_shape(input_shape, layer)  # a ValueError when it does not fit
-        with FlopCounterMode(display=False) as counter:
+        with flop_counter.FlopCounterMode(display=False) as counter:
             module(torch.zeros((1, *input_shape), device="meta"))
         return int(counter.get_total_flops()) // 2
 
@@ -130,6 +128,8 @@ def _module(input_shape: Shape, layer: Layer) -> torch.nn.Module:
 
 class ParamsReference(ReferenceOracle, ParamsTorch):
     """reference/params.py: all of its arithmetic."""
+
+    uses_torch = False  # every method is the reference's: an instructor's params check never imports torch
 
     def conv2d_param_count(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                            bias: bool = True) -> int:
