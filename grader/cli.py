@@ -539,9 +539,9 @@ def command_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error("--seed with the official profile: each submission's seed is drawn from the course secret and "
                      "its content; to replay one grade, run `grader check ASSIGNMENT PATH --profile official --seed N` "
                      "with the seed in its record.json, or give --profile thorough for one public seed")
-    secret = secret_or_usage_error(parser) if settings.official else None
     if problem := unusable(args.assignment, settings):
         parser.error(problem)
+    secret = secret_or_usage_error(parser) if settings.official else None
     if (args.executor == "dask") != bool(args.scheduler):
         parser.error("--executor dask and --scheduler ADDRESS go together")
     try:
