@@ -440,13 +440,14 @@ def load_request(cells: tuple[SourceCell, ...]) -> tuple[dict[str, Any], list[by
     return {"op": "load", "cells": wire.encode(np.frombuffer(text.encode(), dtype=np.uint8), blobs)}, blobs
 
 
-PROCESS_STARTERS = ("fork", "subprocess", "multiprocessing", "Popen", "spawn", "system(")  # in a traceback
+PROCESS_STARTERS = ("fork", "subprocess", "multiprocessing", "Popen", "spawn", "system(")  # in the frames
 
 
 def error_from_reply(function: str, error: Mapping[str, str], limits: Limits) -> StudentCodeError:
     """Turn the child's description of an exception into the sentence the student reads."""
     kind, message = printable(str(error.get("type", "Exception"))), printable(str(error.get("message", "")))
     trace = printable(str(error.get("traceback", "")))
+    places = str(error.get("places", "")) + trace  # every frame's file and function, then the student's lines
     if kind == "Missing":
         return StudentCodeError("missing", f"{function} is not defined in your submission")
     if kind == "MemoryError":
@@ -455,10 +456,10 @@ def error_from_reply(function: str, error: Mapping[str, str], limits: Limits) ->
     if kind == "SystemExit":
         return StudentCodeError("exception", f"{function} called sys.exit({message}); return a value instead")
     text = f"{function} raised {kind}: {message}" if message else f"{function} raised {kind}"
-    if "DataLoader worker" in message or (kind == "PermissionError" and "dataloader" in trace.lower()):
+    if "DataLoader worker" in message or (kind == "PermissionError" and "dataloader" in places.lower()):
         text = (f"{function} started DataLoader worker processes, which cannot run in the grader's sandbox: use "
                 f"num_workers=0 (the default). {text}")
-    elif kind == "PermissionError" and any(way in trace for way in PROCESS_STARTERS):
+    elif kind == "PermissionError" and any(way in places for way in PROCESS_STARTERS):
         text = (f"{function} tried to start a process, which the grader's sandbox refuses: compute in this one "
                 f"(threads are allowed). {text}")
     return StudentCodeError("exception", text, trace)

@@ -203,14 +203,16 @@ def digests(values: list[Any]) -> list[str]:
 
 def describe_error(error: BaseException, cell_files: Collection[str] = ()) -> dict[str, str]:
     """Type, message and the student's part of the traceback, as plain text: the frames of their cells only (the
-    grader's probes and the libraries between, torch's modules, numpy's, are left out), with each line's source."""
+    grader's probes and the libraries between, torch's modules, numpy's, are left out), with each line's source;
+    and where every frame ran (file and function), so the grader can tell a refused process start from the rest."""
     try:
         message = str(error)
     except Exception:  # noqa: BLE001 - a student's exception may fail to print
         message = "<the exception's message could not be printed>"
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in cell_files]
-    lines = traceback.format_list(frames)
-    return {"type": type(error).__name__, "message": message[:2000], "traceback": "".join(lines)[-4000:]}
+    every_frame = traceback.extract_tb(error.__traceback__)
+    lines = traceback.format_list([f for f in every_frame if f.filename in cell_files])
+    return {"type": type(error).__name__, "message": message[:2000], "traceback": "".join(lines)[-4000:],
+            "places": " ".join(f"{f.filename}:{f.name}" for f in every_frame)[-2000:]}
 
 
 def flush_output() -> None:
