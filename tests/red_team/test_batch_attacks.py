@@ -82,8 +82,8 @@ def test_a_batch_keeps_each_students_grade_whatever_the_others_submit(tmp_path: 
     run_batch("params", submissions, out, settings=Settings("quick"), executor=InlineExecutor(), stream=open(os.devnull, "w"))
     assert tree_state(submissions) == before, "a submission changed another one"
     assert gradebook(out) == {
-        "alice": ("12", "14", "graded"), "mallory": ("9", "14", "graded"), "nina": ("14", "14", "graded"),
-        "eve": ("0", "14", "student_error"), "frank": ("0", "14", "student_error"), "zed": ("0", "14", "student_error")}
+        "alice": ("12", "14", "failed"), "mallory": ("9", "14", "failed"), "nina": ("14", "14", "passed"),
+        "eve": ("0", "14", "did not load"), "frank": ("0", "14", "did not load"), "zed": ("0", "14", "did not load")}
     for student, score in {"alice": 12, "mallory": 9, "nina": 14}.items():
         results = json.loads((out / student / "results.json").read_text())
         assert results["score"] == score and len(results["tests"]) == len(get_suite("params").checks) == 11
