@@ -7,7 +7,11 @@ PYTHON ?= python3
 OUT ?= out
 BIN := $(VENV)/bin
 
-.PHONY: demo test release validate clean
+# The suite runs on every core (pytest-xdist); tests that share a machine-wide thing carry one xdist_group, which
+# --dist loadgroup keeps on one worker. test-fast leaves out the tests marked slow: the edit loop's tier.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
+
+.PHONY: demo test test-fast release validate clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +30,10 @@ demo: $(VENV)/.installed
 	@echo "One student, in the terminal: $(BIN)/grader check conv examples/submissions/conv/bob.ipynb"
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+test-fast: $(VENV)/.installed
+	$(PYTEST) -m "not slow"
 
 release: $(VENV)/.installed
 	$(BIN)/grader release
