@@ -10,7 +10,11 @@ LeNet-5 under the same weights: a network that ignores its parameters, or is
 another network, cannot pass. In the official grade the weights are drawn from
 its seed, which no one knows in advance, and the logits are the grader's own
 LeNet-5's; the quick and thorough profiles use published weights, whose logits
-the student release carries as data (see oracles.py).
+the student release carries as data (see oracles.py). What the child reports of
+the network (parameter count and shapes, output shape, gradients) a submission
+can forge, so those checks pass only once the grader has confirmed, the same
+way, what the network computes: LeNet-5, a known variant or a known layout
+(``confirmed``).
 """
 
 from __future__ import annotations
