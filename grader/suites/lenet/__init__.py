@@ -84,8 +84,10 @@ def parameters(ctx: Context, case: NetCase) -> dict[str, Any]:
 
 
 def expected(ctx: Context, case: NetCase) -> dict[str, Any]:
-    """LeNet-5's parameter count, parameter shapes (in order) and layer table in the case's configuration."""
-    return ctx.oracle.facts(case.num_classes, case.in_channels)
+    """LeNet-5's parameter count, parameter shapes (in order) and layer table in the case's configuration (built
+    once per configuration: the checks and the confirmation of each ask again)."""
+    return ctx.remember(f"lenet facts {case.num_classes},{case.in_channels}",
+                        lambda: ctx.oracle.facts(case.num_classes, case.in_channels))
 
 
 def expected_shapes(ctx: Context, case: NetCase) -> list[tuple[int, ...]]:
