@@ -16,6 +16,7 @@ from grader.reports.terminal import render
 from grader.runner import grade, grade_submission
 from grader.settings import Settings
 from grader.submission import load_submission
+from grader.suites.lenet.oracles import published_logits
 from red_team.attacking import ATTACKS, ROOT, World, build, output
 
 STUB = ROOT / "assignments" / "lenet" / "lenet.py"
@@ -47,6 +48,19 @@ def test_probes_forging_lenet5s_facts_score_no_more_than_the_stub(profile: str) 
     stub = grade("lenet", STUB, Settings(profile))
     assert report.max_score == stub.max_score and report.score <= stub.score == 0, \
         [(r.name, r.status, r.message) for r in report.results if r.score]
+
+
+def test_logits_replayed_from_the_student_release_earn_nothing_in_the_official_grade(tmp_path: Path) -> None:
+    """The forgeries above, and the logits under the grader's weights answered from the table of LeNet-5's logits the
+    student release records. Under the quick profile the table answers (its weights are the published ones), so the
+    replay is real; the official grade draws its weights from its seed, and the replay scores no more than a stub."""
+    recorded = {key: logits.tolist() for key, logits in published_logits().items() if " " not in key}
+    path = build(tmp_path / "sub", "lenet", "replays_published_logits.py", {"recorded": recorded}, base=None)
+    local = grade("lenet", path, Settings("quick"))
+    assert "REPLAYED" in output(local) and next(r for r in local.results if r.name == "same_function").passed
+    official, stub = (grade("lenet", graded, Settings("official", seed=8_675_309)) for graded in (path, STUB))
+    assert "FORGED lenet_with_weights" in output(official) and "REPLAYED" not in output(official)
+    assert official.score <= stub.score == 0, [(r.name, r.status, r.message) for r in official.results if r.score]
 
 
 @pytest.mark.slow
