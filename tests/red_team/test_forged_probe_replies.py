@@ -50,6 +50,7 @@ def test_probes_forging_lenet5s_facts_score_no_more_than_the_stub(profile: str) 
         [(r.name, r.status, r.message) for r in report.results if r.score]
 
 
+@pytest.mark.slow
 def test_logits_replayed_from_the_student_release_earn_nothing_in_the_official_grade(tmp_path: Path) -> None:
     """The forgeries above, and the logits under the grader's weights answered from the table of LeNet-5's logits the
     student release records. Under the quick profile the table answers (its weights are the published ones), so the
