@@ -207,8 +207,8 @@ def gradients_reach_every_parameter(ctx: Context, case: NetCase) -> None:
 def confirmed(ctx: Context, case: NetCase) -> None:
     """Let a check pass on what the child reports of the student's network (parameter count and shapes, output shape,
     gradients: a submission can forge those replies) only once the grader has seen that network compute, with
-    weights the grader drew, logits the grader computes itself: LeNet-5's or a known variant's. Otherwise this
-    input is skipped, so the check is not graded, and says why."""
+    weights the grader drew, logits the grader computes itself: LeNet-5's, a known variant's or a known layout's.
+    Otherwise this input is skipped, so the check is not graded, and says why."""
     why = ctx.remember(f"lenet unconfirmed {case.num_classes},{case.in_channels}", lambda: unconfirmed(ctx, case))
     if why:
         ctx.skipped.append(why)
