@@ -7,9 +7,11 @@ PYTHON ?= python3
 OUT ?= out
 BIN := $(VENV)/bin
 
-# The suite runs on every core (pytest-xdist); tests that share a machine-wide thing carry one xdist_group, which
-# --dist loadgroup keeps on one worker. test-fast leaves out the tests marked slow: the edit loop's tier.
-PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
+# The suite runs on every core (pytest-xdist), each test file on one worker (--dist loadfile), so that what a module
+# builds once (a venv, a wheel, a warm daemon) is built once. (--dist loadgroup's xdist_group marks do not reach the
+# scheduler under pytest 9.2: xdist 3.8 renames items through a field pytest no longer reads.) test-fast leaves out
+# the tests marked slow: the edit loop's tier.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
 .PHONY: demo test test-fast release validate clean
 

@@ -52,19 +52,6 @@ def verdicts(results: dict) -> dict[str, str]:
 os.environ["GRADER_NO_DAEMON"] = "1"
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup, as `make test` runs it)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each module that builds something once (a module- or session-scoped fixture of its own: a venv, a wheel,
-    a graded class, trained weights, a warm daemon) on one xdist worker, so that it is built once, not once a worker."""
-    for item in items:
-        fixtures = getattr(item, "_fixtureinfo", None)
-        if fixtures is None or item.get_closest_marker("xdist_group") is not None:
-            continue
-        if any(definition.scope in ("module", "package", "session") and definition.func.__module__ == item.module.__name__
-               for definitions in fixtures.name2fixturedefs.values() for definition in definitions):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-
-
 def solution_passages(root: Path = ROOT, length: int = 3) -> set[str]:
     """The solutions' own text: every run of ``length`` consecutive lines of every reference solution block
     (stripped, blank lines dropped). One line may be anyone's (``return torch.nn.Identity()``); three in a row

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 AGAIN_AS_NOBODY = ["tests/test_strict_sandbox.py", "tests/test_sandbox.py", "tests/red_team"]
 # The rerun is the suite's longest test: it spreads over every core as `make test` does (its tests are xdist-safe).
-ACROSS_CORES = ["-n", "auto", "--dist", "loadgroup"]
+ACROSS_CORES = ["-n", "auto", "--dist", "loadfile"]
 
 
 @pytest.mark.slow
