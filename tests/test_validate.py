@@ -49,6 +49,7 @@ def test_validate_passes_on_params_and_prints_each_property(capsys) -> None:
     assert out.splitlines()[-1].startswith("validate passed (6 ok, 0 failed, 0 skipped, in ")
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_a_reference_without_its_bias_fails_naming_conv_the_reference_and_the_check(tmp_path: Path,
                                                                                    capsys) -> None:
     root = course_copy(tmp_path)
