@@ -5,10 +5,13 @@ Goals (issue 24): at least 60 % of the wrong functions repaired, a median search
 repair: each repair is graded again in a fresh sandbox with the thorough profile and a seed neither the search nor
 its verification used, and must pass every check of its function. The peer measured in the same run is the time
 the function's own checks took on the student's code (a search grades tens of candidates with those checks), so
-``x checks`` reads the same on a loaded machine and a quiet one. Entries marked ``slow`` (fit: each candidate
-trains LeNet-5) run only with --train. Last, what it costs to put a candidate in a child: in the search's one
+``x checks`` reads the same on a loaded machine and a quiet one. Entries marked ``slow`` (fit: grading it, and
+regrading its repair, train LeNet-5 on the check's own plan; the search itself screens on a slice and verifies on
+a short plan, grader/repair/training.py) run only with --train; the figures are printed for all entries run and
+for fit alone. Last, what it costs to put a candidate in a child: in the search's one
 live child, and in a fresh child each (the peer).
 Run: .venv/bin/python bench/repair_bench.py [--budget SECONDS] [--train] [--only NAME]
+     (the fit entries alone: --train --only train/fit)
 """
 
 from __future__ import annotations
@@ -107,26 +110,35 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def report(outcomes: list[Outcome], skipped: int, budget: float, load: tuple[float, ...]) -> None:
+    """The figures for every entry run, then for the training loops (fit) alone when they ran among others."""
+    fits = [o for o in outcomes if o.entry["function"] == "fit"]
+    for title, group in [("all", outcomes)] + ([("fit", fits)] if fits and len(fits) < len(outcomes) else []):
+        summary(title, group, budget)
+    false = [o for o in outcomes if o.found.repair is not None and not o.holds]
+    print(f"false repairs (regraded: thorough profile, seed {INDEPENDENT_SEED}; fit on the train check's own plan): "
+          f"{len(false)} (goal 0)" + "".join(f"\n  FALSE: {o.entry['file']}" for o in false))
+    if skipped:
+        print(f"not run: {skipped} slow entries (fit: grading it and regrading its repair train LeNet-5 on the "
+              "check's plan, a minute or two each); run with --train")
+    print(f"load average before and after: {load[0]:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+
+
+def summary(title: str, outcomes: list[Outcome], budget: float) -> None:
+    """Repaired / wrong, search time (seconds, and in units of the function's own checks) and candidates tried."""
     repaired = [o for o in outcomes if o.found.repair is not None]
     times = [o.found.seconds for o in outcomes]
     ratios = [o.found.seconds / o.checks_seconds for o in outcomes if o.checks_seconds > 0]
     outside = [o for o in outcomes if not o.entry["rules"]]
-    false = [o for o in repaired if not o.holds]
-    print(f"\nrepaired / wrong: {len(repaired)} / {len(outcomes)} ({100 * len(repaired) / len(outcomes):.0f} %; goal "
-          f">= 60 %); the expected repair: {sum(o.as_expected for o in repaired)}; outside the error model: "
+    print(f"\n{title}: repaired / wrong: {len(repaired)} / {len(outcomes)} ({100 * len(repaired) / len(outcomes):.0f} "
+          f"%; goal >= 60 %); the expected repair: {sum(o.as_expected for o in repaired)}; outside the error model: "
           f"{len(outside)}, of which repaired {sum(o.found.repair is not None for o in outside)}")
-    print(f"search time: median {statistics.median(times):.2f} s (goal <= 5 s), 95th percentile "
+    print(f"{title}: search time: median {statistics.median(times):.2f} s (goal <= 5 s), 95th percentile "
           f"{percentile(times, 0.95):.2f} s, budget {budget:g} s; in units of the function's own checks on the "
           f"student's code: median {statistics.median(ratios):.1f}x, 95th percentile {percentile(ratios, 0.95):.1f}x")
     candidates = [o.found.candidates for o in outcomes]
-    print(f"candidates tried: median {statistics.median(candidates):g}, 95th percentile "
+    print(f"{title}: candidates tried: median {statistics.median(candidates):g}, 95th percentile "
           f"{percentile(candidates, 0.95):g}, total {sum(candidates)}; passed the checks but failed the search's "
           f"fresh inputs (never reported): {sum(o.found.failed_fresh_inputs for o in outcomes)}")
-    print(f"false repairs (regraded: thorough profile, seed {INDEPENDENT_SEED}): {len(false)} (goal 0)"
-          + "".join(f"\n  FALSE: {o.entry['file']}" for o in false))
-    if skipped:
-        print(f"not run: {skipped} slow entries (fit: each candidate trains LeNet-5); run with --train")
-    print(f"load average before and after: {load[0]:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
 
 def main() -> None:
@@ -150,7 +162,7 @@ def main() -> None:
         rules = ", ".join(found.repair.rules) if found.repair else ""
         print(f"{entry['file'] + ' ' + entry['function']:<52} {entry['miss']:<24} {result:<9} {found.seconds:>6.2f} "
               f"{ratio:>8.1f} {found.candidates:>6}  {rules}", flush=True)
-    report(outcomes, len([e for e in entries if e.get("slow")]) if not args.train else 0, args.budget, load)
+    report(outcomes, len([e for e in entries if e.get("slow") and e not in chosen]), args.budget, load)
     reused, fresh = child_cost()
     print(f"a candidate into a child and one call: {1000 * reused:.1f} ms in the search's live child, "
           f"{1000 * fresh:.1f} ms in a fresh child each ({fresh / reused:.0f}x)")

@@ -19,6 +19,7 @@ from grader.batch.job import INSTRUCTOR_NAME
 from grader.batch.run import run_batch
 from grader.oracles import oracle_for
 from grader.repair import search as searching
+from grader.repair import trial
 from grader.repair.rewrites import rewrites
 from grader.repair.source import find_definition
 from grader.repair.array_rules import RULES
@@ -115,7 +116,7 @@ def test_a_candidate_that_fails_fresh_inputs_is_never_reported(dave, monkeypatch
     only_the_repair = lambda definition, rules: [r for r in rewrites(definition, rules)  # noqa: E731
                                                  if r.rule == "average not divided"]
     monkeypatch.setattr(searching, "rewrites", only_the_repair)
-    monkeypatch.setattr(searching, "verified", lambda *args: None)
+    monkeypatch.setattr(trial, "verified", lambda *args: None)
     suite = get_suite("pool")
     found = searching.search(suite, load_submission(DAVE, "pool"), "avg_pool_backward", dave.results,
                              oracle_for(suite, "auto"), HINTED, 60)
