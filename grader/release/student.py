@@ -20,6 +20,7 @@ from grader.gradescope import TORCH, TORCH_CPU_INDEX
 from grader.release import expected_files
 from grader.release.cells import ReleaseError
 from grader.reports.html import TEMPLATES
+from grader.status import Status
 from grader.suites import ASSIGNMENTS, get_suite
 
 PACKAGES = re.compile(r'^include = \["grader\*", "reference\*"\]$', re.MULTILINE)
@@ -60,14 +61,15 @@ def student_pyproject(instructor: str) -> str:
 
 
 def student_readme(root: Path) -> str:
-    """The student README: install, check, and each assignment's functions and visible checks."""
+    """The student README: install, check, what each status means, and each assignment's functions and visible
+    checks."""
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False,
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     assignments = [{"name": name, "functions": get_suite(name).functions,
                     "checks": [check for check in get_suite(name).checks if check.visibility == "visible"]}
                    for name in ASSIGNMENTS if (root / "reference" / f"{name}.py").is_file()]
     return environment.get_template("student_README.md.j2").render(
-        torch=TORCH, torch_index=TORCH_CPU_INDEX, assignments=assignments)
+        torch=TORCH, torch_index=TORCH_CPU_INDEX, assignments=assignments, statuses=list(Status))
 
 
 def student_release(root: Path, out: Path) -> list[Path]:

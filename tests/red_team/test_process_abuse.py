@@ -79,8 +79,8 @@ def test_fork_bombs_time_out_and_leave_no_process_behind(tmp_path: Path, world: 
     processes("params")
     report = grade_attack(build(tmp_path / "sub", "params", "fork_bomb.py", world.places()), "params", COUNTS)
     assert_contained(report, {"conv2d_param_count", "linear_param_count"}, COUNTS)
-    assert "forked" in output(report) and "started 16 processes" in output(report)
-    assert wait_until(lambda: not processes_named(world.token), 3)
+    assert "started 16 processes" in output(report)  # conv's loop may not reach its print before its call times out
+    assert wait_until(lambda: not processes_named(world.token), 10)
 
 
 def test_a_daemon_in_a_new_session_does_not_outlive_the_grading(tmp_path: Path, world: World, processes) -> None:
