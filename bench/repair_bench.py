@@ -34,7 +34,7 @@ import torch  # noqa: E402
 
 from grader.oracles import oracle_for  # noqa: E402
 from grader.repair.search import Search, search  # noqa: E402
-from grader.results import PASSED  # noqa: E402
+from grader.repair.verify import all_passed  # noqa: E402
 from grader.runner import grade_submission  # noqa: E402
 from grader.sandbox.process import Sandbox  # noqa: E402
 from grader.settings import Settings  # noqa: E402
@@ -79,7 +79,7 @@ def run_entry(entry: dict, budget: float) -> Outcome:
     holds = None
     if found.repaired is not None:
         regrade = grade_submission(assignment, found.repaired, Settings("thorough", seed=INDEPENDENT_SEED), only=mine)
-        holds = all(r.status == PASSED for r in regrade.results)
+        holds = all_passed(regrade.results)  # the GPU check, not gradable without CUDA, aside
     return Outcome(entry, found, sum(r.seconds for r in graded.results), holds)
 
 
