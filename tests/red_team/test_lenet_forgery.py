@@ -15,7 +15,10 @@ def test_zero_weights_do_not_hide_another_network() -> None:
     assert "tanh activations and average pooling" in failed["same_function"]
 
 
-def test_parameters_without_layers_fail_and_are_named() -> None:
+def test_parameters_without_layers_fail_and_are_named_and_their_count_earns_nothing() -> None:
+    """LeNet-5's parameter count and shapes without a network that computes with them: the grader counts those
+    facts only once it has seen the network compute LeNet-5 (or a known variant) with its weights."""
     report = grade("lenet", ATTACKS / "lenet" / "parameters_without_layers.py")
     same = next(r for r in report.results if r.name == "same_function")
     assert same.score == 0 and "output stays the same when its parameters change" in same.diagnosis
+    assert report.score == 0, [(r.name, r.message) for r in report.results if r.score]

@@ -10,7 +10,11 @@ LeNet-5 under the same weights: a network that ignores its parameters, or is
 another network, cannot pass. In the official grade the weights are drawn from
 its seed, which no one knows in advance, and the logits are the grader's own
 LeNet-5's; the quick and thorough profiles use published weights, whose logits
-the student release carries as data (see oracles.py).
+the student release carries as data (see oracles.py). What the child reports of
+the network (parameter count and shapes, output shape, gradients) a submission
+can forge, so those checks pass only once the grader has confirmed, the same
+way, what the network computes: LeNet-5, a known variant or a known layout
+(``confirmed``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from grader import compare
 from grader.evidence import Layer, LayerTables
 from grader.sandbox.printable import printable
 from grader.suites.agreement import Agreement, same_array
-from grader.suites.framework import CheckFailed, Context, Oracles, Suite, with_torch
+from grader.suites.framework import CheckFailed, Context, Oracles, Skipped, Suite, with_torch
 from grader.suites.lenet.network import draw_weights, load_parameters
 from grader.suites.lenet.oracles import SPREAD, LenetPublished, LenetReference, forward, pytorch_oracle
 
@@ -48,6 +52,7 @@ class NetCase:
     in_channels: int
     batch: int
     seed: int = 0
+    side: int = 28  # the input's height and width (32: to run a network built for 32x32 input)
 
     @property
     def kwargs(self) -> dict[str, int]:
@@ -56,7 +61,7 @@ class NetCase:
     @property
     def x(self) -> np.ndarray:
         rng = np.random.default_rng(self.seed)
-        return rng.standard_normal((self.batch, self.in_channels, 28, 28)).astype(np.float32)
+        return rng.standard_normal((self.batch, self.in_channels, self.side, self.side)).astype(np.float32)
 
     def describe(self) -> str:
         return f"LeNet5(num_classes={self.num_classes}, in_channels={self.in_channels}) on x of shape {self.x.shape}"
@@ -79,8 +84,10 @@ def parameters(ctx: Context, case: NetCase) -> dict[str, Any]:
 
 
 def expected(ctx: Context, case: NetCase) -> dict[str, Any]:
-    """LeNet-5's parameter count, parameter shapes (in order) and layer table in the case's configuration."""
-    return ctx.oracle.facts(case.num_classes, case.in_channels)
+    """LeNet-5's parameter count, parameter shapes (in order) and layer table in the case's configuration (built
+    once per configuration: the checks and the confirmation of each ask again)."""
+    return ctx.remember(f"lenet facts {case.num_classes},{case.in_channels}",
+                        lambda: ctx.oracle.facts(case.num_classes, case.in_channels))
 
 
 def expected_shapes(ctx: Context, case: NetCase) -> list[tuple[int, ...]]:
@@ -111,6 +118,7 @@ def default_output_shape(ctx: Context, case: NetCase) -> None:
     expected = np.zeros((case.batch, case.num_classes), dtype=np.float32)
     if getattr(logits, "shape", None) != expected.shape or type(logits) is not np.ndarray:
         ctx.expect_array("LeNet5's output", logits, expected, case)
+    confirmed(ctx, case)
 
 
 @suite.check("LeNet5(num_classes, in_channels) maps (N, in_channels, 28, 28) to (N, num_classes)", points=1,
@@ -127,6 +135,7 @@ def default_parameter_count(ctx: Context, case: NetCase) -> None:
         raise CheckFailed(f"your LeNet5 has {got['parameters']:,} parameters; expected {facts['parameters']:,}"
                           f"{hint(got['shapes'], case)} (compare your layers with the expected ones below)",
                           [layer_tables(yours, facts["table"])])
+    confirmed(ctx, case)
 
 
 @suite.check("LeNet5(num_classes, in_channels) has (25*in_channels + 1)*6 + 2,416 + 48,120 + 10,164 + "
@@ -141,6 +150,7 @@ def parameter_shapes(ctx: Context, case: NetCase) -> None:
     got, shapes = parameters(ctx, case)["shapes"], expected_shapes(ctx, case)
     if [tuple(s) for s in got] != shapes:
         raise CheckFailed(f"your parameter shapes are {[tuple(s) for s in got]}; expected {shapes}{hint(got, case)}")
+    confirmed(ctx, case)
 
 
 def recorded_logits_only(ctx: Context) -> str:
@@ -191,6 +201,66 @@ def gradients_reach_every_parameter(ctx: Context, case: NetCase) -> None:
     if missing:
         raise CheckFailed(f"parameter tensors {missing} get no gradient: are they used in forward, "
                           "and is nothing detached (.detach(), .data, torch.no_grad()) on the way?")
+    confirmed(ctx, case)
+
+
+def confirmed(ctx: Context, case: NetCase) -> None:
+    """Let a check pass on what the child reports of the student's network (parameter count and shapes, output shape,
+    gradients: a submission can forge those replies) only once the grader has seen that network compute, with
+    weights the grader drew, logits the grader computes itself: LeNet-5's, a known variant's or a known layout's.
+    Otherwise this input is skipped, so the check is not graded, and says why."""
+    why = ctx.remember(f"lenet unconfirmed {case.num_classes},{case.in_channels}", lambda: unconfirmed(ctx, case))
+    if why:
+        ctx.skipped.append(why)
+        raise Skipped
+
+
+def unconfirmed(ctx: Context, case: NetCase) -> str:
+    """Why the grader could not confirm what the student's network computes in ``case``'s configuration ('' once it
+    has): first on the published example (whose logits the student release records), where any known design will
+    do, then in the case's configuration, where the network must compute the same design; the student release can
+    confirm the default configuration only."""
+    if recorded_logits_only(ctx):
+        return f"the grader cannot confirm what your network reports: {recorded_logits_only(ctx)}"
+    design, why = ctx.remember("lenet design", lambda: computed_design(ctx, SAME_FUNCTION_EXAMPLE))
+    if why or not ctx.oracle.any_configuration or case.kwargs == SAME_FUNCTION_EXAMPLE.kwargs:
+        return why
+    return computed_design(ctx, NetCase(case.num_classes, case.in_channels, SAME_FUNCTION_EXAMPLE.batch), design)[1]
+
+
+def computed_design(ctx: Context, case: NetCase, only: str = "") -> tuple[str, str]:
+    """Which design the student's network computes on ``case`` with the grader's weights ('LeNet-5', a known
+    variant's description, or where LeNet-5's weights do not fit or its input fails, the name of a layout whose do),
+    and '', or '' and why none (``only``: that design or none)."""
+    weights = draw_weights(expected_shapes(ctx, case), weights_entropy(ctx, case))
+    try:
+        got = ctx.probe("lenet_with_weights", case.kwargs, weights, case.x, label="LeNet5")
+    except CheckFailed as failure:
+        laid_out = next((name for name in LAYOUTS if only in ("", name) and runs_as(ctx, case, name)), "")
+        return (laid_out, "") if laid_out else ("", failure.message)
+    if only in ("", "LeNet-5") and compare.check_array("", got, logits(ctx, case, weights)) is None:
+        return "LeNet-5", ""
+    design = matching_variant(ctx, weights, case, got, only) if only != "LeNet-5" else ""
+    if design:
+        return design, ""
+    what = f"no longer what it computes with the defaults ({only})" if only else "neither LeNet-5 nor a known variant"
+    return "", (f"with the grader's weights, your {case.describe()} computes {what}, so the grader cannot confirm "
+                "what your network reports of itself (see the check of the network's function)")
+
+
+def runs_as(ctx: Context, case: NetCase, name: str) -> bool:
+    """Whether the student's network computes LeNet-5 laid out as ``LAYOUTS[name]``, with weights of that layout's
+    shapes drawn by the grader, on ``case``'s input at the side that layout is built for."""
+    layout = LAYOUTS[name]
+    case = NetCase(case.num_classes, case.in_channels, case.batch, case.seed, side=layout.built_for)
+    weights = draw_weights(layout.shapes(expected_shapes(ctx, case)), weights_entropy(ctx, case))
+    try:
+        got = ctx.probe("lenet_with_weights", case.kwargs, weights, case.x, label="LeNet5")
+    except CheckFailed:
+        return False
+    expected = ctx.oracle.layout_logits(layout.padding, layout.built_for, case.num_classes, case.in_channels, case.x,
+                                        weights)
+    return compare.check_array("", got, expected) is None
 
 
 AS_SPECIFIED = ("LeNet-5 as specified has a ReLU after conv1, conv2, fc1 and fc2, 2x2 max pooling, and returns fc3's "
@@ -202,6 +272,23 @@ BUILT_FOR_32_SENTENCE = (
     "(nn.Conv2d(in_channels, 6, 5, padding=2)) so that it keeps 28x28.")
 suite.mistake(BUILT_FOR_32_NAME, BUILT_FOR_32_SENTENCE, ["LeNet5"],
               raised=r"\(\d+x256 and 400x120\)|shape '\[-1, 400\]' is invalid for input of size \d+")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """LeNet-5's layers laid out for another input, as students build them by mistake: conv1's padding, the input
+    side the network is built for (and runs on), and so the features fc1 takes."""
+
+    padding: int
+    built_for: int
+    features: int
+
+    def shapes(self, lenet: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """This layout's parameter shapes, from LeNet-5's: fc1's weight differs where ``features`` is not 400."""
+        return [(120, self.features) if index == 4 else shape for index, shape in enumerate(lenet)]
+
+
+LAYOUTS = {BUILT_FOR_32_NAME: Layout(0, 32, 400), "no padding on conv1": Layout(0, 28, 256)}
 
 
 def hint(shapes: list, case: NetCase) -> str:
@@ -220,16 +307,24 @@ def diagnose(ctx: Context, weights: list[np.ndarray], case: NetCase, got: np.nda
     """Name what the student's network computes instead: a known variant under the same weights (one whose logits
     spread out: a ReLU output that is all zeros would match any network that returns zeros), or an output that does
     not depend on the weights at all ('' when it is neither)."""
-    mistaken = ctx.oracle.mistaken_logits(case.num_classes, case.in_channels, case.x, weights)
-    for difference, theirs in mistaken.items():
-        if np.ptp(theirs) > SPREAD and compare.check_array("", got, theirs) is None:
-            return variant_sentence(difference)
+    difference = matching_variant(ctx, weights, case, got)
+    if difference:
+        return variant_sentence(difference)
     others = draw_weights(expected_shapes(ctx, case), weights_entropy(ctx, case, draw=1))
     again = ctx.probe("lenet_with_weights", case.kwargs, others, case.x, label="LeNet5")
     if compare.check_array("", again, got) is None:
         return ("Your network's output stays the same when its parameters change: forward must compute with the "
                 "layers' weights (self.conv1(x), ...), not with fixed or copied values.")
     return ""
+
+
+def matching_variant(ctx: Context, weights: list[np.ndarray], case: NetCase, got: Any, only: str = "") -> str:
+    """The description of the known variant (``only``: that one or none) whose logits under ``weights`` are ``got``
+    (one whose logits spread out: a ReLU output that is all zeros would match any network that returns zeros), or
+    ''."""
+    mistaken = ctx.oracle.mistaken_logits(case.num_classes, case.in_channels, case.x, weights, only)
+    return next((difference for difference, theirs in mistaken.items()
+                 if np.ptp(theirs) > SPREAD and compare.check_array("", got, theirs) is None), "")
 
 
 UNNAMED = "check the activations (ReLU), the pooling (2x2 max) and the order of the layers"

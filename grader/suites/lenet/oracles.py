@@ -44,6 +44,11 @@ def recording(x: np.ndarray, weights: Sequence[np.ndarray]) -> str:
     return digest.hexdigest()[:32]
 
 
+def layout_recording(padding: int, built_for: int, x: np.ndarray, weights: Sequence[np.ndarray]) -> str:
+    """The key of a recorded forward pass of LeNet-5 laid out with conv1's padding, built for a side."""
+    return f"{recording(x, weights)} padding {padding} for {built_for}"
+
+
 def forward(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     model.eval()
     with torch.no_grad():
@@ -52,6 +57,8 @@ def forward(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
 
 class LenetTorch(TorchOracle):
     """The specification: the grader's own LeNet-5 (model.py), for any configuration and any weights."""
+
+    any_configuration = True  # computes logits in every configuration (LenetPublished: recorded ones only)
 
     def lenet(self, num_classes: int = 10, in_channels: int = 1) -> torch.nn.Module:
         from grader.suites.lenet.model import LeNet5Variant  # withheld from the student release: imported here only
@@ -72,10 +79,10 @@ class LenetTorch(TorchOracle):
             raise ValueError(problem)
         return forward(model, x)
 
-    def mistaken_logits(self, num_classes: int, in_channels: int, x: np.ndarray,
-                        weights: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """What each variant students build by mistake (model.variants(), those that differ least first) computes
-        under the same weights, by its description."""
+    def mistaken_logits(self, num_classes: int, in_channels: int, x: np.ndarray, weights: list[np.ndarray],
+                        only: str = "") -> dict[str, np.ndarray]:
+        """What each variant students build by mistake (model.variants(), those that differ least first; ``only``:
+        the one of that description) computes under the same weights, by its description."""
         from grader.suites.lenet.model import LeNet5Variant, described, variants  # withheld from the student release
 
         variant = LeNet5Variant(num_classes, in_channels)
@@ -83,9 +90,22 @@ class LenetTorch(TorchOracle):
             return {}
         found = {}
         for design in variants():
-            variant.design = design
-            found[described(design)] = forward(variant, x)
+            if only in ("", described(design)):
+                variant.design = design
+                found[described(design)] = forward(variant, x)
         return found
+
+    def layout_logits(self, padding: int, built_for: int, num_classes: int, in_channels: int, x: np.ndarray,
+                      weights: list[np.ndarray]) -> np.ndarray:
+        """What LeNet-5 with conv1's ``padding``, its fc1 sized for input of side ``built_for``, computes on ``x``
+        under the weights (which have its shapes)."""
+        from grader.suites.lenet.model import LeNet5Variant, mistaken  # withheld from the student release
+
+        model = LeNet5Variant(num_classes, in_channels, mistaken(padding=padding, built_for=built_for))
+        problem = load_parameters(model, weights)
+        if problem:
+            raise ValueError(problem)
+        return forward(model, x)
 
 
 class LenetReference(ReferenceOracle, LenetTorch):
@@ -100,6 +120,7 @@ class LenetPublished(TorchOracle):
     the checks draw, logits for the published weights and inputs only (LookupError for any other)."""
 
     name = "published"
+    any_configuration = False
 
     def facts(self, num_classes: int, in_channels: int) -> dict[str, Any]:
         return published()["facts"][configuration(num_classes, in_channels)]
@@ -107,10 +128,15 @@ class LenetPublished(TorchOracle):
     def logits(self, num_classes: int, in_channels: int, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
         return recorded(recording(x, weights))
 
-    def mistaken_logits(self, num_classes: int, in_channels: int, x: np.ndarray,
-                        weights: list[np.ndarray]) -> dict[str, np.ndarray]:
+    def mistaken_logits(self, num_classes: int, in_channels: int, x: np.ndarray, weights: list[np.ndarray],
+                        only: str = "") -> dict[str, np.ndarray]:
         key = recording(x, weights)
-        return {mistake: recorded(f"{key} {index}") for index, mistake in enumerate(published()["mistakes"])}
+        return {mistake: recorded(f"{key} {index}") for index, mistake in enumerate(published()["mistakes"])
+                if only in ("", mistake)}
+
+    def layout_logits(self, padding: int, built_for: int, num_classes: int, in_channels: int, x: np.ndarray,
+                      weights: list[np.ndarray]) -> np.ndarray:
+        return recorded(layout_recording(padding, built_for, x, weights))
 
 
 @functools.cache
