@@ -247,7 +247,13 @@ def returns_losses(ctx: Context, case: Run) -> None:
 def losses_are_true(ctx: Context, case: Run) -> None:
     reported, weights = losses(ctx), fitted(ctx)["weights"]
     sample = ctx.remember("data", lambda: data(ctx)).train
-    _, measured = measure(trained_model(ctx, weights), sample.images[:5000], sample.labels[:5000])
+    images, labels = sample.images[:5000], sample.labels[:5000]
+    _, measured = measure(trained_model(ctx, weights), images, labels)
+    _, untrained = measure(trained_model(ctx, secret_draws(ctx).initial), images, labels)
+    if not measured < untrained:
+        raise CheckFailed(f"the model fit returned has a training loss of {measured:.4f}, no lower than the "
+                          f"{untrained:.4f} of the initial weights it was handed: fit did not train it, so no loss it "
+                          "reports can be the training's. " + hints.training_problem(weights, secret_draws(ctx).initial))
     if not reported[-1] < reported[0]:
         raise CheckFailed(f"fit's losses {reported} do not fall: "
                           + hints.losses_do_not_fall(reported, measured, weights, secret_draws(ctx).initial))
