@@ -295,6 +295,30 @@ def test_a_fit_that_never_sums_its_loss_and_never_zeroes_gradients() -> None:
                         rules=TORCH_RULES)
 
 
+def test_a_training_loop_under_no_grad_gets_its_gradients_back_and_an_evaluation_loop_keeps_its_no_grad() -> None:
+    trains = FIT.replace("        for _ in range(epochs):\n", "        for _ in range(epochs):\n          with torch.no_grad():\n")
+    assert repairs_with(trains, "fit", "training without gradients", "with torch.enable_grad():", rules=TORCH_RULES)
+    evaluates = """
+        import torch
+
+        def evaluate(model, loader, device):
+            with torch.no_grad():
+                return sum((model(x).argmax(1) == y).sum().item() for x, y in loader) / len(loader.dataset)
+    """
+    assert "training without gradients" not in {rule for rule, _ in proposed(evaluates, "evaluate", TORCH_RULES)}
+
+
+def test_a_learning_rate_becomes_the_one_the_train_check_recommends() -> None:
+    assert repairs_with(FIT, "fit", "learning rate", "optimizer = torch.optim.SGD(model.parameters(), lr=0.02, "
+                        "momentum=0.9)", rules=TORCH_RULES)
+    adam = FIT.replace("torch.optim.SGD(model.parameters(), lr=0.1)", "torch.optim.Adam(model.parameters(), 0.1)")
+    assert repairs_with(adam, "fit", "learning rate", "optimizer = torch.optim.Adam(model.parameters(), 1e-3)",
+                        rules=TORCH_RULES)
+    kept = FIT.replace("lr=0.1)", "lr=0.5, momentum=0.8)")
+    assert repairs_with(kept, "fit", "learning rate", "optimizer = torch.optim.SGD(model.parameters(), lr=0.02, "
+                        "momentum=0.8)", rules=TORCH_RULES)
+
+
 def test_every_rewrite_of_the_corpus_parses_and_changes_the_code() -> None:
     for entry in tomllib.loads((CORPUS / "corpus.toml").read_text())["wrong"]:
         definition = find_definition(load_submission(CORPUS / entry["file"], entry["assignment"]), entry["function"])

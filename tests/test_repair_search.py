@@ -14,8 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from grader.batch.executor import LocalExecutor
+from grader.batch.job import INSTRUCTOR_NAME
+from grader.batch.run import run_batch
 from grader.oracles import oracle_for
 from grader.repair import search as searching
+from grader.repair import trial
 from grader.repair.rewrites import rewrites
 from grader.repair.source import find_definition
 from grader.repair.array_rules import RULES
@@ -114,7 +118,7 @@ def test_a_candidate_that_fails_fresh_inputs_is_never_reported(dave, monkeypatch
     only_the_repair = lambda definition, rules: [r for r in rewrites(definition, rules)  # noqa: E731
                                                  if r.rule == "average not divided"]
     monkeypatch.setattr(searching, "rewrites", only_the_repair)
-    monkeypatch.setattr(searching, "verified", lambda *args: None)
+    monkeypatch.setattr(trial, "verified", lambda *args: None)
     suite = get_suite("pool")
     found = searching.search(suite, load_submission(DAVE, "pool"), "avg_pool_backward", dave.results,
                              oracle_for(suite, "auto"), HINTED, 60)
@@ -187,3 +191,40 @@ def test_each_kind_of_miss_gets_its_expected_repair(file: str) -> None:
                               replace(HINTED, repair_seconds=300), only=lambda c: entry["function"] in c.functions)
     [repair] = [r for r in report.repairs if r.function == entry["function"]]
     assert sorted(repair.rules) == sorted(entry["rules"])
+
+
+def test_a_batch_run_again_at_another_hint_level_regrades_and_its_reports_follow_the_level(tmp_path: Path) -> None:
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    submissions.mkdir()
+    (submissions / "dave.py").write_text(DAVE.read_text())
+
+    def batch(level: str) -> tuple[list[str], str, str]:
+        """Who was graded, dave's report.md and the repairs in his results.json."""
+        graded: list[str] = []
+        with LocalExecutor(1) as pool:
+            run_batch("pool", submissions, out, Settings("quick", hints=level), executor=Recording(pool, graded))
+        results = json.loads((out / "dave" / "results.json").read_text())
+        return graded, (out / "dave" / "report.md").read_text(), json.dumps(results["extra_data"]["repairs"])
+
+    graded, report, repairs = batch("line")
+    assert graded == ["dave"] and "Hint:" in report and "```diff" not in report and "/ (ph * pw)" in repairs
+    assert "/ (ph * pw)" in (out / "dave" / INSTRUCTOR_NAME).read_text()  # the instructor's view: in full
+    assert batch("line")[0] == []  # the same level: nothing to redo
+    graded, report, repairs = batch("diff")
+    assert graded == ["dave"] and "```diff" in report and "/ (ph * pw)" in report
+    graded, report, repairs = batch("off")
+    assert graded == ["dave"] and "Hint:" not in report and repairs == "[]"
+
+
+class Recording:
+    """An executor that notes whose submission it grades, around another."""
+
+    def __init__(self, inner: LocalExecutor, graded: list[str]) -> None:
+        self.inner, self.graded, self.workers = inner, graded, inner.workers
+
+    def submit(self, job):
+        self.graded.append(job.entry.student_id)
+        return self.inner.submit(job)
+
+    def close(self, cancel: bool = False) -> None:
+        self.inner.close(cancel)

@@ -127,3 +127,19 @@ def test_a_regrade_with_the_same_seed_replays_the_training_run(submission, mnist
     assert first.details["accuracy"] == again.details["accuracy"]
     assert first.details["descent"] == again.details["descent"]
     assert other.details["weights_digest"] != first.details["weights_digest"]
+
+
+def test_a_loss_that_is_never_summed_is_not_the_training_loss(submission, mnist_subset_only) -> None:
+    """Each epoch's figure is the last batch's loss over the epoch's images: it falls, but it is far below the loss
+    the grader measures on the trained model (an epoch's mean is never a quarter of the final loss)."""
+    sums_nothing = load_submission(submission("train", "correct.py", "never_sums_loss.py"), "train")
+    result, = grade_submission("train", sums_nothing, only=lambda check: check.name == "losses_are_true").results
+    assert not result.passed and "training loss of" in result.message
+
+
+def test_losses_that_fall_to_the_untrained_models_true_loss_earn_nothing(submission, mnist_subset_only) -> None:
+    """The last figure is the true loss of the model fit returns, but fit never trained it: the grader measures the
+    initial weights' loss too, and a trained model's must be lower."""
+    untrained = load_submission(submission("train", "correct.py", "reports_falling_losses_untrained.py"), "train")
+    result, = grade_submission("train", untrained, only=lambda check: check.name == "losses_are_true").results
+    assert not result.passed and "fit did not train it" in result.message

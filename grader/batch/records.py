@@ -1,8 +1,9 @@
 """The durable record each submission ends with (`OUT/<id>/record.json`) and its key.
 
 The key says what was graded and how: the submission's bytes, the assignment, the suite's source, the
-profile and the seed. A record with the same key and a final status (any but grader error) means there is nothing
-to redo. Records written before statuses (an ``outcome`` of graded, student_error or grader_error) still load.
+profile, the seed and the hint level. A record with the same key and a final status (any but grader error) means
+there is nothing to redo. Records written before statuses (an ``outcome`` of graded, student_error or
+grader_error) still load.
 """
 
 from __future__ import annotations
@@ -158,8 +159,9 @@ def files_of(source: Path) -> list[tuple[str, bytes]]:
 
 
 def record_key(sources: tuple[Path, ...], problem: str | None, assignment: str, profile: str, seed: int,
-               version: str) -> str:
-    """The key of one grading: content, problem (if any), assignment, suite version, profile and seed."""
+               version: str, hints: str) -> str:
+    """The key of one grading: content, problem (if any), assignment, suite version, profile, seed and hint level
+    (the student's reports show repairs at that level: another level is another grading)."""
     parts: dict[str, Any] = {"content": content_digest(sources), "problem": problem, "assignment": assignment,
-                             "suite": version, "profile": profile, "seed": seed}
+                             "suite": version, "profile": profile, "seed": seed, "hints": hints}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

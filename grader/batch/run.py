@@ -112,7 +112,8 @@ def run_batch(assignment: str, submissions: Path, out: Path, settings: Settings 
         todo = []
         for entry in entries:
             chosen = entry_settings(assignment, entry.sources, settings, secret)
-            key = record_key(entry.sources, entry.problem, assignment, chosen.profile, chosen.seed_in_force, version)
+            key = record_key(entry.sources, entry.problem, assignment, chosen.profile, chosen.seed_in_force, version,
+                             chosen.hints)
             if not is_done(out, entry.student_id, key):
                 todo.append(GradeJob(assignment, entry, out, key, chosen))
         progress = Progress(len(entries), stream or sys.stderr, skipped=len(entries) - len(todo))

@@ -20,7 +20,6 @@ from grader.repair.rewrites import Rewrite, combinable, rewrites, sites_of
 from grader.repair.source import find_definition
 from grader.repair.torch_rules import RULES as TORCH_RULES
 from grader.repair.trial import Outcome, Trial
-from grader.repair.verify import verified
 from grader.results import FAILED, CheckResult
 from grader.settings import Settings
 from grader.submission import Submission
@@ -30,6 +29,7 @@ COMBINED_FROM = {2: 24, 3: 10}  # how many of the rewrites that changed somethin
 SAME_KIND = 8  # how many rewrites of one rule pair up with each other
 FIRST_COMBINED = 6  # how many of the rewrites that changed most combine before the same-kind pairs
 SLOWEST_CALL_FACTOR, SHORTEST_CALL_SECONDS = 3.0, 2.0
+TRAINING_LOOP = ("train", "fit")  # each candidate is a training run: grader.repair.training
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def search(suite: Suite, submission: Submission, function: str, results: Sequenc
     proposed = rewrites(definition, TORCH_RULES if "torch" in suite.policy.preload else ARRAY_RULES)
     failed, others = checks_of(suite, function, results)
     deadline = started + budget
-    with Trial(suite, definition, failed, others, oracle, settings, call_limit(function, results), deadline) as trial:
+    with trial_kind(suite, function)(suite, definition, failed, others, oracle, settings, call_limit(function, results),
+                                     deadline) as trial:
         baseline = trial.screen(())
         rejected = 0
         for chosen in candidates(proposed, trial, baseline, deadline):
@@ -83,7 +84,7 @@ def search(suite: Suite, submission: Submission, function: str, results: Sequenc
                 break
             if not trial.accept(sites_of(chosen)):
                 continue
-            seed = verified(suite, definition, sites_of(chosen), results, oracle, settings, deadline)
+            seed = trial.verify(suite, sites_of(chosen), results)
             if seed is None:
                 rejected += time.monotonic() < deadline  # not when the time ran out while verifying
                 continue
@@ -91,6 +92,16 @@ def search(suite: Suite, submission: Submission, function: str, results: Sequenc
             repair = Repair(function, changes(chosen), definition.diff(sites_of(chosen)), trial.tried, seconds, seed)
             return Search(function, repair, trial.tried, seconds, rejected, definition.changed_submission(sites_of(chosen)))
     return Search(function, None, trial.tried, time.monotonic() - started, rejected)
+
+
+def trial_kind(suite: Suite, function: str) -> type[Trial]:
+    """How candidates of ``function`` are graded: with its checks, or, for a training loop (train's fit), screened
+    on a slice of the data and verified with a plan of their own (``grader.repair.training``)."""
+    if (suite.assignment, function) != TRAINING_LOOP:
+        return Trial
+    from grader.repair import training  # here: it loads the train suite (torch, MNIST), for a training loop only
+
+    return training.FitTrial
 
 
 def candidates(proposed: Sequence[Rewrite], trial: Trial, baseline: Outcome,

@@ -2,8 +2,8 @@
 training loop, commonest first: tanh or sigmoid where the network uses ReLU, average pooling where it uses max
 pooling, a softmax on the output, a missing activation, conv1 without its padding (a LeNet built for 32x32
 inputs), the flattened size and kernel sizes of the course's LeNet-5, a constant where an argument belongs, and in
-a training loop a loss that is never summed, a missing ``optimizer.zero_grad()`` or ``step()``, an average over
-the wrong count, a model left in eval mode.
+a training loop a missing ``optimizer.zero_grad()`` or ``step()``, a model left in eval mode, a loss that is never
+summed, an average over the wrong count, training inside ``torch.no_grad()``, a learning rate that does not train.
 """
 
 from __future__ import annotations
@@ -229,6 +229,39 @@ def training_steps(scope: Scope) -> Iterator[Rewrite]:
                           (scope.site(call.func, f"{scope.text(call.func.value)}.train"),))
 
 
+def training_without_gradients(scope: Scope) -> Iterator[Rewrite]:
+    """A training loop inside ``with torch.no_grad():`` (copied from an evaluation loop): backward() finds no
+    gradient to compute. The smallest change turns them back on for that block."""
+    backwards = {id(c) for c in scope.nodes(ast.Call) if called(c) == "backward"}
+    for block in scope.nodes(ast.With):
+        for item in block.items:
+            context = item.context_expr
+            if isinstance(context, ast.Call) and called(context) == "no_grad" and \
+                    any(id(n) in backwards for n in ast.walk(block)):
+                yield Rewrite("training without gradients", "backward() needs gradients: train outside "
+                              "torch.no_grad()", scope.where(context),
+                              (scope.site(context.func, f"{scope.text(context.func)[:-len('no_grad')]}enable_grad"),))
+
+
+LEARNING_RATES = {"Adam": "1e-3", "AdamW": "1e-3", "SGD": "0.02"}  # what the train check's message recommends
+
+
+def learning_rate(scope: Scope) -> Iterator[Rewrite]:
+    """An optimizer's learning rate set where LeNet-5 diverges or collapses: the rate the train check recommends
+    (Adam 1e-3; SGD 0.02 with momentum 0.9)."""
+    for call in scope.nodes(ast.Call):
+        wanted = LEARNING_RATES.get(called(call))
+        rate = keyword(call, "lr") or (call.args[1] if len(call.args) > 1 else None)
+        if wanted is None or rate is None or scope.text(rate) == wanted:
+            continue
+        sites = [scope.site(rate, wanted)]
+        if called(call) == "SGD" and keyword(call, "momentum") is None:
+            end = scope.site(call.args[-1] if not call.keywords else call.keywords[-1].value, "")
+            sites.append(Site(end.end_line, end.end_column, end.end_line, end.end_column, ", momentum=0.9"))
+        yield Rewrite("learning rate", f"this learning rate does not train LeNet-5: try lr={wanted}"
+                      + (" with momentum 0.9" if called(call) == "SGD" else ""), scope.where(call), tuple(sites))
+
+
 def optimizer_names(scope: Scope) -> list[str]:
     """Names assigned an optimizer: ``opt = torch.optim.Adam(...)``."""
     return [node.targets[0].id for node in scope.nodes(ast.Assign) if isinstance(node.targets[0], ast.Name) and
@@ -256,5 +289,7 @@ def class_axis(scope: Scope) -> Iterator[Rewrite]:
                               (scope.site(axis, str(1 - constant_int(axis))),))
 
 
-RULES = (activations, pooling, softmax_output, missing_activation, conv_padding, layer_sizes, constants_for_arguments,
-         accumulate, training_steps, averaged_over, class_axis)
+# The training loop's steps first: they propose nothing without a backward() call, so a network's search never
+# sees them (each candidate of fit costs a second or two of training)
+RULES = (training_steps, training_without_gradients, activations, pooling, softmax_output, missing_activation,
+         conv_padding, layer_sizes, constants_for_arguments, accumulate, averaged_over, learning_rate, class_axis)

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from grader.checking import run_check
 from grader.repair.source import Definition, Site
+from grader.repair.verify import verified
 from grader.results import PASSED, CheckResult
 from grader.runner import run_checks
 from grader.sandbox.process import LoadReport, Sandbox
@@ -85,13 +86,19 @@ class Trial:
                                                 self.settings.seed_in_force)
         return all(r.status == PASSED for r in results)
 
-    def run(self, sites: Sequence[Site]) -> Context:
-        """Put the rewritten function in the child (starting it on first use); a context to grade it with."""
+    def verify(self, suite: Suite, sites: Sequence[Site], results: Sequence[CheckResult]) -> int | None:
+        """The fresh seed on which the submission with the change spliced in passes in a fresh child (None: it
+        does not): ``grader.repair.verify``."""
+        return verified(suite, self.definition, sites, results, self.oracle, self.settings, self.deadline)
+
+    def run(self, sites: Sequence[Site], settings: Settings | None = None) -> Context:
+        """Put the rewritten function in the child (starting it on first use); a context to grade it with (with
+        the trial's settings, or ``settings``)."""
         cell = self.definition.candidate_cell(sites)
         if self.sandbox is None:
             self.sandbox = Sandbox(self.definition.submission, self.policy)
             self.loaded = self.sandbox.load()
         submission = self.definition.submission
         self.sandbox.run_more(dataclasses.replace(submission, cells=submission.cells + (cell,)), (cell,))
-        return Context(self.sandbox, self.oracle, self.settings, budget_seconds=self.deadline - time.monotonic(),
-                       probed=bool(self.policy.probe_modules))
+        return Context(self.sandbox, self.oracle, settings or self.settings,
+                       budget_seconds=self.deadline - time.monotonic(), probed=bool(self.policy.probe_modules))

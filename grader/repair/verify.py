@@ -11,7 +11,7 @@ import time
 from typing import Any, Sequence
 
 from grader.repair.source import Definition, Site, find_definition
-from grader.results import PASSED, CheckResult
+from grader.results import NOT_GRADABLE, PASSED, CheckResult
 from grader.runner import run_checks
 from grader.sandbox.process import Sandbox
 from grader.settings import Profile, Settings
@@ -25,19 +25,28 @@ def fresh_seed(seed: int) -> int:
 
 def verified(suite: Suite, definition: Definition, sites: Sequence[Site], results: Sequence[CheckResult],
              oracle: Any, settings: Settings, deadline: float) -> int | None:
-    """The fresh seed on which the repaired submission passes the checks above; None if one fails (or the time
-    runs out)."""
+    """The fresh seed on which the repaired submission passes the checks above (a check that cannot run on this
+    machine aside); None if one fails (or the time runs out)."""
     seed = fresh_seed(settings.seed_in_force)
     checks = checks_to_verify(suite, definition, results)
-    graded = settings.chosen
-    profile = Profile("verify", graded.max_examples, seed, shrink_examples=0, min_graded=graded.min_graded,
-                      budget_seconds=graded.budget_seconds)
     with Sandbox(definition.changed_submission(sites), suite.policy) as sandbox:
         loaded = sandbox.load()
         context = Context(sandbox, oracle, dataclasses.replace(settings, seed=seed),
                           budget_seconds=deadline - time.monotonic(), probed=bool(suite.policy.probe_modules))
-        outcome = run_checks(checks, context, loaded, profile, seed)
-    return seed if all(result.status == PASSED for result in outcome) else None
+        outcome = run_checks(checks, context, loaded, verification_profile(settings, seed), seed)
+    return seed if all_passed(outcome) else None
+
+
+def verification_profile(settings: Settings, seed: int) -> Profile:
+    """The grade's profile (as many inputs), drawn from ``seed``, without shrinking."""
+    graded = settings.chosen
+    return Profile("verify", graded.max_examples, seed, shrink_examples=0, min_graded=graded.min_graded,
+                   budget_seconds=graded.budget_seconds)
+
+
+def all_passed(results: Sequence[CheckResult]) -> bool:
+    """Whether every check passed, those that cannot run on this machine (the GPU check) aside."""
+    return all(result.status in (PASSED, NOT_GRADABLE) for result in results)
 
 
 def checks_to_verify(suite: Suite, definition: Definition, results: Sequence[CheckResult]) -> list[Check]:
