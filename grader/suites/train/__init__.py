@@ -80,7 +80,8 @@ class Plan:
 
 
 PLANS = {  # (data, device) -> plan; the subset's bar is for 4,500 training and 500 held-out images. Every fit the
-    # failure message recommends clears each bar with margin over 10 seeds (bench/RESULTS.md, "The train check's bar")
+    # failure message recommends clears each bar with margin over 10 seeds
+    # (bench/RESULTS.md, "Recommended fits at the bar")
     ("full", "cpu"): Plan(epochs=3, batch_size=64, bar=0.975, fit_seconds=600),
     ("full", "cuda"): Plan(epochs=4, batch_size=64, bar=0.975, fit_seconds=300),
     ("subset", "cpu"): Plan(epochs=8, batch_size=32, bar=0.92, fit_seconds=300),
