@@ -136,17 +136,3 @@ def graded_accuracy_check(path: Path, seed: int | None = None):
     report = grade_submission("train", load_submission(path, "train"), Settings("quick", seed=seed),
                               only=lambda check: check.name == "reaches_accuracy")
     return report.results[0]
-
-
-# The test files that took longest under `make test` (their tests' times summed, 2026-12-07, idle machine), longest
-# first. xdist hands each worker a whole file when it runs low (--dist loadfile); these start first so that no long file
-# starts while the other worker is finishing. A file missing here only runs later.
-LONGEST_FIRST = ("test_as_ordinary_user.py", "test_packaging.py", "test_gradescope.py", "test_release_pastes.py",
-                 "test_batch_faults.py", "test_official_tables.py", "test_mistakes.py", "test_bad_submissions.py",
-                 "test_student_corpus.py", "test_batch_dask_faults.py", "test_train_suite.py", "test_repair_search.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the files of LONGEST_FIRST first, in that order, and every other file after them as collected."""
-    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
