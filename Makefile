@@ -7,7 +7,13 @@ PYTHON ?= python3
 OUT ?= out
 BIN := $(VENV)/bin
 
-.PHONY: demo test release validate clean
+# The suite runs on every core (pytest-xdist), each test file on one worker (--dist loadfile), so that what a module
+# builds once (a venv, a wheel, a warm daemon) is built once. (--dist loadgroup's xdist_group marks do not reach the
+# scheduler under pytest 9.2: xdist 3.8 renames items through a field pytest no longer reads.) test-fast leaves out
+# the tests marked slow: the edit loop's tier.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+
+.PHONY: demo test test-fast release validate clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +32,10 @@ demo: $(VENV)/.installed
 	@echo "One student, in the terminal: $(BIN)/grader check conv examples/submissions/conv/bob.ipynb"
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+test-fast: $(VENV)/.installed
+	$(PYTEST) -m "not slow"
 
 release: $(VENV)/.installed
 	$(BIN)/grader release

@@ -14,6 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 AGAIN_AS_NOBODY = ["tests/test_strict_sandbox.py", "tests/test_sandbox.py", "tests/red_team"]
+# The rerun is the suite's longest test: it spreads over every core as `make test` does (its tests are xdist-safe).
+ACROSS_CORES = ["-n", "auto", "--dist", "loadfile"]
 
 
 @pytest.mark.slow
@@ -23,7 +25,7 @@ def test_sandbox_and_red_team_tests_pass_as_an_ordinary_user() -> None:
     home = tempfile.mkdtemp(prefix="grader-as-nobody-")  # not under pytest's root-only tmp folders
     try:
         run = subprocess.run([sys.executable, str(ROOT / "tests" / "as_ordinary_user.py"), home, "-q",
-                              *AGAIN_AS_NOBODY], cwd=ROOT, capture_output=True, text=True)
+                              *ACROSS_CORES, *AGAIN_AS_NOBODY], cwd=ROOT, capture_output=True, text=True)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

@@ -11,6 +11,8 @@ from grader.results import NOT_GRADABLE
 from grader.runner import grade
 from grader.settings import Settings
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 ASSIGNMENTS = ["conv", "pool", "params", "lenet", "train", "im2col"]
 
 

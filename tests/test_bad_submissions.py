@@ -11,6 +11,8 @@ from grader.results import CRASHED, NOT_GRADED, PASSED, TIMED_OUT
 from grader.runner import grade
 from grader.suites import get_suite
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 CONV_FUNCTIONS = {"conv_output_size", "zero_pad", "conv_forward", "conv_backward"}
 FORWARD_AND_DEPENDENTS = {"conv_forward", "conv_backward"}  # conv_backward needs conv_forward's cache
 

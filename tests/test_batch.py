@@ -40,6 +40,8 @@ from grader.cli import main
 from grader.settings import Settings
 from grader.suites import get_suite
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 POOL = SUBMISSIONS / "pool"
 IDS = ["alice", "bob", "carol", "dave", "erin", "frank", "ivan"]
 STATUSES = {"alice": "did not load", "bob": "passed", "carol": "passed", "dave": "passed", "erin": "did not load",

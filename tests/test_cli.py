@@ -16,6 +16,8 @@ from conftest import ROOT, SUBMISSIONS
 from grader.cli import build_parser, main
 from grader.suites import get_suite
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 
 def test_all_passed_exits_zero_and_lists_every_check(capsys, tmp_path: Path) -> None:
     code = main(["check", "pool", str(SUBMISSIONS / "pool" / "correct_loops.py"), "--json", str(tmp_path / "r.json")])

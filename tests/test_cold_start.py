@@ -6,7 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
 
 
 def run_python(code: str) -> str:

@@ -24,7 +24,7 @@ from hypothesis.extra import numpy as hnp
 from grader.sandbox import wire
 from grader.submission import MAX_SOURCE_BYTES, Submission, SubmissionError, load_submission
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]  # Hypothesis at length: make test-fast leaves it out
 
 # Deterministic (CI must not flake), and a deadline per example far above what any example takes (milliseconds),
 # far below a hang.

@@ -22,6 +22,8 @@ from grader.batch.records import content_digest
 from grader.gradescope import build_autograder_zip, run_gradescope
 from grader.official import official_seed
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 
 SECRET = b"the course secret the zip carries"
 

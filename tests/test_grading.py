@@ -19,6 +19,8 @@ from grader.runner import grade
 from grader.settings import Settings
 from grader.suites import get_suite
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 CORRECT = [(a, f) for a in ("conv", "pool", "params") for f in ("correct_loops.py", "correct_vectorised.py")]
 
 # Each mistake fails the checks of the function it is in, and of the fixture's functions that call it.

@@ -14,6 +14,8 @@ from grader.suites import get_suite
 from grader.suites.framework import CheckFailed
 from grader.suites.im2col import FACTOR, SPEED_PROBES, best_times
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 IM2COL = SUBMISSIONS / "im2col"
 MISTAKES = {
     "rows_ijc": {"im2col", "conv_forward_im2col"},

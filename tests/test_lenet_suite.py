@@ -25,6 +25,8 @@ from grader.suites.lenet.network import load_parameters
 from grader.suites.lenet.oracles import LenetTorch
 from grader.suites.lenet.publish import published_files
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 LENET = SUBMISSIONS / "lenet"
 STUDENTS = Path(__file__).parent / "fixtures" / "students"
 

@@ -15,6 +15,8 @@ from grader.suites.lenet import mutants as lenet_mutants
 from grader.suites import get_suite
 from grader.validate.mutants import catalogue, grade_in_process, grade_mutant
 
+pytestmark = pytest.mark.slow  # grades every mistake of every suite: make test-fast leaves it out, CI runs it
+
 NUMPY_SUITES = ["conv", "pool", "params", "im2col"]
 CATALOGUE = [(name, mistake.name) for name in NUMPY_SUITES for mistake in get_suite(name).mistakes]
 LENET = [("lenet", name) for name, *_ in lenet_mutants()]

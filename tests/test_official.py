@@ -65,6 +65,7 @@ def test_grader_secret_writes_a_secret_for_the_instructor_alone_once(no_secret: 
     assert secret not in printed and "wrote a new course secret" in printed and "kept the course secret" in printed
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_official_seeds_come_from_the_secret_and_the_submission_and_replay_exactly(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_VARIABLE, SECRET)
@@ -89,6 +90,7 @@ def test_another_submission_or_another_secret_draws_another_seed(tmp_path: Path)
     assert len(seeds) == 4 and all(0 <= seed < 2**53 for seed in seeds)
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_a_batch_draws_each_students_seed_records_it_and_regrades_when_the_secret_changes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     submissions = tmp_path / "submissions"

@@ -32,6 +32,7 @@ def test_the_reference_and_pytorch_agree(assignment: str, index: int) -> None:
     assert disagreement(agreement, reference, PYTORCH[assignment], examples=40, seed_value=0) == ""
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_a_disagreement_names_the_method_and_the_case() -> None:
     missing_bias = next(m for m in get_suite("conv").mistakes if m.name == "missing bias")
     reference = oracle_for(get_suite("conv"), "reference")

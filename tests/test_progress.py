@@ -56,6 +56,7 @@ class Terminal(io.StringIO):
         return True
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_on_a_terminal_one_line_follows_the_checks_and_is_erased_before_the_report() -> None:
     stdout, stderr = grader_check_on_a_terminal()
     draws = stderr.split("\r\x1b[K")

@@ -32,6 +32,8 @@ from grader.settings import Settings
 from grader.submission import SourceCell, load_submission
 from grader.suites import get_suite
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "submissions"
 DAVE = EXAMPLES / "pool" / "dave.py"
 HINTED = Settings(hints="diff", repair_seconds=120)

@@ -19,6 +19,8 @@ from grader.sandbox.in_process import InProcess
 from grader.settings import PROFILES
 from grader.suites.framework import Check, CheckFailed, Context, Skipped
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 QUICK, THOROUGH = PROFILES["quick"], PROFILES["thorough"]
 
 

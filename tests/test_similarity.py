@@ -152,6 +152,7 @@ def test_renamed_variables_and_reordered_functions_still_match() -> None:
     assert min(pair.shares) > 0.9
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_on_independent_solutions_only_the_planted_copies_stand_out() -> None:
     comparison = compare(codes(INDEPENDENT + PLANTED), [], grader_code("conv"), STUB)
     threshold = class_threshold([pair.similarity for pair in comparison.pairs])
@@ -181,6 +182,7 @@ def test_a_class_too_small_to_tell_what_is_usual_is_flagged_from_the_ceiling() -
     assert "fewer than 45 pairs are too few" in class_threshold(class_of_nine).reason()
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_a_copy_of_the_reference_or_of_the_graders_model_is_flagged_with_what_it_matches() -> None:
     reference = disguised((ROOT / "reference" / "conv.py").read_text())
     comparison = compare([Code("cheat", reference), *codes(INDEPENDENT[:6])], [], grader_code("conv"), STUB)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from grader import cli
 from grader.compare import check_array
@@ -54,6 +55,7 @@ def test_grader_check_json_is_strict(tmp_path: Path) -> None:
     assert failed_forward_details(strict(out))["max_abs_error"] == "inf"
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_batch_results_and_records_are_strict(tmp_path: Path) -> None:
     nan_submission(tmp_path / "subs" / "ada")
     cli.main(["batch", "pool", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--profile", "quick",

@@ -21,6 +21,8 @@ from grader.sandbox.process import Sandbox
 from grader.submission import load_submission
 from grader.suites.framework import numpy_only
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 PROBES = '''
 import os, socket, time
 

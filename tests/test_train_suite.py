@@ -21,6 +21,8 @@ from grader.suites.train import digest
 from grader.suites.train.descent import KIN_LAYERS, MAX_STAND_IN, MIN_KINSHIP
 from grader.suites.train.draws import draws
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 TRAIN = SUBMISSIONS / "train"
 
 

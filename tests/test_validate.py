@@ -38,6 +38,7 @@ def lines(output: str, status: str) -> list[str]:
     return [line for line in output.splitlines() if line.split()[2:3] == [status]]
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_validate_passes_on_params_and_prints_each_property(capsys) -> None:
     assert main(["validate", "--assignment", "params"]) == 0
     out = capsys.readouterr().out
@@ -48,6 +49,7 @@ def test_validate_passes_on_params_and_prints_each_property(capsys) -> None:
     assert out.splitlines()[-1].startswith("validate passed (6 ok, 0 failed, 0 skipped, in ")
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_a_reference_without_its_bias_fails_naming_conv_the_reference_and_the_check(tmp_path: Path,
                                                                                    capsys) -> None:
     root = course_copy(tmp_path)
@@ -64,6 +66,7 @@ def test_a_reference_without_its_bias_fails_naming_conv_the_reference_and_the_ch
     assert "conv_forward: the reference and PyTorch differ" in failed["oracles"]
 
 
+@pytest.mark.slow  # grades end to end for many seconds: make test-fast leaves it out
 def test_a_check_deleted_from_a_suite_lets_its_mistake_escape(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     suite = get_suite("params")
     monkeypatch.setattr(suite, "checks", [check for check in suite.checks if check.name != "receptive"])

@@ -34,6 +34,8 @@ from grader.warm.daemon import clients_view
 from grader.warm.place import Install, Place, PlaceError, place_of
 from grader.warm.watch import watch
 
+pytestmark = pytest.mark.slow  # grades end to end: make test-fast leaves it out, CI runs it
+
 EXAMPLES = sorted((ROOT / "examples" / "submissions").glob("*/*"))
 NOBODY = 65534
 

