@@ -60,6 +60,19 @@ def test_gpu_check_is_listed_with_no_points_where_there_is_no_cuda() -> None:
     assert gpu.status == NOT_GRADABLE and gpu.max_score == 0 and "no CUDA device" in feedback(gpu)
 
 
+def test_a_pick_device_that_never_picks_the_gpu_fails_on_a_machine_without_one() -> None:
+    """fakes_results.py returns torch.device('cpu') whatever the machine has: right on a CPU grader by chance, so the
+    probe asks again with CUDA made to look available; correct.py's pick_device passes both ways."""
+    def picks_device(name: str):
+        return grade_submission("train", load_submission(TRAIN / name, "train"),
+                                only=lambda check: check.name == "picks_device").results[0]
+
+    always_cpu, honest = picks_device("fakes_results.py"), picks_device("correct.py")
+    assert not always_cpu.passed and "with CUDA made to look available" in always_cpu.message
+    assert "'device cpu'" in always_cpu.message, always_cpu.message
+    assert honest.passed, honest.message
+
+
 @pytest.mark.timeout(900)
 def test_a_correct_fit_scores_full_marks_on_mlxtends_subset_when_no_mnist_is_found(mnist_subset_only) -> None:
     """The honest fit trains from the grader's initial weights: it reaches the bar and passes the descent check."""

@@ -10,8 +10,9 @@ Imports torch and numpy only. Each probe takes the student's namespace first.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -22,9 +23,25 @@ MEAN, STD = 0.1307, 0.3081
 
 
 def pick_device(namespace: dict[str, Any]) -> dict[str, Any]:
-    """What the student's pick_device() returned, and whether CUDA is available here."""
+    """What the student's pick_device() returned, whether CUDA is available here, and what it returns with CUDA
+    made to look present (so a CPU-only grader still sees whether it ever picks the GPU)."""
     device = namespace["pick_device"]()
-    return {"type": type(device).__name__, "device": str(device), "cuda_available": torch.cuda.is_available()}
+    cuda_available = torch.cuda.is_available()
+    with cuda_looks_present():
+        as_if = namespace["pick_device"]()
+    return {"type": type(device).__name__, "device": str(device), "cuda_available": cuda_available,
+            "as_if_cuda": f"{type(as_if).__name__} {as_if}"}
+
+
+@contextlib.contextmanager
+def cuda_looks_present() -> Iterator[None]:
+    """torch.cuda.is_available() True and one device counted, for as long as the block runs."""
+    saved = torch.cuda.is_available, torch.cuda.device_count
+    torch.cuda.is_available, torch.cuda.device_count = (lambda: True), (lambda: 1)
+    try:
+        yield
+    finally:
+        torch.cuda.is_available, torch.cuda.device_count = saved
 
 
 def loader(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, shuffle: bool) -> Any:
