@@ -1,5 +1,5 @@
 """The sandbox's promises hold when the grader runs as an ordinary user too: from root, the strict-sandbox and
-red-team tests run again as `nobody` (the tests themselves check the root-only promises only under root)."""
+red-team tests run again as an ordinary user (uid 4242, tests/as_ordinary_user.py) (the tests themselves check the root-only promises only under root)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-AGAIN_AS_NOBODY = ["tests/test_strict_sandbox.py", "tests/test_sandbox.py", "tests/red_team"]
+AGAIN_AS_A_USER = ["tests/test_strict_sandbox.py", "tests/test_sandbox.py", "tests/red_team"]
 # The rerun is the suite's longest test: it spreads over every core as `make test` does (its tests are xdist-safe).
 ACROSS_CORES = ["-n", "auto", "--dist", "loadfile"]
 
@@ -22,10 +22,10 @@ ACROSS_CORES = ["-n", "auto", "--dist", "loadfile"]
 @pytest.mark.timeout(900)
 @pytest.mark.skipif(os.geteuid() != 0, reason="this run is already an ordinary user's: the tests below ran as one")
 def test_sandbox_and_red_team_tests_pass_as_an_ordinary_user() -> None:
-    home = tempfile.mkdtemp(prefix="grader-as-nobody-")  # not under pytest's root-only tmp folders
+    home = tempfile.mkdtemp(prefix="grader-as-user-")  # not under pytest's root-only tmp folders
     try:
         run = subprocess.run([sys.executable, str(ROOT / "tests" / "as_ordinary_user.py"), home, "-q",
-                              *ACROSS_CORES, *AGAIN_AS_NOBODY], cwd=ROOT, capture_output=True, text=True)
+                              *ACROSS_CORES, *AGAIN_AS_A_USER], cwd=ROOT, capture_output=True, text=True)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

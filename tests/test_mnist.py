@@ -39,10 +39,11 @@ def data() -> Path:
 
 
 def copy_split(source: Path, folder: Path, split: str) -> Path:
-    """Copy a split's two .gz files into folder (created) and return it."""
+    """Copy a split's two .gz files into folder (created) and return it. The copies are the user's to change: the
+    contents only, not ../shared's read-only mode, which root alone may write through."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in FILES[split]:
-        shutil.copy(source / f"{name}.gz", folder)
+        shutil.copyfile(source / f"{name}.gz", folder / f"{name}.gz")
     return folder
 
 

@@ -132,9 +132,9 @@ def drop_capabilities() -> None:
     _check(_libc.capset(ctypes.byref(CapHeader(0x20080522, 0)), data), "capset")
 
 
-def map_own_user() -> None:
-    """Inside a new user namespace, keep the same uid and gid (an unprivileged process may map only its own)."""
-    uid, gid = os.getuid(), os.getgid()
+def map_own_user(uid: int, gid: int) -> None:
+    """Inside a new user namespace, keep the same uid and gid (an unprivileged process may map only its own).
+    ``uid`` and ``gid`` are read before the unshare: inside it, unmapped, they read as the overflow id 65534."""
     Path("/proc/self/setgroups").write_text("deny")
     Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
     Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
@@ -185,6 +185,7 @@ def own_mounts(scratch: str, scratch_mib: int) -> list[str]:
 def isolate_as_user(scratch: str, scratch_mib: int) -> list[str]:
     """New user, network, IPC and mount namespaces, then no capabilities left in them (user and network
     namespaces alone where the kernel refuses the others)."""
+    uid, gid = os.getuid(), os.getgid()
     try:
         unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS)
         held = ["no network", "own IPC"]
@@ -195,7 +196,7 @@ def isolate_as_user(scratch: str, scratch_mib: int) -> list[str]:
             return [f"network open ({error})"]
         held = ["no network", f"shared IPC ({refused})"]
     try:
-        map_own_user()
+        map_own_user(uid, gid)
         if "own IPC" in held:
             mounts = attempt(lambda: mount(None, "/", None, MS_REC | MS_PRIVATE), "own mounts", "shared mounts")
             held += own_mounts(scratch, scratch_mib) if mounts == "own mounts" else [f"grader's /dev/shm ({mounts})"]
