@@ -35,15 +35,15 @@ class Executor(Protocol):
     def close(self, cancel: bool = False) -> None: ...
 
 
-def init_worker(counter: Synchronized | None = None, workers: int = 1) -> None:
+def init_worker(counter: Synchronized | None = None, workers: int = 1, cores: tuple[int, ...] = ()) -> None:
     """One torch thread per worker, so that parallel jobs do not fight over the cores; with ``counter``, the worker
-    (and every sandbox child it starts) keeps to its own share of the cores, so that a submission spinning threads
+    (and every sandbox child it starts) keeps to its own share of ``cores``, so that a submission spinning threads
     slows only itself (``grader.sandbox.cores``)."""
     import torch
 
     torch.set_num_threads(1)
     if counter is not None:
-        pin(counter, workers)
+        pin(counter, workers, list(cores))
 
 
 class LocalExecutor:
@@ -62,9 +62,12 @@ class LocalExecutor:
         """A fresh pool of `workers` processes, each with one torch thread (and its own cores, on Linux)."""
         linux = sys.platform.startswith("linux")
         context = multiprocessing.get_context("forkserver" if linux else "spawn")
-        cores = (context.Value("i", 0), self.workers) if linux and self.pin else ()
+        # The cores are this process's, passed on: a worker forked by the forkserver inherits the forkserver's
+        # affinity, which is whatever its starter had when it started, possibly long before.
+        cores = tuple(sorted(os.sched_getaffinity(0))) if linux else ()
+        shares = (context.Value("i", 0), self.workers, cores) if linux and self.pin else ()
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=init_worker, initargs=cores)
+            max_workers=self.workers, mp_context=context, initializer=init_worker, initargs=shares)
 
     def submit(self, job: Callable[[], T]) -> concurrent.futures.Future[T]:
         """Queue `job` (picklable: it crosses into a worker process), on a fresh pool if a worker's death broke

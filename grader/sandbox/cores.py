@@ -20,9 +20,9 @@ def share(worker: int, workers: int, cores: list[int]) -> set[int]:
     return set(cores[worker * size:(worker + 1) * size])
 
 
-def pin(counter: Synchronized, workers: int) -> None:
-    """Pin this worker process to its share, numbering workers in the order they start (``counter`` is shared by
-    a pool's workers)."""
+def pin(counter: Synchronized, workers: int, cores: list[int]) -> None:
+    """Pin this worker process to its share of ``cores`` (the pool's creator's), numbering workers in the order they
+    start (``counter`` is shared by a pool's workers)."""
     with counter.get_lock():
         worker, counter.value = counter.value, counter.value + 1
-    os.sched_setaffinity(0, share(worker, workers, sorted(os.sched_getaffinity(0))))
+    os.sched_setaffinity(0, share(worker, workers, cores))
