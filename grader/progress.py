@@ -7,6 +7,7 @@ every second so that a long check (a training run) shows its time going by: on a
 
 from __future__ import annotations
 
+import abc
 import os
 import threading
 import time
@@ -41,7 +42,7 @@ def running(titles: list[str]) -> str:
     return f"running{more}: {titles[0]}"
 
 
-class LiveLine:
+class LiveLine(abc.ABC):
     """A progress line redrawn when the grade moves on and every second in between (the step's time counts up);
     ``show`` puts a line on the screen. Used as a context manager around the grade: it ends with ``close``."""
 
@@ -52,8 +53,9 @@ class LiveLine:
         self.stopped = threading.Event()
         self.ticker = threading.Thread(target=self.tick, name="grader-progress", daemon=True)
 
+    @abc.abstractmethod
     def show(self, text: str) -> None:
-        raise NotImplementedError
+        """Put ``text`` on the screen in place of the line shown before (a terminal or a notebook output)."""
 
     def close(self) -> None:
         """What the line becomes once the grade is over."""

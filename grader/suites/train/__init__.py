@@ -235,9 +235,10 @@ def picks_device(ctx: Context, case: Run) -> None:
     if picked["type"] != "device" or picked["device"].split(":")[0] != expected:
         raise CheckFailed(f"pick_device returned {picked['type']} {picked['device']!r}; expected torch.device('{expected}') "
                           f"since CUDA is {'' if picked['cuda_available'] else 'not '}available here")
-    if not picked["cuda_available"] and not picked["as_if_cuda"].startswith("device cuda"):
+    as_if = picked["as_if_cuda"]
+    if not picked["cuda_available"] and (as_if["type"] != "device" or as_if["device"].split(":")[0] != "cuda"):
         raise CheckFailed(f"with CUDA made to look available (torch.cuda.is_available() returning True), pick_device "
-                          f"returned {picked['as_if_cuda']!r}: return torch.device('cuda') whenever "
+                          f"returned {as_if['type']} {as_if['device']!r}: return torch.device('cuda') whenever "
                           "torch.cuda.is_available(), so that fit trains on the GPU of a machine that has one")
 
 

@@ -25,12 +25,15 @@ MEAN, STD = 0.1307, 0.3081
 def pick_device(namespace: dict[str, Any]) -> dict[str, Any]:
     """What the student's pick_device() returned, whether CUDA is available here, and what it returns with CUDA
     made to look present (so a CPU-only grader still sees whether it ever picks the GPU)."""
-    device = namespace["pick_device"]()
-    cuda_available = torch.cuda.is_available()
+    picked = described(namespace["pick_device"]())
     with cuda_looks_present():
-        as_if = namespace["pick_device"]()
-    return {"type": type(device).__name__, "device": str(device), "cuda_available": cuda_available,
-            "as_if_cuda": f"{type(as_if).__name__} {as_if}"}
+        picked["as_if_cuda"] = described(namespace["pick_device"]())
+    return {**picked, "cuda_available": torch.cuda.is_available()}
+
+
+def described(device: Any) -> dict[str, str]:
+    """What ``pick_device`` returned, as data: its type's name and its text."""
+    return {"type": type(device).__name__, "device": str(device)}
 
 
 @contextlib.contextmanager
