@@ -405,10 +405,17 @@ def test_grader_daemon_status_and_stop(warm: Path, capsys: pytest.CaptureFixture
     assert main(["daemon", "status"]) == 0 and "no warm grader is running" in capsys.readouterr().out
 
 
+# A terminal's foreground job has Ctrl-C (SIGINT) at its default; a job that a non-interactive shell starts in the
+# background (`make test &` from a script) inherits it ignored, and so would the `grader watch` this test starts.
+AS_A_FOREGROUND_JOB = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                       "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+
+
 def test_grader_watch_prints_a_new_verdict_when_the_file_is_saved(tmp_path: Path) -> None:
     path = tmp_path / "params.py"
     shutil.copy(ROOT / "reference" / "params.py", path)
-    watching = subprocess.Popen([sys.executable, "-m", "grader.cli", "watch", "params", str(path), "--no-daemon"],
+    watching = subprocess.Popen([sys.executable, "-c", AS_A_FOREGROUND_JOB, "-m", "grader.cli", "watch", "params",
+                                 str(path), "--no-daemon"],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     try:
         lines = iter(watching.stdout.readline, "")
