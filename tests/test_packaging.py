@@ -36,8 +36,9 @@ CLOSED_PROXY = "http://127.0.0.1:9"  # the discard port, closed: a download fail
 
 
 def fresh_environment(folder: Path, packages: Path = HERE_PACKAGES) -> Path:
-    """A new virtual environment whose own site-packages is empty but for a line naming ``packages``; its python."""
-    venv.create(folder, with_pip=True)
+    """A new virtual environment whose own site-packages is empty but for a line naming ``packages``; its python.
+    It gets no pip of its own (ensurepip costs seconds of CPU): ``install`` runs this environment's pip for it."""
+    venv.create(folder, with_pip=False)
     python = folder / "bin" / "python"
     purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
@@ -75,7 +76,9 @@ def build_wheel(source: Path, out: Path) -> Path:
 
 
 def install(python: Path, wheel: Path) -> None:
-    installed = run(python, "-m", "pip", "install", "--no-deps", "-q", str(wheel), cwd=wheel.parent)
+    """Install ``wheel`` into the environment of ``python`` (pip's --python: this pip, run by that interpreter)."""
+    installed = run(Path(sys.executable), "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
+                    str(wheel), cwd=wheel.parent)
     assert installed.returncode == 0, installed.stderr
 
 
