@@ -242,22 +242,53 @@ def test_the_instructors_wheel_carries_the_templates_and_the_reference_and_write
 # release searches every one, as a student's `grader check` does: erin's repair is verified on lenet's recorded logits.
 BOTH_REPAIR = ("pool", "dave.py")
 
+# One process per install grades every example, one `grader check` after the other through the command line's own
+# entry point (grader.cli.main, which `python -m grader.cli` runs): an interpreter start and torch's import per install
+# rather than per example, the same checks, seeds and verdicts.
+CHECK_EACH = """
+import json, sys
+from grader.cli import main
+for args in json.loads(sys.argv[1]):
+    status = main(args)
+    assert status in (0, 1), f"grader {' '.join(args)}: exit status {status}"
+"""
+
 
 def repairs_found(results: dict) -> list[tuple[str, list[str]]]:
     return [(found["function"], [change["rule"] for change in found["changes"]])
             for found in results["extra_data"]["repairs"]]
 
 
+def check_each(python: Path, folder: Path, hints_off: bool) -> tuple[subprocess.CompletedProcess, Path]:
+    """Grade every example --profile thorough with ``python``'s install, in one process: ASSIGNMENT-EXAMPLE.json in
+    ``folder``; with ``hints_off``, all but BOTH_REPAIR without the repair search."""
+    commands = [["check", assignment, str(EXAMPLES / assignment / example), "--json",
+                 str(folder / f"{assignment}-{example}.json"), "--profile", "thorough",
+                 *(("--hints", "off") if hints_off and (assignment, example) != BOTH_REPAIR else ())]
+                for assignment, example in EXAMPLE_VERDICTS]
+    return run(python, "-c", CHECK_EACH, json.dumps(commands), cwd=folder), folder
+
+
+@pytest.fixture(scope="session")
+def example_results(student: Student, instructor: Path, tmp_path_factory: pytest.TempPathFactory
+                    ) -> dict[str, Future]:
+    """The examples graded by the release ("released") and by the instructor's install ("official"), both at once."""
+    with ThreadPoolExecutor(2) as pool:
+        return {"released": pool.submit(check_each, student.python, tmp_path_factory.mktemp("released"), False),
+                "official": pool.submit(check_each, instructor, tmp_path_factory.mktemp("official"), True)}
+
+
 @pytest.mark.parametrize("assignment, example", list(EXAMPLE_VERDICTS), ids=[name for _, name in EXAMPLE_VERDICTS])
 def test_the_student_release_and_the_instructors_wheel_give_the_examples_their_verdicts(
-        assignment: str, example: str, student: Student, instructor: Path, tmp_path: Path) -> None:
+        assignment: str, example: str, example_results: dict[str, Future]) -> None:
     """What changed for integrity (no LeNet-5 in the release, the official seed from a secret) changes no verdict:
     the release (the PyTorch oracle, lenet's recorded logits) and the instructor's install (the reference) agree."""
-    path = EXAMPLES / assignment / example
-    released = grade(student.python, assignment, path, tmp_path, "--profile", "thorough")
-    (tmp_path / "instructor").mkdir()
-    hints = () if (assignment, example) == BOTH_REPAIR else ("--hints", "off")
-    official = grade(instructor, assignment, path, tmp_path / "instructor", "--profile", "thorough", *hints)
+    graded = {}
+    for install, future in example_results.items():
+        checked, folder = future.result()
+        assert checked.returncode == 0, checked.stderr
+        graded[install] = json.loads((folder / f"{assignment}-{example}.json").read_text())
+    released, official = graded["released"], graded["official"]
     assert (released["extra_data"]["oracle"], official["extra_data"]["oracle"]) == (
         "published" if assignment == "lenet" else "pytorch", "reference")
     assert verdicts(released) == verdicts(official) == EXAMPLE_VERDICTS[assignment, example]
