@@ -10,8 +10,9 @@ BIN := $(VENV)/bin
 # The suite runs on every core (pytest-xdist), each test file on one worker (--dist loadfile), so that what a module
 # builds once (a venv, a wheel, a warm daemon) is built once. (--dist loadgroup's xdist_group marks do not reach the
 # scheduler under pytest 9.2: xdist 3.8 renames items through a field pytest no longer reads.) test-fast leaves out
-# the tests marked slow: the edit loop's tier.
-PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+# the tests marked slow: the edit loop's tier. --no-loadscope-reorder keeps the order tests/conftest.py gives the files
+# (the longest first) instead of xdist's (the most tests first, which started the longest test last).
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 .PHONY: demo test test-fast release validate clean
 

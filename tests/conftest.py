@@ -136,3 +136,22 @@ def graded_accuracy_check(path: Path, seed: int | None = None):
     report = grade_submission("train", load_submission(path, "train"), Settings("quick", seed=seed),
                               only=lambda check: check.name == "reaches_accuracy")
     return report.results[0]
+
+
+# The test files that take longest under `make test`, longest first (their tests' times summed, this 2-core machine
+# near idle, 2026-12-07: every file over 15 s). The suite is CPU-bound there: each worker takes a whole file when it
+# runs low (--dist loadfile), and these start first so that no long file starts while the other worker finishes and
+# leaves its core idle (`make test` turns xdist's own order, the most tests first, off: --no-loadscope-reorder). A
+# file missing here only starts later.
+LONGEST_FIRST = ("test_as_ordinary_user.py", "test_packaging.py", "test_gradescope.py", "test_release_pastes.py",
+                 "test_batch_faults.py", "test_student_corpus.py", "test_batch_dask_faults.py", "test_mistakes.py",
+                 "test_official_tables.py", "test_train_suite.py", "test_warm.py", "test_repair_search.py",
+                 "test_validate.py", "test_process_abuse.py", "test_grading.py", "test_assignments.py",
+                 "test_class_summary.py", "test_official.py", "test_bad_submissions.py", "test_repair_training.py",
+                 "test_read_rules.py", "test_determinism.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the files of LONGEST_FIRST first, in that order, and every other file after them as collected."""
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

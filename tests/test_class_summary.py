@@ -1,6 +1,8 @@
 """The instructor's view of a batch: the four-submission class of issue 15 (one correct, one buggy, one that does
 not load, one whose conv_forward never returns). The gradebook and summary.html say what happened to each, the
-summary lists every student with a link to their report, and a real browser (headless Chromium) follows one."""
+summary lists every student with a link to their report, and a real browser (headless Chromium) follows one.
+(dee's conv_forward sleeps rather than spins: it waits out the same 10 s limit without using a core meanwhile; a busy
+hang in a batch is test_batch_faults.py's.)"""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     submissions = folder / "submissions"
     for student, parts in {"amy": ["correct_loops.py"], "ben": ["correct_loops.py", "mistakes/missing_bias.py"],
                            "cal": ["broken/syntax_error.py"],
-                           "dee": ["correct_loops.py", "faults/infinite_loop.py"]}.items():
+                           "dee": ["correct_loops.py", "faults/sleeps.py"]}.items():
         (submissions / student).mkdir(parents=True)
         compose(submissions / student, "conv", *parts)
     out = folder / "out"

@@ -36,8 +36,9 @@ CLOSED_PROXY = "http://127.0.0.1:9"  # the discard port, closed: a download fail
 
 
 def fresh_environment(folder: Path, packages: Path = HERE_PACKAGES) -> Path:
-    """A new virtual environment whose own site-packages is empty but for a line naming ``packages``; its python."""
-    venv.create(folder, with_pip=True)
+    """A new virtual environment whose own site-packages is empty but for a line naming ``packages``; its python.
+    It gets no pip of its own (ensurepip costs seconds of CPU): ``install`` runs this environment's pip for it."""
+    venv.create(folder, with_pip=False)
     python = folder / "bin" / "python"
     purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
@@ -75,7 +76,9 @@ def build_wheel(source: Path, out: Path) -> Path:
 
 
 def install(python: Path, wheel: Path) -> None:
-    installed = run(python, "-m", "pip", "install", "--no-deps", "-q", str(wheel), cwd=wheel.parent)
+    """Install ``wheel`` into the environment of ``python`` (pip's --python: this pip, run by that interpreter)."""
+    installed = run(Path(sys.executable), "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
+                    str(wheel), cwd=wheel.parent)
     assert installed.returncode == 0, installed.stderr
 
 
@@ -234,15 +237,60 @@ def test_the_instructors_wheel_carries_the_templates_and_the_reference_and_write
     assert "<html" in report.read_text() and "max_pool_forward" in report.read_text()
 
 
+# The example whose repair the instructor's install searches too (and must find as the release does); its other
+# examples are graded there without the search (--hints off), which changes no verdict and saves seconds each. The
+# release searches every one, as a student's `grader check` does: erin's repair is verified on lenet's recorded logits.
+BOTH_REPAIR = ("pool", "dave.py")
+
+# One process per install grades every example, one `grader check` after the other through the command line's own
+# entry point (grader.cli.main, which `python -m grader.cli` runs): an interpreter start and torch's import per install
+# rather than per example, the same checks, seeds and verdicts.
+CHECK_EACH = """
+import json, sys
+from grader.cli import main
+for args in json.loads(sys.argv[1]):
+    status = main(args)
+    assert status in (0, 1), f"grader {' '.join(args)}: exit status {status}"
+"""
+
+
+def repairs_found(results: dict) -> list[tuple[str, list[str]]]:
+    return [(found["function"], [change["rule"] for change in found["changes"]])
+            for found in results["extra_data"]["repairs"]]
+
+
+def check_each(python: Path, folder: Path, hints_off: bool) -> tuple[subprocess.CompletedProcess, Path]:
+    """Grade every example --profile thorough with ``python``'s install, in one process: ASSIGNMENT-EXAMPLE.json in
+    ``folder``; with ``hints_off``, all but BOTH_REPAIR without the repair search."""
+    commands = [["check", assignment, str(EXAMPLES / assignment / example), "--json",
+                 str(folder / f"{assignment}-{example}.json"), "--profile", "thorough",
+                 *(("--hints", "off") if hints_off and (assignment, example) != BOTH_REPAIR else ())]
+                for assignment, example in EXAMPLE_VERDICTS]
+    return run(python, "-c", CHECK_EACH, json.dumps(commands), cwd=folder), folder
+
+
+@pytest.fixture(scope="session")
+def example_results(student: Student, instructor: Path, tmp_path_factory: pytest.TempPathFactory
+                    ) -> dict[str, Future]:
+    """The examples graded by the release ("released") and by the instructor's install ("official"), both at once."""
+    with ThreadPoolExecutor(2) as pool:
+        return {"released": pool.submit(check_each, student.python, tmp_path_factory.mktemp("released"), False),
+                "official": pool.submit(check_each, instructor, tmp_path_factory.mktemp("official"), True)}
+
+
 @pytest.mark.parametrize("assignment, example", list(EXAMPLE_VERDICTS), ids=[name for _, name in EXAMPLE_VERDICTS])
 def test_the_student_release_and_the_instructors_wheel_give_the_examples_their_verdicts(
-        assignment: str, example: str, student: Student, instructor: Path, tmp_path: Path) -> None:
+        assignment: str, example: str, example_results: dict[str, Future]) -> None:
     """What changed for integrity (no LeNet-5 in the release, the official seed from a secret) changes no verdict:
     the release (the PyTorch oracle, lenet's recorded logits) and the instructor's install (the reference) agree."""
-    path = EXAMPLES / assignment / example
-    released = grade(student.python, assignment, path, tmp_path, "--profile", "thorough")
-    (tmp_path / "instructor").mkdir()
-    official = grade(instructor, assignment, path, tmp_path / "instructor", "--profile", "thorough")
+    graded = {}
+    for install, future in example_results.items():
+        checked, folder = future.result()
+        assert checked.returncode == 0, checked.stderr
+        graded[install] = json.loads((folder / f"{assignment}-{example}.json").read_text())
+    released, official = graded["released"], graded["official"]
     assert (released["extra_data"]["oracle"], official["extra_data"]["oracle"]) == (
         "published" if assignment == "lenet" else "pytorch", "reference")
     assert verdicts(released) == verdicts(official) == EXAMPLE_VERDICTS[assignment, example]
+    if (assignment, example) == BOTH_REPAIR:
+        assert repairs_found(released) == repairs_found(official) == [("avg_pool_backward", ["average not divided"])]
