@@ -32,6 +32,7 @@ class RemoteOracle:
         return self.remote(name, attribute)
 
     def remote(self, name: str, here: Callable[..., Any]) -> Callable[..., Any]:
+        """Method ``name`` as the torch process computes it; ``here`` (the same method) where it does not."""
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
                 return self.process.call(self.key, name, args, kwargs)
