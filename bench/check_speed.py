@@ -14,7 +14,10 @@ machine it says more than the wall time about what the check would take on a qui
 The warm grader runs in a folder of this script's own (``GRADER_DAEMON_DIR``) and is stopped at the end. "first" is
 the first check of a session: it starts the daemon, which then grades cold; "warm" is every later check.
 
-Run: .venv/bin/python bench/check_speed.py [--repeats N]
+On a shared machine, ``--idle 0.9`` waits before each round (a peer, a cold and a warm run) until both cores were at
+least 90 % idle for two seconds, so that another user's burst lands between rounds rather than in them.
+
+Run: .venv/bin/python bench/check_speed.py [--repeats N] [--idle FRACTION]
 """
 
 from __future__ import annotations
@@ -83,6 +86,24 @@ def tree_cpu(root: int) -> float:
     return sum(used.get(pid, 0.0) for pid in below)
 
 
+def idle_share(seconds: float = 2.0) -> float:
+    """The share of the machine's CPU time that was idle over the next ``seconds`` (from /proc/stat)."""
+    def idle_and_total() -> tuple[int, int]:
+        ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return ticks[3] + ticks[4], sum(ticks)  # idle and iowait, of all
+
+    idle, total = idle_and_total()
+    time.sleep(seconds)
+    idle_after, total_after = idle_and_total()
+    return (idle_after - idle) / max(1, total_after - total)
+
+
+def wait_until_idle(share: float) -> None:
+    """Return once the machine was at least ``share`` idle for two seconds (at once when ``share`` is 0)."""
+    while share and idle_share() < share:
+        time.sleep(5)
+
+
 def verdict(took: float, goal: float | None) -> str:
     return f"<= {goal:g} s: {'met' if took <= goal else 'NOT met'}" if goal else ""
 
@@ -90,9 +111,11 @@ def verdict(took: float, goal: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--idle", type=float, default=0.0, metavar="FRACTION",
+                        help="before each round, wait until the machine was this idle for 2 s (default: no wait)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-warm-")
-    warm = os.environ | {"GRADER_DAEMON_DIR": folder, "GRADER_NO_DAEMON": "0"}
+    warm = os.environ | {"GRADER_DAEMON_DIR": folder, "GRADER_NO_DAEMON": "0", "GRADER_DAEMON_IDLE": "3600"}
     cold = os.environ | {"GRADER_NO_DAEMON": "1"}
     grader = [sys.executable, "-m", "grader.cli"]
     print(f"load average before: {' '.join(f'{load:.1f}' for load in os.getloadavg())} on {os.cpu_count()} CPUs")
@@ -107,6 +130,7 @@ def main() -> None:
             check = [*grader, "check", assignment, submission, "--profile", profile]
             colds, warms = [], []
             for _ in range(args.repeats):  # interleaved, so that a change of load touches all three alike
+                wait_until_idle(args.idle)
                 peers.append(seconds([sys.executable, "-c", "import torch"], cold))
                 colds.append(seconds(check, cold))
                 warms.append(seconds(check, warm, daemon))

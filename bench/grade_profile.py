@@ -1,13 +1,16 @@
 """Where the time of one `grader check` goes: cold (a fresh process, as `grader check --no-daemon` grades) and warm
 (the same grade again in the same process, as the warm grader answers a repeated check).
 
-Cold, timed directly in this fresh process, in the order a check runs: the interpreter (`python -c pass`, run
-apart), importing the grader and the suite (without torch: the numpy assignments' oracles import it on first use),
-then the grade, within which the sandbox's start (the zygote, the child, loading the submission) and the time the
-grade waited for torch, whose import runs on a thread from the moment the oracle is made (its own duration is shown
-too), then rendering the reports (terminal, results.json, HTML, Markdown).
+Cold, timed directly in this fresh process, laid out as `grader check --no-daemon` runs: the interpreter (`python -c
+pass`, run apart); first of all the torch process starts (grader/oracles/torch_process.py), which imports torch on
+the other core while this process imports the grader and the suite (without torch), then grades: within the grade,
+the sandbox's start (the zygote, the child, loading the submission), how far into the check the first torch call
+came, how long it waited for the torch process to finish importing, and all the calls' round trips (that wait
+included); then rendering the reports (terminal, results.json, HTML, Markdown). How long the import took in the torch
+process is shown too: the import and this process's work before the first torch call overlap.
 
-Warm: the same grade again, once plainly (the wall time shown) and once under cProfile, whose shares split it:
+Warm: the same grade again with torch in this process (imported once the torch process is stopped, as the warm
+grader holds it), once plainly (the wall time shown) and once under cProfile, whose shares split it:
 drawing inputs (Hypothesis' strategies), Hypothesis' own bookkeeping, the sandbox round trips (the student's code
 included), the oracle, comparing, shrinking and diagnosing failures. cProfile slows Python code far more than numpy's
 and torch's C, so read the split as where the time goes, not as exact seconds. torch runs with one thread, as
@@ -69,6 +72,21 @@ class Stopwatch:
         setattr(owner, name, timed)
 
 
+class FirstCall:
+    """When the first call to the torch process came, in seconds after ``began``."""
+
+    def __init__(self, owner: Any, began: float) -> None:
+        self.at: float | None = None
+        original = owner.call
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            if self.at is None:
+                self.at = time.perf_counter() - began
+            return original(*args, **kwargs)
+
+        owner.call = noted
+
+
 def cumulative(stats: pstats.Stats, paths: str | tuple[str, ...], name: str) -> float:
     """Cumulative seconds of the functions called ``name`` in files whose path holds one of ``paths``, outermost
     calls only (pstats' cumtime already excludes recursive re-entries)."""
@@ -124,28 +142,35 @@ def main() -> None:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     interpreter = time.perf_counter() - started
-    started = time.perf_counter()
-    from grader.oracles import lazy_torch
-    from grader.reports.outputs import render, renderers
-    from grader.runner import grade
-    from grader.sandbox.process import Sandbox
-    from grader.settings import Settings
-    from grader.suites import get_suite
-    get_suite(args.assignment)
-    grader_seconds = time.perf_counter() - started
+    began = time.perf_counter()
+    from grader.oracles import torch_process
+    with torch_process.serving():  # first of all, as `grader check --no-daemon` starts it
+        process = torch_process.current()
+        started = time.perf_counter()
+        from grader.reports.outputs import render, renderers
+        from grader.runner import grade
+        from grader.sandbox.process import Sandbox
+        from grader.settings import Settings
+        from grader.suites import get_suite
+        get_suite(args.assignment)
+        grader_seconds = time.perf_counter() - started
 
-    watch = Stopwatch()
-    watch.wrap(Sandbox, "load", "sandbox start: zygote, child, loading the submission")
-    watch.wrap(lazy_torch.LazyModule, "__getattr__", "waiting for torch", only_if=lambda lazy: lazy.module is None)
-    watch.wrap(lazy_torch, "_import_quietly", "torch's import, on its thread meanwhile")
-    settings = Settings(args.profile)
-    started = time.perf_counter()
-    report = grade(args.assignment, submission, settings)
-    cold = time.perf_counter() - started
-    started = time.perf_counter()
-    render(report, renderers())
-    rendering = time.perf_counter() - started
+        watch = Stopwatch()
+        watch.wrap(Sandbox, "load", "sandbox start: zygote, child, loading the submission")
+        watch.wrap(torch_process.TorchProcess, "exchange", "calls to the torch process: round trips, first wait in")
+        watch.wrap(torch_process.TorchProcess, "exchange", "the first torch call's wait for its import",
+                   only_if=lambda caller: caller.import_seconds is None)
+        first_call = FirstCall(torch_process.TorchProcess, began)
+        settings = Settings(args.profile)
+        started = time.perf_counter()
+        report = grade(args.assignment, submission, settings)
+        cold = time.perf_counter() - started
+        started = time.perf_counter()
+        render(report, renderers())
+        rendering = time.perf_counter() - started
+        torch_import = process.import_seconds
 
+    import torch.nn.functional  # noqa: F401 - in this process from now on, as the warm grader holds it
     started = time.perf_counter()
     grade(args.assignment, submission, settings)
     warm = time.perf_counter() - started
@@ -161,8 +186,12 @@ def main() -> None:
     print(row.format("  grading", f"{cold:.2f}"))
     for label, seconds in watch.seconds.items():
         print(row.format(f"    {label}", f"{seconds:.2f}"))
+    shown = "no torch call" if first_call.at is None else f"{first_call.at:.2f}"
+    print(row.format("    the first torch call, seconds after the torch process started", shown))
     print(row.format("  rendering the reports", f"{rendering:.2f}"))
     print(row.format("  total", f"{interpreter + grader_seconds + cold + rendering:.2f}"))
+    shown = "stopped unused" if torch_import is None else f"{torch_import:.2f}"
+    print(row.format("torch process, meanwhile: importing torch (started with the check)", shown))
     print(row.format("warm grade (the same again in this process), split as in a profiled run", f"{warm:.2f}"))
     for label, seconds in split.items():
         print(row.format(f"  {label}", f"{seconds:.2f}"))

@@ -297,7 +297,19 @@ def secret_or_usage_error(parser: argparse.ArgumentParser) -> bytes:
 
 def command_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     one_thread_for_torch()
-    return show_check(args, parser, *check_arguments(args, parser))
+    with torch_for_a_cold_check(args):
+        return show_check(args, parser, *check_arguments(args, parser))
+
+
+def torch_for_a_cold_check(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """Where this check grades in a process without torch (no warm grader), torch imported in a second process
+    from now on, on the other core, while this one imports the grader and starts the sandbox
+    (grader.oracles.torch_process); where the warm grader answers, or torch is here already, nothing."""
+    from grader.oracles.torch_process import serving
+    from grader.warm.client import enabled
+
+    cold = args.no_daemon or not enabled()
+    return serving() if cold and "torch" not in sys.modules else contextlib.nullcontext()
 
 
 def command_watch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -1,5 +1,6 @@
-"""What a cold `grader check` loads before it grades: PyTorch only where an oracle computes with it, fetched on a
-thread as soon as such an oracle is made (grader/oracles/lazy_torch.py)."""
+"""What a grade loads before it grades: PyTorch only where an oracle computes with it, fetched on a thread as soon as
+such an oracle is made (grader/oracles/lazy_torch.py), unless a cold `grader check` has a torch process of its own
+for it (tests/test_torch_process.py)."""
 
 from __future__ import annotations
 

@@ -20,16 +20,15 @@ ORACLE_NAMES = ("auto", "reference", "pytorch")
 def oracle_for(suite: Suite, name: str = "auto") -> Any:
     """The oracle a suite grades with: ``pytorch``, ``reference`` (its ``reference/<name>.py``: in the course
     folder of a suite kept outside the grader, else the installed ``reference`` package) or ``auto`` (the
-    reference where it is found, else PyTorch)."""
-    if name == "pytorch":
-        return suite.oracles.pytorch()
-    module = reference_module(suite)
-    if module is None:
-        if name == "reference":
-            raise RuntimeError(f"--oracle reference needs reference/{suite.assignment}.py, which this installation "
-                               "lacks; use --oracle pytorch")
-        return suite.oracles.pytorch()
-    return suite.oracles.reference(module)
+    reference where it is found, else PyTorch); its PyTorch methods computed in the check's torch process where
+    one serves it (grader.oracles.remote)."""
+    from grader.oracles.remote import served  # numpy with it: the command line's start does without
+
+    module = None if name == "pytorch" else reference_module(suite)
+    if module is None and name == "reference":
+        raise RuntimeError(f"--oracle reference needs reference/{suite.assignment}.py, which this installation "
+                           "lacks; use --oracle pytorch")
+    return served(suite, suite.oracles.pytorch() if module is None else suite.oracles.reference(module))
 
 
 def reference_module(suite: Suite) -> ModuleType | None:

@@ -5,7 +5,8 @@ Importing torch takes 1.3-4 s on a course machine, longer than a quick check's g
 sandbox, loading the submission, the checks of the forward pass), much of it waiting on the sandbox's pipes.
 ``torch`` and ``F`` below stand for the modules and import them on first use; ``fetch_in_background`` starts
 the import on a thread as soon as an oracle is made (``TorchOracle.__init__``), so that it runs while the grader
-waits. The thread only warms the import: if it fails, the first use imports torch again and raises there.
+waits. The thread only warms the import: if it fails, the first use imports torch again and raises there. A cold
+`grader check` does better: torch's import in a process of its own, on the other core (grader.oracles.torch_process).
 """
 
 from __future__ import annotations

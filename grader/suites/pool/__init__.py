@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from hypothesis import strategies as st
 
+from grader.oracles.lazy_torch import torch  # for the mistakes' patches, imported when a diagnosis runs one
 from grader.suites.agreement import Agreement, same_array
 from grader.suites.framework import (INT_OF_ARRAY, INT_OF_ARRAY_SENTENCE, Context, Oracles, Suite, float32_only,
                                      int_of_array, numpy_only, transposed)
