@@ -222,19 +222,43 @@ def test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograde
     assert results["extra_data"]["oracle"] == "pytorch" and results["extra_data"]["profile"] == "official"
 
 
+# The installed grader grades every example in one process, one `grader gradescope` after another in its own fake
+# /autograder (its working folder) through the command line's entry point (grader.cli.main, what the installed
+# `grader` script runs): one interpreter start and torch import, not five. run_autograder's own run, one process per
+# submission as on Gradescope, is test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograder_root's.
+GRADE_EACH = """
+import json, os, sys
+from grader.cli import main
+for root, args in json.loads(sys.argv[1]):
+    os.chdir(root)
+    assert main(args) == 0, args
+"""
+
+
+@pytest.fixture(scope="module")
+def examples_graded(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    """Each bundled example in a fake /autograder of its own, graded there by the installed grader: its root."""
+    roots = {}
+    for assignment, example in EXAMPLE_VERDICTS:
+        source = EXAMPLES / assignment / example
+        roots[assignment, example] = autograder_tree(tmp_path_factory.mktemp(example),
+                                                     {f"{assignment}{source.suffix}": source.read_text()})
+    commands = [[str(root), ["gradescope", assignment, "--root", str(root)]]
+                for (assignment, _), root in roots.items()]
+    run = subprocess.run([str(installed.root / "venv" / "bin" / "python"), "-c", GRADE_EACH, json.dumps(commands)],
+                         cwd=installed.root, env=installed.environment, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return roots
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
 @pytest.mark.parametrize("assignment, example", list(EXAMPLE_VERDICTS), ids=[name for _, name in EXAMPLE_VERDICTS])
 def test_the_installed_zip_gives_the_examples_their_verdicts_on_its_official_seeds(
-        assignment: str, example: str, installed: Installed, tmp_path: Path) -> None:
+        assignment: str, example: str, examples_graded: dict[tuple[str, str], Path]) -> None:
     """The grader the zip installed grades any assignment: each bundled example gets the verdicts it always had,
     on the official seed drawn from the zip's secret and the example."""
-    source = EXAMPLES / assignment / example
-    graded = autograder_tree(tmp_path, {f"{assignment}{source.suffix}": source.read_text()})
-    run = subprocess.run([str(installed.root / "venv" / "bin" / "grader"), "gradescope", assignment, "--root",
-                          str(graded)], cwd=graded, env=installed.environment, capture_output=True, text=True,
-                         timeout=900)
-    assert run.returncode == 0, run.stderr[-3000:]
+    graded = examples_graded[assignment, example]
     results = json.loads((graded / "results" / "results.json").read_text())
     assert results["extra_data"]["seed"] == official_seed(SECRET, assignment, content_digest((graded / "submission",)))
     assert verdicts(results) == EXAMPLE_VERDICTS[assignment, example]

@@ -278,6 +278,7 @@ def example_results(student: Student, instructor: Path, tmp_path_factory: pytest
                 "official": pool.submit(check_each, instructor, tmp_path_factory.mktemp("official"), True)}
 
 
+@pytest.mark.timeout(900)  # the first one's setup grades every example (ten thorough grades, about 40 s idle)
 @pytest.mark.parametrize("assignment, example", list(EXAMPLE_VERDICTS), ids=[name for _, name in EXAMPLE_VERDICTS])
 def test_the_student_release_and_the_instructors_wheel_give_the_examples_their_verdicts(
         assignment: str, example: str, example_results: dict[str, Future]) -> None:
