@@ -323,8 +323,9 @@ def command_watch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     print(f"Watching {target}: checked now and each time it is saved (Ctrl-C stops).", flush=True)
     try:
         watch(target, lambda: show_check(args, parser, path, settings, heading=True))
-    except KeyboardInterrupt:
-        print()
+    except KeyboardInterrupt:  # pressed before the watch took over Ctrl-C
+        pass
+    print()
     return 0
 
 

@@ -397,6 +397,31 @@ def test_watch_checks_now_and_once_after_each_save_however_it_is_written(monkeyp
     assert checked == ["a", "b3", "c"]
 
 
+class DropsCtrlC:
+    """An object whose finaliser gets the Ctrl-C: Python prints the KeyboardInterrupt raised there and drops it,
+    as it does for one that lands in a garbage-collector or weakref callback while a grade runs."""
+
+    def __del__(self) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+
+def test_watch_stops_after_a_ctrl_c_that_python_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    polls = iter(["a", "a", "b", "b", "c", "c", "c"])  # the file is saved twice: only the first save is checked
+    monkeypatch.setattr("grader.warm.watch.stamp", lambda path: next(polls))
+    dropped: list[type[BaseException]] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: dropped.append(unraisable.exc_type))
+    checked: list[int] = []
+
+    def check() -> None:
+        checked.append(len(checked))
+        if len(checked) == 2:
+            DropsCtrlC()
+
+    watch(Path("conv.py"), check, poll_seconds=0)  # without the remembered Ctrl-C: StopIteration, the watch goes on
+    assert dropped == [KeyboardInterrupt] and checked == [0, 1]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_grader_daemon_status_and_stop(warm: Path, capsys: pytest.CaptureFixture) -> None:
     pid = running_daemon()["pid"]
     assert main(["daemon", "status"]) == 0 and f"warm grader pid {pid}" in capsys.readouterr().out
@@ -421,7 +446,9 @@ def test_grader_watch_prints_a_new_verdict_when_the_file_is_saved(tmp_path: Path
         lines = iter(watching.stdout.readline, "")
         assert "Watching" in next(lines)
         assert any(line.startswith("params: ") and "all passed" in line for line in lines)
-        path.write_text(path.read_text().replace("def linear_param_count", "def renamed_param_count"))
+        saved = tmp_path / "params.py.new"  # saved whole, as editors do: a half-written file would start a grade
+        saved.write_text(path.read_text().replace("def linear_param_count", "def renamed_param_count"))
+        os.replace(saved, path)
         assert any(line.startswith("params: ") and "all passed" not in line for line in lines)
         watching.send_signal(signal.SIGINT)
         assert watching.wait(timeout=30) == 0
