@@ -97,6 +97,11 @@ def executor():
         yield pool
 
 
+def test_workers_start_with_torch_imported_by_the_forkserver_that_forks_them(executor: LocalExecutor) -> None:
+    forkserver = executor.submit(os.getppid).result()
+    assert forkserver != os.getpid() and "libtorch_cpu" in Path(f"/proc/{forkserver}/maps").read_text()
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory, executor: LocalExecutor) -> tuple[Path, Path, list[str]]:
     """The class graded once: (submissions, out, ids submitted)."""

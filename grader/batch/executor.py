@@ -23,6 +23,11 @@ from grader.sandbox.cores import pin
 
 T = TypeVar("T")
 
+# What every worker imports, imported once by the forkserver that forks them (when this process starts it): a
+# worker, and a fresh pool after a worker's death, starts in milliseconds instead of importing torch again, and the
+# workers share those pages. The forkserver only imports: it runs no torch operation, so starts no thread to fork.
+WORKER_MODULES = ("torch", "grader.batch.job")
+
 
 class Executor(Protocol):
     """Runs picklable zero-argument jobs somewhere and hands back futures. `workers` is how many jobs run at once
@@ -62,6 +67,8 @@ class LocalExecutor:
         """A fresh pool of `workers` processes, each with one torch thread (and its own cores, on Linux)."""
         linux = sys.platform.startswith("linux")
         context = multiprocessing.get_context("forkserver" if linux else "spawn")
+        if linux:
+            context.set_forkserver_preload(list(WORKER_MODULES))
         # The cores are this process's, passed on: a worker forked by the forkserver inherits the forkserver's
         # affinity, which is whatever its starter had when it started, possibly long before.
         cores = tuple(sorted(os.sched_getaffinity(0))) if linux else ()
