@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 # One thread for each numeric library in the test processes (and the grader commands they start; a sandboxed child
@@ -23,6 +24,11 @@ os.environ["GRADER_HINTS"] = "off"
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).parent / "fixtures" / "submissions"
+# How a test starts a process it will interrupt: with Ctrl-C (SIGINT) at its default, as a terminal's foreground job
+# has it. A job that a non-interactive shell starts in the background (`make test &` from a script) inherits SIGINT
+# ignored, and so would every process the suite starts. Used as ``[*AS_A_FOREGROUND_JOB, "-m", "grader.cli", ...]``.
+AS_A_FOREGROUND_JOB = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                       "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"]
 
 
 SHARED = ROOT.parent / "shared"

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import AS_A_FOREGROUND_JOB, EXAMPLES, ROOT
 from grader import runner
 from grader.oracles import oracle_for, reference_module, remote, torch_process
 from grader.oracles.remote import RemoteOracle, served
@@ -258,7 +258,7 @@ def running(pid: int) -> bool:
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
 def test_the_torch_process_ends_with_an_interrupted_or_killed_check(how: signal.Signals, tmp_path: Path) -> None:
     with (tmp_path / "stderr").open("wb") as said:  # a file: the sandbox's zygote may outlive a killed check
-        grader = subprocess.Popen([sys.executable, "-m", "grader.cli", "check", "conv", "reference/conv.py",
+        grader = subprocess.Popen([*AS_A_FOREGROUND_JOB, "-m", "grader.cli", "check", "conv", "reference/conv.py",
                                    "--no-daemon"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=said)
     helper = torch_process_of(grader)
     grader.send_signal(how)

@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 
 import grader
-from conftest import ROOT, SUBMISSIONS
+from conftest import AS_A_FOREGROUND_JOB, ROOT, SUBMISSIONS
 from grader.cli import main
 from grader.notebook import grade_function
 from grader.reports.outputs import render, renderers
@@ -417,9 +417,13 @@ def test_watch_stops_after_a_ctrl_c_that_python_dropped(monkeypatch: pytest.Monk
         if len(checked) == 2:
             DropsCtrlC()
 
-    watch(Path("conv.py"), check, poll_seconds=0)  # without the remembered Ctrl-C: StopIteration, the watch goes on
-    assert dropped == [KeyboardInterrupt] and checked == [0, 1]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal's foreground job has it
+    try:
+        watch(Path("conv.py"), check, poll_seconds=0)  # without the remembered Ctrl-C: StopIteration, it goes on
+        after = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert dropped == [KeyboardInterrupt] and checked == [0, 1] and after is signal.default_int_handler
 
 
 def test_grader_daemon_status_and_stop(warm: Path, capsys: pytest.CaptureFixture) -> None:
@@ -430,16 +434,10 @@ def test_grader_daemon_status_and_stop(warm: Path, capsys: pytest.CaptureFixture
     assert main(["daemon", "status"]) == 0 and "no warm grader is running" in capsys.readouterr().out
 
 
-# A terminal's foreground job has Ctrl-C (SIGINT) at its default; a job that a non-interactive shell starts in the
-# background (`make test &` from a script) inherits it ignored, and so would the `grader watch` this test starts.
-AS_A_FOREGROUND_JOB = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-                       "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
-
-
 def test_grader_watch_prints_a_new_verdict_when_the_file_is_saved(tmp_path: Path) -> None:
     path = tmp_path / "params.py"
     shutil.copy(ROOT / "reference" / "params.py", path)
-    watching = subprocess.Popen([sys.executable, "-c", AS_A_FOREGROUND_JOB, "-m", "grader.cli", "watch", "params",
+    watching = subprocess.Popen([*AS_A_FOREGROUND_JOB, "-m", "grader.cli", "watch", "params",
                                  str(path), "--no-daemon"],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     try:
