@@ -1,0 +1,54 @@
+"""How long `make test`'s pytest run takes, and whether the cores or the tests' waits set that time (issue 25).
+
+Runs the README's test command (``pytest -n N --dist loadfile --no-loadscope-reorder``, CI=true) in this checkout
+and reads the machine's CPU counters (/proc/stat) before and after, so CPU used by processes the suite does not reap
+(warm daemons, Dask workers) counts too. It prints the wall time, the CPU-seconds the machine spent, how busy the
+cores were, and the floor: the time the same CPU would take with every core busy throughout. Run it on an idle
+machine: whatever else runs counts as the suite's.
+
+    .venv/bin/python bench/suite_time.py [--workers N] [PYTEST ARGUMENTS...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GOAL_SECONDS = 8 * 60
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """The machine's (busy, total) clock ticks since boot, all cores together (iowait counts as idle)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", default="auto", help="pytest-xdist's -n (default: auto, one per core)")
+    args, pytest_args = parser.parse_known_args()
+    command = [sys.executable, "-m", "pytest", "-q", "-n", args.workers, "--dist", "loadfile",
+               "--no-loadscope-reorder", *pytest_args]
+    busy_before, total_before = cpu_ticks()
+    started = time.monotonic()
+    run = subprocess.run(command, cwd=ROOT, env=dict(os.environ, CI="true"), capture_output=True, text=True)
+    wall = time.monotonic() - started
+    busy_after, total_after = cpu_ticks()
+    tick = os.sysconf("SC_CLK_TCK")
+    busy, total = (busy_after - busy_before) / tick, (total_after - total_before) / tick
+    cores = os.cpu_count() or 1
+    print(run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:])
+    print(f"wall {wall:.0f} s ({wall / 60:.1f} min; goal {GOAL_SECONDS / 60:.0f} min, ratio {wall / GOAL_SECONDS:.2f})")
+    print(f"CPU {busy:.0f} s on {cores} cores, busy {100 * busy / max(total, 1e-9):.0f} % of the run")
+    print(f"floor {busy / cores:.0f} s ({busy / cores / 60:.1f} min): this CPU with every core busy throughout")
+    sys.exit(run.returncode)
+
+
+if __name__ == "__main__":
+    main()
