@@ -12,7 +12,11 @@ BIN := $(VENV)/bin
 # scheduler under pytest 9.2: xdist 3.8 renames items through a field pytest no longer reads.) test-fast leaves out
 # the tests marked slow: the edit loop's tier. --no-loadscope-reorder keeps the order tests/conftest.py gives the files
 # (the longest first) instead of xdist's (the most tests first, which started the longest test last).
-PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
+# The suite starts hundreds of Python processes that import the grader (its commands, batch workers, warm graders,
+# Dask workers); where the environment sets PYTHONDONTWRITEBYTECODE (this course's containers do), each compiled the
+# grader from source again and each worker rewrote the test modules' asserts again. The suite writes bytecode, as
+# Python does by default (__pycache__ is ignored by git and left out of every release). Sandboxed children never do.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 .PHONY: demo test test-fast release validate clean
 
