@@ -1,12 +1,12 @@
-"""How long `make test`'s pytest run takes, and whether the cores or the tests' waits set that time (issue 25).
+"""How long `make test` takes, and whether the cores or the tests' waits set that time (issue 25).
 
-Runs the README's test command (``pytest -n N --dist loadfile --no-loadscope-reorder``, CI=true) in this checkout
+Runs the README's test command (``make test``, with CI=true; the virtual environment already made) in this checkout
 and reads the machine's CPU counters (/proc/stat) before and after, so CPU used by processes the suite does not reap
 (warm daemons, Dask workers) counts too. It prints the wall time, the CPU-seconds the machine spent, how busy the
 cores were, and the floor: the time the same CPU would take with every core busy throughout. Run it on an idle
 machine: whatever else runs counts as the suite's.
 
-    .venv/bin/python bench/suite_time.py [--workers N] [PYTEST ARGUMENTS...]
+    .venv/bin/python bench/suite_time.py
 """
 
 from __future__ import annotations
@@ -30,11 +30,8 @@ def cpu_ticks() -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", default="auto", help="pytest-xdist's -n (default: auto, one per core)")
-    args, pytest_args = parser.parse_known_args()
-    command = [sys.executable, "-m", "pytest", "-q", "-n", args.workers, "--dist", "loadfile",
-               "--no-loadscope-reorder", *pytest_args]
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
+    command = ["make", "test"]
     busy_before, total_before = cpu_ticks()
     started = time.monotonic()
     run = subprocess.run(command, cwd=ROOT, env=dict(os.environ, CI="true"), capture_output=True, text=True)
