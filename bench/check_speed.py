@@ -86,15 +86,17 @@ def tree_cpu(root: int) -> float:
     return sum(used.get(pid, 0.0) for pid in below)
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """The machine's (idle, total) clock ticks since boot, all cores together (iowait counts as idle)."""
+    ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return ticks[3] + ticks[4], sum(ticks)
+
+
 def idle_share(seconds: float = 2.0) -> float:
     """The share of the machine's CPU time that was idle over the next ``seconds`` (from /proc/stat)."""
-    def idle_and_total() -> tuple[int, int]:
-        ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return ticks[3] + ticks[4], sum(ticks)  # idle and iowait, of all
-
-    idle, total = idle_and_total()
+    idle, total = cpu_ticks()
     time.sleep(seconds)
-    idle_after, total_after = idle_and_total()
+    idle_after, total_after = cpu_ticks()
     return (idle_after - idle) / max(1, total_after - total)
 
 

@@ -30,6 +30,18 @@ SUBMISSIONS = Path(__file__).parent / "fixtures" / "submissions"
 AS_A_FOREGROUND_JOB = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
                        "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"]
 
+# A program that runs several grader commands in one process of an installed grader, through the command line's own
+# entry point (grader.cli.main, what the `grader` script runs): one interpreter start and torch import for them all.
+# Its argument, JSON: [[folder to run in, the command's arguments, the exit statuses it may end with], ...].
+GRADER_COMMANDS = """
+import json, os, sys
+from grader.cli import main
+for folder, args, statuses in json.loads(sys.argv[1]):
+    os.chdir(folder)
+    status = main(args)
+    assert status in statuses, f"grader {' '.join(args)}: exit status {status}"
+"""
+
 
 SHARED = ROOT.parent / "shared"
 EXAMPLES = ROOT / "examples" / "submissions"

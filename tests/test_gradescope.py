@@ -15,7 +15,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conftest import EXAMPLE_VERDICTS, EXAMPLES, ROOT, SUBMISSIONS, code_text, shared, solution_passages, verdicts
+from conftest import (EXAMPLE_VERDICTS, EXAMPLES, GRADER_COMMANDS, ROOT, SUBMISSIONS, code_text, shared,
+                      solution_passages, verdicts)
 from grader import gradescope
 from grader.evidence import SpeedFigures
 from grader.batch.records import content_digest
@@ -222,30 +223,20 @@ def test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograde
     assert results["extra_data"]["oracle"] == "pytorch" and results["extra_data"]["profile"] == "official"
 
 
-# The installed grader grades every example in one process, one `grader gradescope` after another in its own fake
-# /autograder (its working folder) through the command line's entry point (grader.cli.main, what the installed
-# `grader` script runs): one interpreter start and torch import, not five. run_autograder's own run, one process per
-# submission as on Gradescope, is test_setup_installs_the_grader_and_run_autograder_grades_in_a_fake_autograder_root's.
-GRADE_EACH = """
-import json, os, sys
-from grader.cli import main
-for root, args in json.loads(sys.argv[1]):
-    os.chdir(root)
-    assert main(args) == 0, args
-"""
-
-
 @pytest.fixture(scope="module")
 def examples_graded(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
-    """Each bundled example in a fake /autograder of its own, graded there by the installed grader: its root."""
+    """Each bundled example in a fake /autograder of its own, graded there by the installed grader: its root.
+
+    One process grades them all (conftest's GRADER_COMMANDS): one interpreter start and torch import, not five.
+    run_autograder's own run, one process per submission as on Gradescope, is the setup test's."""
     roots = {}
     for assignment, example in EXAMPLE_VERDICTS:
         source = EXAMPLES / assignment / example
         roots[assignment, example] = autograder_tree(tmp_path_factory.mktemp(example),
                                                      {f"{assignment}{source.suffix}": source.read_text()})
-    commands = [[str(root), ["gradescope", assignment, "--root", str(root)]]
+    commands = [[str(root), ["gradescope", assignment, "--root", str(root)], [0]]
                 for (assignment, _), root in roots.items()]
-    run = subprocess.run([str(installed.root / "venv" / "bin" / "python"), "-c", GRADE_EACH, json.dumps(commands)],
+    run = subprocess.run([str(installed.root / "venv" / "bin" / "python"), "-c", GRADER_COMMANDS, json.dumps(commands)],
                          cwd=installed.root, env=installed.environment, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     return roots

@@ -25,8 +25,8 @@ from typing import Callable
 
 import pytest
 
-from conftest import (EXAMPLE_VERDICTS, EXAMPLES, ROOT, SUBMISSIONS, code_text, copy_checkout, solution_passages,
-                      verdicts)
+from conftest import (EXAMPLE_VERDICTS, EXAMPLES, GRADER_COMMANDS, ROOT, SUBMISSIONS, code_text, copy_checkout,
+                      solution_passages, verdicts)
 
 pytestmark = pytest.mark.slow
 HERE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
@@ -242,17 +242,6 @@ def test_the_instructors_wheel_carries_the_templates_and_the_reference_and_write
 # release searches every one, as a student's `grader check` does: erin's repair is verified on lenet's recorded logits.
 BOTH_REPAIR = ("pool", "dave.py")
 
-# One process per install grades every example, one `grader check` after the other through the command line's own
-# entry point (grader.cli.main, which `python -m grader.cli` runs): an interpreter start and torch's import per install
-# rather than per example, the same checks, seeds and verdicts.
-CHECK_EACH = """
-import json, sys
-from grader.cli import main
-for args in json.loads(sys.argv[1]):
-    status = main(args)
-    assert status in (0, 1), f"grader {' '.join(args)}: exit status {status}"
-"""
-
 
 def repairs_found(results: dict) -> list[tuple[str, list[str]]]:
     return [(found["function"], [change["rule"] for change in found["changes"]])
@@ -260,13 +249,14 @@ def repairs_found(results: dict) -> list[tuple[str, list[str]]]:
 
 
 def check_each(python: Path, folder: Path, hints_off: bool) -> tuple[subprocess.CompletedProcess, Path]:
-    """Grade every example --profile thorough with ``python``'s install, in one process: ASSIGNMENT-EXAMPLE.json in
-    ``folder``; with ``hints_off``, all but BOTH_REPAIR without the repair search."""
-    commands = [["check", assignment, str(EXAMPLES / assignment / example), "--json",
-                 str(folder / f"{assignment}-{example}.json"), "--profile", "thorough",
-                 *(("--hints", "off") if hints_off and (assignment, example) != BOTH_REPAIR else ())]
-                for assignment, example in EXAMPLE_VERDICTS]
-    return run(python, "-c", CHECK_EACH, json.dumps(commands), cwd=folder), folder
+    """Grade every example --profile thorough with ``python``'s install, in one process (conftest's GRADER_COMMANDS:
+    an interpreter start and torch's import per install, not per example): ASSIGNMENT-EXAMPLE.json in ``folder``;
+    with ``hints_off``, all but BOTH_REPAIR without the repair search."""
+    commands = [[str(folder), ["check", assignment, str(EXAMPLES / assignment / example), "--json",
+                               str(folder / f"{assignment}-{example}.json"), "--profile", "thorough",
+                               *(("--hints", "off") if hints_off and (assignment, example) != BOTH_REPAIR else ())],
+                 [0, 1]] for assignment, example in EXAMPLE_VERDICTS]
+    return run(python, "-c", GRADER_COMMANDS, json.dumps(commands), cwd=folder), folder
 
 
 @pytest.fixture(scope="session")
