@@ -116,7 +116,9 @@ def test_a_network_that_returns_zeros_is_not_taken_for_a_variant_whose_relu_outp
 
 
 def test_the_published_facts_and_logits_are_what_the_graders_own_lenet5_gives() -> None:
-    """The student release checks against these files instead of model.py: they must say what it computes."""
+    """The student release checks against these files instead of model.py: they must say what it computes (to the
+    last bits a CPU's vector unit rounds its own way: AVX2 and AVX-512 builds of the same conv differ there, far inside
+    the tolerance the checks give float32)."""
     fresh = published_files()
     published = json.loads(lenet_oracles.PUBLISHED_FACTS.read_bytes())
     assert json.loads(fresh[lenet_oracles.PUBLISHED_FACTS]) == json.loads(lenet_oracles.PUBLISHED_FACTS.read_bytes())
@@ -124,7 +126,8 @@ def test_the_published_facts_and_logits_are_what_the_graders_own_lenet5_gives() 
             np.load(lenet_oracles.PUBLISHED_LOGITS) as old:
         assert sorted(new.files) == sorted(old.files)
         assert len(old.files) == 3 * (1 + len(published['mistakes'])) + len(LAYOUTS)
-        assert all(np.array_equal(new[name], old[name]) for name in old.files)
+        far = [name for name in old.files if not np.allclose(new[name], old[name], rtol=1e-6, atol=1e-6)]
+        assert not far and all(new[name].dtype == old[name].dtype for name in old.files), far
 
 
 @pytest.mark.parametrize("design", ["correct_sequential.py", "tanh_avgpool.py", "no_padding.py"])
