@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from grader.batch.executor import LocalExecutor
 from grader.batch.run import run_batch
 from grader.diagnosis import SECOND_MISTAKE
 from grader.results import NOT_GRADED, PASSED
@@ -31,15 +32,24 @@ LENET = [student for student in STUDENTS if student["assignment"] == "lenet"]
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
-    """Every student's results.json tests, graded as a class is (one batch per assignment, quick profile)."""
+    """Every student's results.json tests, graded as a class is (one batch per assignment, quick profile; the three
+    batches share one pool of two workers, started once)."""
     tests = {}
-    for assignment in ("conv", "pool", "lenet"):
-        out = tmp_path_factory.mktemp(f"{assignment}-grades")
-        run_batch(assignment, CORPUS / assignment, out, jobs=2, settings=Settings("quick"))
-        for student in STUDENTS:
-            if student["assignment"] == assignment:
-                results = json.loads((out / Path(student["file"]).stem / "results.json").read_text())
-                tests[student["file"]] = results["tests"]
+    with LocalExecutor(2) as pool:
+        for assignment in ("conv", "pool", "lenet"):
+            out = tmp_path_factory.mktemp(f"{assignment}-grades")
+            run_batch(assignment, CORPUS / assignment, out, executor=pool, settings=Settings("quick"))
+            tests |= results_of(assignment, out)
+    return tests
+
+
+def results_of(assignment: str, out: Path) -> dict[str, list[dict[str, Any]]]:
+    """The results.json tests of each of the corpus's students of ``assignment``, from the batch's folder ``out``."""
+    tests = {}
+    for student in STUDENTS:
+        if student["assignment"] == assignment:
+            results = json.loads((out / Path(student["file"]).stem / "results.json").read_text())
+            tests[student["file"]] = results["tests"]
     return tests
 
 
