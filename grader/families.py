@@ -29,8 +29,9 @@ def run_family(family: Sequence[Check], ctx: Context, loaded: LoadReport, profil
     """Run checks that draw from one strategy on one stream of its inputs: Hypothesis draws each input once, and
     the student's functions and the oracle are called once per input, whatever the number of checks that use the
     answer. A check that fails there is run again on its own, so that its failure shrinks as it would alone (see
-    alone_or_as_seen), and so is one that graded too few of the stream's inputs to earn points (its own stream draws
-    past those it cannot use); one that stops (a timeout, a crash, too many skipped inputs) is settled where it
+    alone_or_as_seen), and so is one that graded too few of the stream's inputs to earn points, also where too many
+    skipped inputs stopped it (its own stream draws other inputs, and past those it cannot use: on real students' code
+    that alone run is what grades some dtype checks); one that stops with a timeout or a crash is settled where it
     stopped."""
     started = time.monotonic()
     results = {check.name: early for check in family if (early := not_runnable(check, ctx, loaded)) is not None}

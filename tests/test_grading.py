@@ -144,3 +144,18 @@ def test_a_backward_is_graded_on_the_inputs_where_its_forward_returns(tmp_path: 
     report = grade("conv", path)
     assert {f for r in report.results if not r.passed for f in r.functions} == {"conv_forward"}
     assert all(r.passed and r.examples_run > 0 for r in report.results if r.functions == ("conv_backward",))
+
+
+@pytest.mark.parametrize("student, check", [("conv/loops_flipped_kernel.py", "forward_dtype"),
+                                            ("pool/loops_max_backward_square_assigned.py", "max_backward_dtype")])
+def test_a_dtype_check_grades_a_wrong_function_on_the_inputs_it_gets_right(student: str, check: str) -> None:
+    """These functions are wrong on most inputs but right, in float32, on some (a 1x1 kernel needs no flip; square
+    windows that do not overlap have neither of that backward's two mistakes): their dtype check passes. The family's shared stream skips its first inputs and stops
+    with nothing graded; the check's own run draws past them (grader.families.run_family), so settling it where the
+    stream stopped would take these points from a float32 function that computes the wrong values elsewhere."""
+    assignment, _ = student.split("/")
+    report = grade(assignment, Path(__file__).parent / "fixtures" / "students" / student)
+    result = next(r for r in report.results if r.name == check)
+    assert result.passed and result.examples_run >= Settings().chosen.min_graded, result.message
+    function = result.functions[0]
+    assert any(not r.passed for r in report.results if r.functions == (function,) and r.name != check)
