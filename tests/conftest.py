@@ -24,6 +24,7 @@ os.environ["GRADER_HINTS"] = "off"
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).parent / "fixtures" / "submissions"
+STUDENT_CORPUS = Path(__file__).parent / "fixtures" / "students"  # real students' kinds of code, corpus.toml
 # How a test starts a process it will interrupt: with Ctrl-C (SIGINT) at its default, as a terminal's foreground job
 # has it. A job that a non-interactive shell starts in the background (`make test &` from a script) inherits SIGINT
 # ignored, and so would every process the suite starts. Used as ``[*AS_A_FOREGROUND_JOB, "-m", "grader.cli", ...]``.

@@ -7,12 +7,12 @@ fixtures (tests/fixtures/students) and trusted functions."""
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 from hypothesis import strategies as st
 
+from conftest import STUDENT_CORPUS
 from grader.checking import Attempts
 from grader.diagnosis import SECOND_MISTAKE, by_twins, diagnose, resampled
 from grader.families import alone_or_as_seen
@@ -25,13 +25,12 @@ from grader.suites.conv.cases import conv_case
 from grader.suites.framework import Check, CheckFailed, Context
 from grader.suites.pool.cases import pool_case
 
-STUDENTS = Path(__file__).parent / "fixtures" / "students"
 QUICK = PROFILES["quick"]
 
 
 def fixture(name: str) -> ModuleType:
     """One of our own student fixtures, imported here (trusted code: we wrote it)."""
-    spec = importlib.util.spec_from_file_location(name.replace("/", "_").removesuffix(".py"), STUDENTS / name)
+    spec = importlib.util.spec_from_file_location(name.replace("/", "_").removesuffix(".py"), STUDENT_CORPUS / name)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import SUBMISSIONS, as_notebook, shared
+from conftest import STUDENT_CORPUS, SUBMISSIONS, as_notebook, shared
 
 from grader.reports.results_json import results_json
 from grader.reports.terminal import render
@@ -154,7 +154,7 @@ def test_a_dtype_check_grades_a_wrong_function_on_the_inputs_it_gets_right(stude
     with nothing graded; the check's own run draws past them (grader.families.run_family), so settling it where the
     stream stopped would take these points from a float32 function that computes the wrong values elsewhere."""
     assignment, _ = student.split("/")
-    report = grade(assignment, Path(__file__).parent / "fixtures" / "students" / student)
+    report = grade(assignment, STUDENT_CORPUS / student)
     result = next(r for r in report.results if r.name == check)
     assert result.passed and result.examples_run >= Settings().chosen.min_graded, result.message
     function = result.functions[0]

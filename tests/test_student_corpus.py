@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from conftest import STUDENT_CORPUS
 from grader.batch.executor import LocalExecutor
 from grader.batch.run import run_batch
 from grader.diagnosis import SECOND_MISTAKE
@@ -21,8 +22,7 @@ from grader.settings import Settings
 from grader.suites import get_suite, suite_module
 
 pytestmark = pytest.mark.slow
-CORPUS = Path(__file__).parent / "fixtures" / "students"
-STUDENTS = tomllib.loads((CORPUS / "corpus.toml").read_text())["student"]
+STUDENTS = tomllib.loads((STUDENT_CORPUS / "corpus.toml").read_text())["student"]
 IDS = [student["file"] for student in STUDENTS]
 FORWARDS = {"conv_forward", "max_pool_forward", "avg_pool_forward"}
 WITH_BUGS = [student for student in STUDENTS if student["bugs"]]
@@ -38,7 +38,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str,
     with LocalExecutor(2) as pool:
         for assignment in ("conv", "pool", "lenet"):
             out = tmp_path_factory.mktemp(f"{assignment}-grades")
-            run_batch(assignment, CORPUS / assignment, out, executor=pool, settings=Settings("quick"))
+            run_batch(assignment, STUDENT_CORPUS / assignment, out, executor=pool, settings=Settings("quick"))
             tests |= results_of(assignment, out)
     return tests
 

@@ -17,15 +17,15 @@ import math
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
 
-STUDENTS = Path(__file__).parent / "fixtures" / "students"
-ALL_ENTRIES = tomllib.loads((STUDENTS / "corpus.toml").read_text())["student"]
+from conftest import STUDENT_CORPUS
+
+ALL_ENTRIES = tomllib.loads((STUDENT_CORPUS / "corpus.toml").read_text())["student"]
 ENTRIES = [entry for entry in ALL_ENTRIES if entry["assignment"] != "lenet"]  # numpy code, run on the inputs below
 LENET = [entry for entry in ALL_ENTRIES if entry["assignment"] == "lenet"]  # networks, run on the checks at the end
 BY_FILE = {entry["file"]: entry for entry in ENTRIES}
@@ -250,7 +250,7 @@ def forward_output(record):
 
 
 def load(file):
-    path = STUDENTS / file
+    path = STUDENT_CORPUS / file
     spec = importlib.util.spec_from_file_location("student_" + file.replace("/", "_").removesuffix(".py"), path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -571,7 +571,7 @@ def test_divisibility_flag_says_whether_the_forward_raises_when_the_stride_does_
 
 
 def test_manifest_lists_every_fixture_file_once():
-    on_disk = sorted(str(p.relative_to(STUDENTS)) for p in STUDENTS.glob("*/*.py"))
+    on_disk = sorted(str(p.relative_to(STUDENT_CORPUS)) for p in STUDENT_CORPUS.glob("*/*.py"))
     listed = [entry["file"] for entry in ALL_ENTRIES]
     assert sorted(listed) == on_disk
     assert len(set(listed)) == len(listed)
@@ -594,7 +594,7 @@ def test_manifest_entry_splits_the_functions_between_value_correct_and_bugs(entr
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=ids)
 def test_fixture_reads_like_numpy_only_student_code(entry):
-    source = (STUDENTS / entry["file"]).read_text()
+    source = (STUDENT_CORPUS / entry["file"]).read_text()
     tree = ast.parse(source)
     docstring = ast.get_docstring(tree)
     assert docstring and "\n" not in docstring.strip(), "starts with a one-line docstring"
@@ -704,7 +704,7 @@ def test_lenet_fixture_computes_what_its_manifest_says(entry):
 
 @pytest.mark.parametrize("entry", LENET, ids=[entry["file"] for entry in LENET])
 def test_lenet_fixture_reads_like_student_code(entry):
-    tree = ast.parse((STUDENTS / entry["file"]).read_text())
+    tree = ast.parse((STUDENT_CORPUS / entry["file"]).read_text())
     docstring = ast.get_docstring(tree)
     assert docstring and "\n" not in docstring.strip()
     assert not any(word in docstring.lower() for word in ("fixture", "grader", "corpus")), docstring
